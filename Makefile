@@ -1,0 +1,31 @@
+# Cohort: `make run` trains the example job; `make test` runs the whole suite.
+# Both install the Debian packages they lack first (as root, or through sudo).
+SWIFT ?= swift
+CONFIG ?= release
+APT_PACKAGES = libopenblas-dev libopenmpi-dev openmpi-bin libzmq3-dev zlib1g-dev \
+               dataset-fashion-mnist pkg-config iproute2 procps
+JOB ?= cluster/jobs/fashion-mlp.yaml
+RANKS ?= 2
+
+.PHONY: deps build run test clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+run: build
+	.build/$(CONFIG)/cohort train $(JOB)
+
+test: build
+	$(SWIFT) test -c $(CONFIG) --disable-testable-imports
+
+clean:
+	rm -rf .build

@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// Cohort: a data-parallel training cluster. Module map: docs/architecture.md.
+import PackageDescription
+
+// Release builds drop Swift's bounds/overflow checks in the numeric kernels only.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Cohort",
+    platforms: [.macOS(.v13)],
+    products: [.executable(name: "cohort", targets: ["cohort"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // C libraries: one .systemLibrary per library (pkg-config names as Debian ships them).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // MPI's handles are macros Swift cannot import; this exports them as functions.
+        .target(name: "CMPIShim", dependencies: ["CMPI"]),
+
+        .target(name: "Durable"),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
+        .target(name: "Collectives", dependencies: ["CMPI", "CMPIShim"], swiftSettings: fast),
+        .target(name: "Train", dependencies: [
+            "Tensor", "NN", "Data", "Durable", .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: fast),
+        // Control plane: never imports Tensor, NN or MPI (docs/architecture.md).
+        .target(name: "Wire", dependencies: ["CZMQ"]),
+        .target(name: "Coordinator", dependencies: [
+            "Wire", "Durable", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "cohort", dependencies: [
+            "Tensor", "NN", "Data", "Collectives", "Train", "Wire", "Coordinator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tensor"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "Data", "Tensor"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire"]),
+        .testTarget(name: "CohortCLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// CZMQ: libzmq's C API (sockets, CURVE, polling).
+#include <zmq.h>

@@ -1,0 +1,46 @@
+// Implements: Adam and AdamW (decoupled weight decay), PyTorch's update rules, one fused pass:
+//   Adam:  g' = g + wd·θ;                 AdamW: θ -= lr·wd·θ first, g' = g
+//   m = β1·m + (1−β1)·g';  v = β2·v + (1−β2)·g'²
+//   θ -= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
+import Foundation
+import Tensor
+
+public final class Adam: Optimizer {
+    public let range: Range<Int>
+    public var steps = 0
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool
+    /// m then v, each (range.count).
+    public let state: [FloatBuffer]
+
+    public init(range: Range<Int>, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
+        self.range = range
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+        state = [FloatBuffer(count: range.count), FloatBuffer(count: range.count)]
+    }
+
+    public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>) {
+        steps += 1
+        let t = Double(steps)
+        let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
+        let invRootBC2 = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
+        let p = params + range.lowerBound, g = grads + range.lowerBound, n = range.count
+        let m = state[0].pointer, v = state[1].pointer
+        let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, e = eps
+        let l2 = decoupled ? 0 : weightDecay, shrink = decoupled ? 1 - learningRate * weightDecay : 1
+        for i in 0..<n {
+            let gi = g[i] + l2 * p[i]
+            let mi = b1 * m[i] + c1 * gi
+            let vi = b2 * v[i] + c2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * invRootBC2 + e)
+        }
+    }
+}

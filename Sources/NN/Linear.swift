@@ -1,0 +1,62 @@
+// Implements: Linear (fully connected), optionally with a fused ReLU on its output.
+// Shapes: B = batch, IN = input features, OUT = output features.
+// Parameters: weight (OUT, IN) as PyTorch stores it, bias (OUT).
+import Tensor
+
+public final class Linear: Layer {
+    public let inFeatures: Int, outFeatures: Int
+    /// Apply max(·, 0) to the output (fused into the bias pass, and its mask into backward).
+    public let relu: Bool
+    private var weightIndex = 0, biasIndex = 0
+    private var w = Tensor(zeros: [0]), b = Tensor(zeros: [0]), dw = Tensor(zeros: [0]), db = Tensor(zeros: [0])
+    private var input = Tensor(zeros: [0])
+    private var out = Workspace(), dIn = Workspace()
+    private var output = Tensor(zeros: [0])
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, relu: Bool = false) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.relu = relu
+    }
+
+    public func declare(into layout: inout ParameterLayout, prefix: String) {
+        weightIndex = layout.add(prefix + "weight", [outFeatures, inFeatures])
+        biasIndex = layout.add(prefix + "bias", [outFeatures])
+    }
+
+    public func bind(to store: ParameterStore) {
+        w = store.param(weightIndex); b = store.param(biasIndex)
+        dw = store.grad(weightIndex); db = store.grad(biasIndex)
+    }
+
+    /// PyTorch's default: weight and bias ~ U(−1/√IN, 1/√IN).
+    public func initialize(rng: inout RNG) {
+        let bound = 1 / Float(inFeatures).squareRoot()
+        for i in 0..<w.count { w[i] = rng.uniform(-bound, bound) }
+        for i in 0..<b.count { b[i] = rng.uniform(-bound, bound) }
+    }
+
+    public func outputShape(for input: [Int]) -> [Int] { [outFeatures] }
+
+    /// y (B, OUT) = x (B, IN) · wᵀ + b, then ReLU if fused.
+    public func forward(_ x: Tensor) -> Tensor {
+        let rows = x.rows
+        input = x.reshaped([rows, inFeatures])
+        output = out.view(rows: rows, [outFeatures])
+        matmul(input, .none, w, .transposed, into: output)
+        addBias(output, b, relu: relu)
+        return output
+    }
+
+    /// dy (B, OUT) (masked in place if ReLU); db (OUT) += Σ_B dy; dw (OUT, IN) += dyᵀ · x;
+    /// dx (B, IN) = dy · w.
+    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor? {
+        if !accumulate { db.zero() }
+        if relu { reluMaskAndColumnSums(dy, output: output, into: db) } else { addColumnSums(of: dy, into: db) }
+        matmul(dy, .transposed, input, .none, into: dw, beta: accumulate ? 1 : 0)
+        guard needInputGrad else { return nil }
+        let dx = dIn.view(rows: dy.rows, [inFeatures])
+        matmul(dy, .none, w, .none, into: dx)
+        return dx
+    }
+}

@@ -1,0 +1,40 @@
+// Implements: the Optimizer protocol: an update rule over one contiguous range of the flat
+// parameter buffer. Plain data-parallel uses the whole range; ZeRO gives each rank its shard,
+// and the optimizer then holds state for that shard only.
+
+import Tensor
+public protocol Optimizer: AnyObject {
+    /// The range of the flat buffer this optimizer updates and holds state for.
+    var range: Range<Int> { get }
+    /// Steps taken so far (Adam's bias correction uses it).
+    var steps: Int { get set }
+    /// Learning rate; the trainer may change it between steps.
+    var learningRate: Float { get set }
+    /// State buffers, each `range.count` long (Adam: m, v; SGD with momentum: velocity).
+    var state: [FloatBuffer] { get }
+    /// Updates params[range] from grads[range]. Both pointers address element 0 of the
+    /// whole flat buffer.
+    func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>)
+}
+
+public extension Optimizer {
+    /// Bytes of optimizer state held (memory accounting).
+    var stateBytes: Int { state.reduce(0) { $0 + $1.count * 4 } }
+}
+
+/// What a job spec may name, with its hyper-parameters.
+public enum OptimizerKind: Sendable, Equatable {
+    case sgd(momentum: Float, weightDecay: Float)
+    case adam(beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool)
+
+    /// A new optimizer of this kind over `range`.
+    public func make(range: Range<Int>, learningRate: Float) -> Optimizer {
+        switch self {
+        case let .sgd(momentum, wd):
+            return SGD(range: range, learningRate: learningRate, momentum: momentum, weightDecay: wd)
+        case let .adam(b1, b2, eps, wd, decoupled):
+            return Adam(range: range, learningRate: learningRate, beta1: b1, beta2: b2, eps: eps,
+                        weightDecay: wd, decoupled: decoupled)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+// Implements: ParameterStore, ONE flat buffer for all parameters and ONE for all gradients.
+// Layers declare their tensors into a ParameterLayout, the store allocates the two buffers, and
+// each layer keeps views into them (llm.c's malloc_and_point_parameters). Reducing, sharding and
+// checkpointing then work on one contiguous range, never per tensor.
+import Tensor
+
+/// Name, shape and place of every parameter tensor in the flat buffer, in declaration order.
+public struct ParameterLayout: Sendable, Codable, Equatable {
+    /// One parameter tensor.
+    public struct Entry: Sendable, Codable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        /// First element in the flat buffer.
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+        public var range: Range<Int> { offset ..< offset + count }
+    }
+
+    public private(set) var entries: [Entry] = []
+    /// Total number of parameters (Ψ).
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Appends a tensor and returns its index.
+    public mutating func add(_ name: String, _ shape: [Int]) -> Int {
+        entries.append(Entry(name: name, shape: shape, offset: count))
+        count += shape.reduce(1, *)
+        return entries.count - 1
+    }
+}
+
+/// The flat parameter and gradient buffers of one model replica.
+public final class ParameterStore: @unchecked Sendable {
+    public let layout: ParameterLayout
+    /// All parameters, (Ψ).
+    public let params: FloatBuffer
+    /// All gradients, (Ψ); same offsets as `params`.
+    public let grads: FloatBuffer
+
+    public init(layout: ParameterLayout) {
+        self.layout = layout
+        params = FloatBuffer(count: layout.count)
+        grads = FloatBuffer(count: layout.count)
+    }
+
+    /// View of parameter tensor `i`.
+    public func param(_ i: Int) -> Tensor {
+        let e = layout.entries[i]
+        return Tensor(base: params, offset: e.offset, shape: e.shape)
+    }
+
+    /// View of the gradient of parameter tensor `i`.
+    public func grad(_ i: Int) -> Tensor {
+        let e = layout.entries[i]
+        return Tensor(base: grads, offset: e.offset, shape: e.shape)
+    }
+}

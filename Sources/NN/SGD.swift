@@ -1,0 +1,34 @@
+// Implements: SGD with momentum and L2 weight decay, PyTorch's update rule:
+//   g' = g + wd·θ;  v = μ·v + g' (v = g' on the first step);  θ -= lr·v.
+import Tensor
+
+public final class SGD: Optimizer {
+    public let range: Range<Int>
+    public var steps = 0
+    public var learningRate: Float
+    public let momentum: Float, weightDecay: Float
+    public let state: [FloatBuffer]
+
+    public init(range: Range<Int>, learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        self.range = range
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        state = momentum != 0 ? [FloatBuffer(count: range.count)] : []
+    }
+
+    public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>) {
+        let p = params + range.lowerBound, g = grads + range.lowerBound, n = range.count
+        let lr = learningRate, wd = weightDecay, mu = momentum
+        if let v = state.first?.pointer {
+            if steps == 0 {
+                for i in 0..<n { let gi = g[i] + wd * p[i]; v[i] = gi; p[i] -= lr * gi }
+            } else {
+                for i in 0..<n { let gi = g[i] + wd * p[i]; let vi = mu * v[i] + gi; v[i] = vi; p[i] -= lr * vi }
+            }
+        } else {
+            for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
+        }
+        steps += 1
+    }
+}

@@ -1,0 +1,62 @@
+// Implements: Sequential, a model as a list of layers over one ParameterStore.
+// Backward runs last layer first and reports each layer as soon as its gradients are final, so
+// data-parallel code can start reducing a bucket while earlier layers still compute.
+import Tensor
+
+public final class Sequential {
+    public let layers: [Layer]
+    public let store: ParameterStore
+    /// Per-sample input shape, e.g. [1, 28, 28] or [784].
+    public let inputShape: [Int]
+    /// For each layer, the range of the flat buffer its parameters occupy (empty if none).
+    public let layerRanges: [Range<Int>]
+
+    /// Declares every layer's parameters, allocates the store and binds the views.
+    /// Parameters are zero until `initialize(seed:)`.
+    public init(_ layers: [Layer], inputShape: [Int]) {
+        var layout = ParameterLayout()
+        var ranges: [Range<Int>] = []
+        for (i, layer) in layers.enumerated() {
+            let start = layout.count
+            layer.declare(into: &layout, prefix: "\(i).")
+            ranges.append(start ..< layout.count)
+        }
+        self.layers = layers
+        self.inputShape = inputShape
+        self.layerRanges = ranges
+        store = ParameterStore(layout: layout)
+        for layer in layers { layer.bind(to: store) }
+    }
+
+    /// Parameter count (Ψ).
+    public var parameterCount: Int { store.layout.count }
+
+    /// Per-sample output shape.
+    public var outputShape: [Int] { layers.reduce(inputShape) { $1.outputShape(for: $0) } }
+
+    /// Sets every parameter from `seed`; layer i draws from the stream split by i.
+    public func initialize(seed: UInt64) {
+        let root = RNG(seed: seed)
+        for (i, layer) in layers.enumerated() {
+            var rng = root.split(UInt64(i))
+            layer.initialize(rng: &rng)
+        }
+    }
+
+    /// Logits for x (B, input…).
+    public func forward(_ x: Tensor) -> Tensor {
+        var h = x
+        for layer in layers { h = layer.forward(h) }
+        return h
+    }
+
+    /// Backpropagates dlogits; calls `layerDone(i)` right after layer i's gradients are final.
+    public func backward(_ dlogits: Tensor, accumulate: Bool = false, layerDone: ((Int) -> Void)? = nil) {
+        var d = dlogits
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let next = layers[i].backward(d, accumulate: accumulate, needInputGrad: i > 0)
+            layerDone?(i)
+            if let next { d = next }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// Implements: FloatBuffer, an owned, 64-byte aligned, zero-initialised array of Float.
+// Tensors, parameter stores and activation caches are views into these; the hot loops work on
+// its raw pointer so that no copy-on-write or bounds check sits inside a kernel.
+
+/// Owned storage for `count` floats, aligned for AVX-512 loads, zeroed at creation.
+public final class FloatBuffer: @unchecked Sendable {
+    /// First element. Valid for `count` elements while the buffer lives.
+    public let pointer: UnsafeMutablePointer<Float>
+    /// Number of floats.
+    public let count: Int
+
+    /// Allocates `count` zeroed floats.
+    /// - Parameter count: Zero or more.
+    public init(count: Int) {
+        precondition(count >= 0, "FloatBuffer count \(count) < 0")
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    /// Copies `values` into a new buffer.
+    public convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+
+    /// The contents as an array (a copy).
+    public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    /// Sets every element to zero.
+    public func zero() { pointer.update(repeating: 0, count: count) }
+}

@@ -1,0 +1,80 @@
+// Implements: the element-wise kernels the layers and optimizers need, on raw pointers so the
+// compiler vectorises them (checked with -Ounchecked; no bounds checks or CoW in the loops).
+// Shapes: B = rows (batch), F = features per row.
+
+/// x *= s, element-wise.
+@inline(__always)
+public func scale(_ x: Tensor, by s: Float) {
+    let p = x.pointer
+    for i in 0..<x.count { p[i] *= s }
+}
+
+/// y += a · x (same count).
+@inline(__always)
+public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] += a * x[i] }
+}
+
+/// y (B, F) = max(y + b, 0) row by row when `relu`, else y + b.  b: (F).
+@inline(__always)
+public func addBias(_ y: Tensor, _ b: Tensor, relu: Bool) {
+    let f = b.count, rows = y.count / max(f, 1), yp = y.pointer, bp = b.pointer
+    for r in 0..<rows {
+        let row = yp + r * f
+        if relu {
+            for j in 0..<f { row[j] = max(row[j] + bp[j], 0) }
+        } else {
+            for j in 0..<f { row[j] += bp[j] }
+        }
+    }
+}
+
+/// db (F) += Σ_rows dy (B, F).
+@inline(__always)
+public func addColumnSums(of dy: Tensor, into db: Tensor) {
+    let f = db.count, rows = dy.count / max(f, 1), dp = dy.pointer, bp = db.pointer
+    for r in 0..<rows {
+        let row = dp + r * f
+        for j in 0..<f { bp[j] += row[j] }
+    }
+}
+
+/// dy *= (y > 0): the ReLU backward mask, in place, given the ReLU's output y.
+@inline(__always)
+public func reluMask(_ dy: Tensor, output y: Tensor) {
+    let d = dy.pointer, o = y.pointer
+    for i in 0..<dy.count { d[i] = o[i] > 0 ? d[i] : 0 }
+}
+
+/// dy *= (y > 0) and db (F) += Σ_rows dy, fused in one pass over dy (B, F).
+@inline(__always)
+public func reluMaskAndColumnSums(_ dy: Tensor, output y: Tensor, into db: Tensor) {
+    let f = db.count, rows = dy.count / max(f, 1), d = dy.pointer, o = y.pointer, bp = db.pointer
+    for r in 0..<rows {
+        let dr = d + r * f, orow = o + r * f
+        for j in 0..<f {
+            let v = orow[j] > 0 ? dr[j] : 0
+            dr[j] = v
+            bp[j] += v
+        }
+    }
+}
+
+/// Σ x in Double, for losses and norms.
+public func sum(_ x: Tensor) -> Double {
+    var s = 0.0
+    let p = x.pointer
+    for i in 0..<x.count { s += Double(p[i]) }
+    return s
+}
+
+/// Largest |a − b| and its index; for tests and benchmarks' result checks.
+public func maxAbsDiff(_ a: [Float], _ b: [Float]) -> (value: Float, index: Int) {
+    precondition(a.count == b.count, "maxAbsDiff: \(a.count) vs \(b.count)")
+    var best: Float = 0, at = -1
+    for i in 0..<a.count where abs(a[i] - b[i]) > best || (a[i] - b[i]).isNaN {
+        best = abs(a[i] - b[i]); at = i
+        if best.isNaN { break }
+    }
+    return (best, at)
+}

@@ -1,0 +1,207 @@
+// Implements: JobSpec, the YAML job description (cluster/jobs/*.yaml), decoded strictly: an
+// unknown key, a wrong type or an out-of-range value is an error naming the key path.
+import Foundation
+import NN
+import Yams
+
+public struct JobSpec: Codable, Sendable, Equatable {
+    public struct Model: Codable, Sendable, Equatable {
+        /// "mlp" or "cnn".
+        public var kind: String
+        /// MLP hidden widths.
+        public var hidden: [Int]?
+        /// CNN channel counts of its two conv layers.
+        public var channels: [Int]?
+    }
+    public struct DataSource: Codable, Sendable, Equatable {
+        /// "fashion-mnist".
+        public var kind: String
+        /// Directory of the IDX files; default: where Debian's package installs them.
+        public var path: String?
+        /// Drop the epoch's last incomplete global batch instead of wrapping around.
+        public var drop_last: Bool?
+    }
+    public struct Training: Codable, Sendable, Equatable {
+        public var epochs: Int
+        public var batch_per_rank: Int
+        /// "sgd", "adam" or "adamw".
+        public var optimizer: String
+        public var lr: Double
+        public var seed: Int?
+        public var momentum: Double?
+        public var weight_decay: Double?
+        /// Micro-batches per optimizer step (gradient accumulation); must divide batch_per_rank.
+        public var accumulation: Int?
+        /// Stop after this many steps in all (for tests and benchmarks).
+        public var max_steps: Int?
+    }
+    public struct Parallel: Codable, Sendable, Equatable {
+        public var ranks: Int?
+        public var min_ranks: Int?
+        public var zero_stage: Int?
+        public var bucket_mb: Double?
+    }
+    public struct Checkpointing: Codable, Sendable, Equatable {
+        public var every_steps: Int?
+        public var every_seconds: Double?
+        public var keep: Int?
+        public var dir: String?
+    }
+    public struct Fault: Codable, Sendable, Equatable {
+        public var max_restarts: Int?
+    }
+
+    public var name: String
+    public var model: Model
+    public var data: DataSource
+    public var train: Training
+    public var parallel: Parallel?
+    public var checkpoint: Checkpointing?
+    public var fault: Fault?
+
+    public var seed: UInt64 { UInt64(train.seed ?? 1) }
+    public var accumulation: Int { train.accumulation ?? 1 }
+    public var ranks: Int { parallel?.ranks ?? 1 }
+
+    /// Parses and validates a spec; `source` names it in errors.
+    public static func parse(_ text: String, source: String) throws(SpecError) -> JobSpec {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw SpecError(source: source, message: "not valid YAML: \(error)")
+        }
+        guard let node, case .mapping = node else { throw SpecError(source: source, message: "expected a mapping of keys at the top level") }
+        try checkKeys(node, path: "", schema: schema, source: source)
+        let spec: JobSpec
+        do { spec = try YAMLDecoder().decode(JobSpec.self, from: text) } catch let e as DecodingError {
+            throw SpecError(source: source, message: describe(e))
+        } catch { throw SpecError(source: source, message: "\(error)") }
+        try spec.validate(source: source)
+        return spec
+    }
+
+    /// Reads and parses the spec file at `path`.
+    public static func load(path: String) throws(SpecError) -> JobSpec {
+        guard FileManager.default.fileExists(atPath: path) else { throw SpecError(source: path, message: "no such file") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SpecError(source: path, message: "cannot read the file as UTF-8 text")
+        }
+        return try parse(text, source: path)
+    }
+
+    /// The optimizer the spec names, with its hyper-parameters.
+    public var optimizerKind: OptimizerKind {
+        let wd = Float(train.weight_decay ?? 0)
+        switch train.optimizer {
+        case "sgd": return .sgd(momentum: Float(train.momentum ?? 0), weightDecay: wd)
+        case "adamw": return .adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: train.weight_decay.map(Float.init) ?? 0.01, decoupled: true)
+        default: return .adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd, decoupled: false)
+        }
+    }
+
+    /// A new model of the kind the spec names (parameters zero until initialised).
+    public func makeModel() -> Sequential {
+        switch model.kind {
+        case "cnn":
+            let c = model.channels ?? [32, 64]
+            return Models.cnn(channels: (c[0], c[1]), hidden: model.hidden?.first ?? 256)
+        default:
+            return Models.mlp(hidden: model.hidden ?? [1024, 1024])
+        }
+    }
+
+    func validate(source: String) throws(SpecError) {
+        func fail(_ m: String) -> SpecError { SpecError(source: source, message: m) }
+        guard ["mlp", "cnn"].contains(model.kind) else { throw fail("model.kind: unknown model kind '\(model.kind)' (expected mlp or cnn)") }
+        if let h = model.hidden, h.isEmpty || h.contains(where: { $0 <= 0 }) { throw fail("model.hidden: widths must be positive, got \(h)") }
+        if let c = model.channels, c.count != 2 || c.contains(where: { $0 <= 0 }) { throw fail("model.channels: expected two positive counts, got \(c)") }
+        guard data.kind == "fashion-mnist" else { throw fail("data.kind: unknown data set '\(data.kind)' (expected fashion-mnist)") }
+        guard train.epochs > 0 else { throw fail("train.epochs: must be at least 1, got \(train.epochs)") }
+        guard train.batch_per_rank > 0 else { throw fail("train.batch_per_rank: must be at least 1, got \(train.batch_per_rank)") }
+        guard ["sgd", "adam", "adamw"].contains(train.optimizer) else { throw fail("train.optimizer: unknown optimizer '\(train.optimizer)' (expected sgd, adam or adamw)") }
+        guard train.lr > 0, train.lr.isFinite else { throw fail("train.lr: must be a positive number, got \(train.lr)") }
+        if let s = train.seed, s < 0 { throw fail("train.seed: must be non-negative, got \(s)") }
+        if let a = train.accumulation {
+            guard a > 0 else { throw fail("train.accumulation: must be at least 1, got \(a)") }
+            guard train.batch_per_rank % a == 0 else {
+                throw fail("train.accumulation: \(a) does not divide train.batch_per_rank \(train.batch_per_rank)")
+            }
+        }
+        if let m = train.max_steps, m <= 0 { throw fail("train.max_steps: must be at least 1, got \(m)") }
+        if let p = parallel {
+            if let r = p.ranks, r < 1 { throw fail("parallel.ranks: must be at least 1, got \(r)") }
+            if let m = p.min_ranks, m < 1 || m > (p.ranks ?? m) { throw fail("parallel.min_ranks: must be in 1…ranks, got \(m)") }
+            if let z = p.zero_stage, !(0...2).contains(z) { throw fail("parallel.zero_stage: must be 0, 1 or 2, got \(z)") }
+            if let b = p.bucket_mb, !(b > 0 && b <= 1024) { throw fail("parallel.bucket_mb: must be in (0, 1024], got \(b)") }
+        }
+        if let c = checkpoint {
+            if let e = c.every_steps, e < 1 { throw fail("checkpoint.every_steps: must be at least 1, got \(e)") }
+            if let e = c.every_seconds, !(e > 0) { throw fail("checkpoint.every_seconds: must be positive, got \(e)") }
+            if let k = c.keep, k < 1 { throw fail("checkpoint.keep: must be at least 1, got \(k)") }
+        }
+        if let f = fault, let m = f.max_restarts, m < 0 { throw fail("fault.max_restarts: must be non-negative, got \(m)") }
+    }
+}
+
+/// A job spec that cannot be used, with the file and the reason.
+public struct SpecError: Error, CustomStringConvertible, Equatable {
+    public let source: String
+    public let message: String
+    public var description: String { "invalid job spec \(source): \(message)" }
+}
+
+extension JobSpec {
+    /// Allowed keys: nested mappings by key; nil for a leaf.
+    private indirect enum Schema { case leaf, map([String: Schema]) }
+
+    private static let schema: Schema = .map([
+        "name": .leaf,
+        "model": .map(["kind": .leaf, "hidden": .leaf, "channels": .leaf]),
+        "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf]),
+        "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,
+                       "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf]),
+        "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf]),
+        "checkpoint": .map(["every_steps": .leaf, "every_seconds": .leaf, "keep": .leaf, "dir": .leaf]),
+        "fault": .map(["max_restarts": .leaf]),
+    ])
+
+    private static func checkKeys(_ node: Node, path: String, schema: Schema, source: String) throws(SpecError) {
+        guard case let .map(allowed) = schema, case let .mapping(mapping) = node else { return }
+        for (k, v) in mapping {
+            guard let key = k.string else { throw SpecError(source: source, message: "\(path.isEmpty ? "top level" : path): keys must be strings") }
+            let full = path.isEmpty ? key : "\(path).\(key)"
+            guard let sub = allowed[key] else {
+                throw SpecError(source: source, message: "unknown key '\(full)' (allowed here: \(allowed.keys.sorted().joined(separator: ", ")))")
+            }
+            if case .map = sub, v.mapping == nil {
+                throw SpecError(source: source, message: "\(full): expected a mapping of keys")
+            }
+            try checkKeys(v, path: full, schema: sub, source: source)
+        }
+    }
+
+    private static func describe(_ e: DecodingError) -> String {
+        func path(_ c: [CodingKey]) -> String {
+            c.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch e {
+        case let .typeMismatch(t, c): return "\(path(c.codingPath)): expected \(typeName(t))"
+        case let .valueNotFound(t, c): return "\(path(c.codingPath)): expected \(typeName(t)), found nothing"
+        case let .keyNotFound(k, c):
+            let p = path(c.codingPath)
+            return "missing key '\(p.isEmpty ? k.stringValue : p + "." + k.stringValue)'"
+        case let .dataCorrupted(c): return "\(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(e)"
+        }
+    }
+
+    private static func typeName(_ t: Any.Type) -> String {
+        switch t {
+        case is Int.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "a string"
+        case is [Int].Type: return "a list of integers"
+        default: return "a \(t)"
+        }
+    }
+}

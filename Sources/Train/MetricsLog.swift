@@ -1,0 +1,25 @@
+// Implements: MetricsLog, a training run's metrics as JSON lines, one object per epoch (and per
+// logged step). The whole file is rewritten atomically on each flush, so a reader never sees a
+// torn line and a crash loses at most the lines since the last flush.
+import Durable
+import Foundation
+
+public final class MetricsLog {
+    public let path: String?
+    private var lines: [String] = []
+
+    /// Does nothing when `path` is nil.
+    public init(path: String?) { self.path = path }
+
+    /// Appends one record (keys sorted, so lines diff cleanly).
+    public func append(_ record: [String: Any]) {
+        guard path != nil, let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) else { return }
+        lines.append(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Writes every record so far to `path`.
+    public func flush() throws(AtomicFileError) {
+        guard let path else { return }
+        try AtomicFile.write(lines.map { $0 + "\n" }.joined(), to: path)
+    }
+}

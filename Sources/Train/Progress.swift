@@ -1,0 +1,48 @@
+// Implements: the progress display of a training run: a live bar redrawn in place on a
+// terminal, plain lines (one per epoch and every few seconds) when stderr is a file or pipe.
+import Foundation
+
+public final class Progress {
+    public enum Style: Sendable { case bar, lines, silent }
+    public let style: Style
+    private var lastLine = Date.distantPast
+
+    /// `.bar` when stderr is a terminal, `.lines` otherwise.
+    public static var automatic: Style { isatty(2) != 0 ? .bar : .lines }
+
+    public init(style: Style) { self.style = style }
+
+    /// One update within an epoch.
+    public func step(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Double, samplesPerSecond: Double) {
+        switch style {
+        case .silent: return
+        case .bar:
+            let width = 30, filled = steps > 0 ? width * step / steps : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            let eta = samplesPerSecond > 0 ? "" : ""
+            write("\r\u{1B}[2Kepoch \(epoch)/\(epochs) \(bar) \(step)/\(steps)  loss \(fmt(loss, 4))  \(Int(samplesPerSecond)) samples/s\(eta)")
+        case .lines:
+            guard Date().timeIntervalSince(lastLine) >= 5 else { return }
+            lastLine = Date()
+            write("epoch \(epoch)/\(epochs) step \(step)/\(steps) loss \(fmt(loss, 4)) \(Int(samplesPerSecond)) samples/s\n")
+        }
+    }
+
+    /// The end of an epoch, with its evaluation.
+    public func epochDone(epoch: Int, epochs: Int, trainLoss: Double, testAccuracy: Double, samplesPerSecond: Double, seconds: Double) {
+        guard style != .silent else { return }
+        let prefix = style == .bar ? "\r\u{1B}[2K" : ""
+        write("\(prefix)epoch \(epoch)/\(epochs)  loss \(fmt(trainLoss, 4))  test accuracy \(fmt(testAccuracy, 4))  \(Int(samplesPerSecond)) samples/s  \(fmt(seconds, 1)) s\n")
+    }
+
+    /// Any other message, on its own line.
+    public func note(_ text: String) {
+        guard style != .silent else { return }
+        write((style == .bar ? "\r\u{1B}[2K" : "") + text + "\n")
+    }
+
+    private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+}
+
+/// `x` with `digits` decimals.
+func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

@@ -1,0 +1,71 @@
+// Implements: `cohort bench compute`: training steps of workload W on one process, against a
+// 1024³ sgemm measured in the same process with the same thread count.
+//   model_gflops = 6·Ψ·samples/s  (2 forward + 4 backward FLOPs per parameter per sample)
+//   mfu = model_gflops / sgemm_gflops
+import ArgumentParser
+import Data
+import Foundation
+import NN
+import Tensor
+
+struct BenchCompute: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compute", abstract: "Time training steps of one process against sgemm.")
+
+    @Option(help: "Model: mlp (784-1024-1024-10) or cnn.") var model = "mlp"
+    @Option(help: "Batch size.") var batch = 256
+    @Option(help: "Timed steps (after 20 warm-up steps).") var steps = 200
+    @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
+
+    func validate() throws {
+        guard ["mlp", "cnn"].contains(model) else { throw ValidationError("--model must be mlp or cnn, got '\(model)'") }
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        guard steps > 0 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+    }
+
+    func run() throws {
+        let train = try FashionMNIST.load(directory: FashionMNIST.directory(override: data), train: true)
+        let net = model == "cnn" ? Models.cnn() : Models.mlp(hidden: [1024, 1024])
+        net.initialize(seed: 1)
+        let opt = Adam(range: 0 ..< net.parameterCount, learningRate: 1e-3)
+        let loss = SoftmaxCrossEntropy()
+        let batcher = Batcher(dataset: train, batch: batch)
+        var rng = RNG(seed: 7)
+        let perm = rng.permutation(train.count)
+        func step(_ s: Int) {
+            let idx = (0..<batch).map { perm[(s * batch + $0) % train.count] }
+            let x = batcher.gather(idx)
+            let logits = net.forward(x)
+            let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch) }
+            net.backward(r.dlogits)
+            opt.step(params: net.store.params.pointer, grads: net.store.grads.pointer)
+        }
+        benchNote("bench compute: \(model), Ψ = \(net.parameterCount), batch \(batch), core \(BLASCore.activeCoreName), \(BLASCore.threads) thread(s)")
+        let sgemmBefore = sgemmGFLOPS()
+        for s in 0..<20 { step(s) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for s in 0..<steps { step(20 + s) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let sgemm = max(sgemmBefore, sgemmGFLOPS())
+        let samplesPerSecond = Double(steps * batch) / seconds
+        let modelGFLOPS = 6 * Double(net.parameterCount) * samplesPerSecond / 1e9
+        emitJSONLine(["bench": "compute", "model": model, "batch": batch, "steps": steps, "params": net.parameterCount,
+                      "samples_per_s": samplesPerSecond, "model_gflops": modelGFLOPS, "sgemm_gflops": sgemm,
+                      "mfu": modelGFLOPS / sgemm, "blas_core": BLASCore.activeCoreName, "threads": BLASCore.threads])
+    }
+}
+
+/// GFLOP/s of a square 1024³ sgemm (C = A·B), best of 3 rounds of 10.
+func sgemmGFLOPS(n: Int = 1024) -> Double {
+    let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
+    var rng = RNG(seed: 3)
+    for i in 0..<a.count { a[i] = rng.uniform(-1, 1); b[i] = rng.uniform(-1, 1) }
+    matmul(a, .none, b, .none, into: c)
+    var best = 0.0
+    for _ in 0..<3 {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<10 { matmul(a, .none, b, .none, into: c) }
+        let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        best = max(best, 2 * Double(n * n * n) * 10 / s / 1e9)
+    }
+    return best
+}

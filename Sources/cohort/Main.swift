@@ -1,0 +1,51 @@
+// Implements: the `cohort` entry point: BLAS environment (re-exec once), parsing, and the one
+// place that turns an error into an `error:` line, an optional `hint:` and an exit code.
+import ArgumentParser
+import Data
+import Foundation
+import Tensor
+import Train
+
+struct Cohort: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cohort",
+        abstract: "Train models data-parallel across processes and nodes.",
+        subcommands: [TrainCommand.self, BenchCommand.self])
+}
+
+@main
+enum Main {
+    static func main() {
+        // OpenBLAS reads its core type when it loads, before main: fix the environment and
+        // start again once (see BLASCore).
+        BLASCore.reexecIfNeeded()
+        var command: ParsableCommand
+        do { command = try Cohort.parseAsRoot() } catch { Cohort.exit(withError: error) }
+        do {
+            try command.run()
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch let e as CleanExit {
+            Cohort.exit(withError: e)
+        } catch let e as ValidationError {
+            Cohort.exit(withError: e)
+        } catch {
+            var text = "error: \(error)\n"
+            if let hint = hint(for: error) { text += "hint: \(hint)\n" }
+            FileHandle.standardError.write(Data(text.utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    /// The fix, where it is known.
+    static func hint(for error: Error) -> String? {
+        switch error {
+        case DataError.notFound, DataError.missing:
+            return "install Debian's \(FashionMNIST.debianPackage) (apt-get install \(FashionMNIST.debianPackage)) or pass --data DIR"
+        case is SpecError:
+            return "see cluster/jobs/ for example specs"
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,27 @@
+// Implements: `cohort train SPEC.yaml`.
+import ArgumentParser
+import Train
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train the model a job spec describes.")
+
+    @Argument(help: "Job spec (YAML), e.g. cluster/jobs/fashion-mlp.yaml.") var spec: String
+    @Option(help: "Directory of the Fashion-MNIST IDX files (default: where dataset-fashion-mnist installs them).") var data: String?
+    @Option(help: "Write metrics as JSON lines to this file.") var metrics: String?
+    @Option(help: "Override train.epochs.") var epochs: Int?
+    @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    }
+
+    func run() throws {
+        var job = try JobSpec.load(path: spec)
+        if let epochs { job.train.epochs = epochs }
+        let trainer = try Trainer(spec: job, options: TrainOptions(
+            dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : Progress.automatic))
+        let summary = try trainer.run()
+        let acc = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"
+        print("final test accuracy \(acc) after \(summary.steps) steps (\(Int(summary.samplesPerSecond)) samples/s)")
+    }
+}

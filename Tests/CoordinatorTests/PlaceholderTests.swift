@@ -1,0 +1,2 @@
+import XCTest
+final class CoordinatorPlaceholderTests: XCTestCase { func testBuilds() {} }

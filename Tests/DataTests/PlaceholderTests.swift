@@ -1,0 +1,2 @@
+import XCTest
+final class DataPlaceholderTests: XCTestCase { func testBuilds() {} }

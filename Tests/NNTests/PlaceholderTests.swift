@@ -1,0 +1,2 @@
+import XCTest
+final class NNPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class TensorPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class TrainPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class WirePlaceholderTests: XCTestCase { func testBuilds() {} }
