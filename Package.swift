@@ -3,7 +3,7 @@
 import PackageDescription
 
 // Release builds drop Swift's bounds/overflow checks in the numeric kernels only.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell"], .when(configuration: .release))]
 
 let package = Package(
     name: "Cohort",
@@ -43,7 +43,7 @@ let package = Package(
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Tensor"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "Data", "Tensor"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),

@@ -11,15 +11,12 @@ public enum IDX {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         guard let f = gzopen(path, "rb") else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { gzclose(f) }
-        let header = try readExactly(f, 4 + 4 * dims, path: path)
-        let magic = header[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let head = try readExactly(f, 4, path: path)
+        let magic = head.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let expected = UInt32(0x0800 | dims)
         guard magic == expected else { throw .badMagic(path: path, magic: magic, expected: expected) }
-        var shape: [Int] = []
-        for d in 0..<dims {
-            let s = header[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) }
-            shape.append(s)
-        }
+        let sizes = try readExactly(f, 4 * dims, path: path)
+        let shape = (0..<dims).map { d in sizes[(4 * d)..<(4 * d + 4)].reduce(0) { $0 << 8 | Int($1) } }
         let n = shape.reduce(1, *)
         guard n <= 1 << 31 else { throw .unreadable(path: path, reason: "sizes \(shape) are implausible") }
         let bytes = try readExactly(f, n, path: path)

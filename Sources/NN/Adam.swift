@@ -34,13 +34,31 @@ public final class Adam: Optimizer {
         let m = state[0].pointer, v = state[1].pointer
         let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, e = eps
         let l2 = decoupled ? 0 : weightDecay, shrink = decoupled ? 1 - learningRate * weightDecay : 1
-        for i in 0..<n {
+        // 16 lanes at a time (see SIMDAccess.swift), then the scalar tail; the same formula both ways.
+        let vb1 = SIMD16<Float>(repeating: b1), vb2 = SIMD16<Float>(repeating: b2), vc1 = SIMD16<Float>(repeating: c1)
+        let vc2 = SIMD16<Float>(repeating: c2), ve = SIMD16<Float>(repeating: e), vl2 = SIMD16<Float>(repeating: l2)
+        let vshrink = SIMD16<Float>(repeating: shrink), vstep = SIMD16<Float>(repeating: stepSize)
+        let vinv = SIMD16<Float>(repeating: invRootBC2)
+        let vec = n - n % simdWidth
+        var i = 0
+        while i < vec {
+            let pi = load16(p + i)
+            let gi = load16(g + i) + vl2 * pi
+            let mi = vb1 * load16(m + i) + vc1 * gi
+            let vi = vb2 * load16(v + i) + vc2 * gi * gi
+            store16(mi, m + i)
+            store16(vi, v + i)
+            store16(pi * vshrink - vstep * mi / (vi.squareRoot() * vinv + ve), p + i)
+            i += simdWidth
+        }
+        while i < n {
             let gi = g[i] + l2 * p[i]
             let mi = b1 * m[i] + c1 * gi
             let vi = b2 * v[i] + c2 * gi * gi
             m[i] = mi
             v[i] = vi
             p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * invRootBC2 + e)
+            i += 1
         }
     }
 }

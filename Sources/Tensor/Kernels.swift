@@ -19,12 +19,16 @@ public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointe
 @inline(__always)
 public func addBias(_ y: Tensor, _ b: Tensor, relu: Bool) {
     let f = b.count, rows = y.count / max(f, 1), yp = y.pointer, bp = b.pointer
+    let vec = f - f % simdWidth, zero = SIMD16<Float>(repeating: 0)
     for r in 0..<rows {
         let row = yp + r * f
+        var j = 0
         if relu {
-            for j in 0..<f { row[j] = max(row[j] + bp[j], 0) }
+            while j < vec { store16(pointwiseMax(load16(row + j) + load16(bp + j), zero), row + j); j += simdWidth }
+            while j < f { row[j] = max(row[j] + bp[j], 0); j += 1 }
         } else {
-            for j in 0..<f { row[j] += bp[j] }
+            while j < vec { store16(load16(row + j) + load16(bp + j), row + j); j += simdWidth }
+            while j < f { row[j] += bp[j]; j += 1 }
         }
     }
 }
@@ -33,29 +37,44 @@ public func addBias(_ y: Tensor, _ b: Tensor, relu: Bool) {
 @inline(__always)
 public func addColumnSums(of dy: Tensor, into db: Tensor) {
     let f = db.count, rows = dy.count / max(f, 1), dp = dy.pointer, bp = db.pointer
+    let vec = f - f % simdWidth
     for r in 0..<rows {
         let row = dp + r * f
-        for j in 0..<f { bp[j] += row[j] }
+        var j = 0
+        while j < vec { store16(load16(bp + j) + load16(row + j), bp + j); j += simdWidth }
+        while j < f { bp[j] += row[j]; j += 1 }
     }
 }
 
 /// dy *= (y > 0): the ReLU backward mask, in place, given the ReLU's output y.
 @inline(__always)
 public func reluMask(_ dy: Tensor, output y: Tensor) {
-    let d = dy.pointer, o = y.pointer
-    for i in 0..<dy.count { d[i] = o[i] > 0 ? d[i] : 0 }
+    let d = dy.pointer, o = y.pointer, n = dy.count, vec = n - n % simdWidth
+    let zero = SIMD16<Float>(repeating: 0)
+    var i = 0
+    while i < vec { store16(zero.replacing(with: load16(d + i), where: load16(o + i) .> zero), d + i); i += simdWidth }
+    while i < n { d[i] = o[i] > 0 ? d[i] : 0; i += 1 }
 }
 
 /// dy *= (y > 0) and db (F) += Σ_rows dy, fused in one pass over dy (B, F).
 @inline(__always)
 public func reluMaskAndColumnSums(_ dy: Tensor, output y: Tensor, into db: Tensor) {
     let f = db.count, rows = dy.count / max(f, 1), d = dy.pointer, o = y.pointer, bp = db.pointer
+    let vec = f - f % simdWidth, zero = SIMD16<Float>(repeating: 0)
     for r in 0..<rows {
         let dr = d + r * f, orow = o + r * f
-        for j in 0..<f {
+        var j = 0
+        while j < vec {
+            let v = zero.replacing(with: load16(dr + j), where: load16(orow + j) .> zero)
+            store16(v, dr + j)
+            store16(load16(bp + j) + v, bp + j)
+            j += simdWidth
+        }
+        while j < f {
             let v = orow[j] > 0 ? dr[j] : 0
             dr[j] = v
             bp[j] += v
+            j += 1
         }
     }
 }

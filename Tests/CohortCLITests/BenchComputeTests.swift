@@ -1,0 +1,23 @@
+// `cohort bench compute` prints one JSON line with the keys of benchmark.md.
+import Foundation
+import XCTest
+
+final class BenchComputeTests: XCTestCase {
+    func testPrintsOneJSONLineWithTheDocumentedKeys() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+        let r = try CLI.run(["bench", "compute", "--steps", "3", "--batch", "32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stdout)
+        let obj = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        for key in ["bench", "samples_per_s", "model_gflops", "sgemm_gflops", "mfu", "blas_core"] { XCTAssertNotNil(obj[key], key) }
+        XCTAssertEqual(obj["bench"] as? String, "compute")
+        XCTAssertEqual(obj["threads"] as? Int, 1)
+    }
+
+    func testTheChosenCoreTypeIsInTheEnvironmentAndTheUserOverrideWins() throws {
+        let r = try CLI.run(["bench", "compute", "--steps", "1", "--batch", "8"], environment: ["OPENBLAS_CORETYPE": "SANDYBRIDGE"])
+        try XCTSkipUnless(r.status == 0, "no data set")
+        XCTAssertTrue(r.stdout.contains("\"blas_core\":\"Sandybridge\""), r.stdout)
+    }
+}

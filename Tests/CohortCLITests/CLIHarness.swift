@@ -1,0 +1,47 @@
+// Runs the built `cohort` binary as a user would, capturing exit code, stdout and stderr.
+import Foundation
+import XCTest
+
+struct CLIResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+enum CLI {
+    /// The package root, from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// .build/<config>/cohort, the configuration this test bundle was built in first.
+    static var binary: String {
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        for candidate in [bundleDir + "/cohort", root + "/.build/release/cohort", root + "/.build/debug/cohort"]
+        where FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        return root + "/.build/release/cohort"
+    }
+
+    /// Runs `cohort args…` to completion.
+    static func run(_ args: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? root)
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A new temporary directory, removed by the caller.
+    static func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "cohort-cli-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class NNPlaceholderTests: XCTestCase { func testBuilds() {} }

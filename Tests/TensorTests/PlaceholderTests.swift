@@ -1,2 +1,0 @@
-import XCTest
-final class TensorPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,52 @@
+import Train
+import XCTest
+
+final class JobSpecTests: XCTestCase {
+    let good = """
+    name: t
+    model: {kind: mlp, hidden: [32]}
+    data: {kind: fashion-mnist}
+    train: {epochs: 1, batch_per_rank: 64, optimizer: adam, lr: 0.001, seed: 3}
+    parallel: {ranks: 2, min_ranks: 1, zero_stage: 1, bucket_mb: 4}
+    checkpoint: {every_steps: 200, keep: 3}
+    fault: {max_restarts: 3}
+    """
+
+    func message(_ text: String) -> String {
+        do { _ = try JobSpec.parse(text, source: "s.yaml"); return "accepted" } catch { return "\(error)" }
+    }
+
+    func testTheExampleShapeParses() throws {
+        let s = try JobSpec.parse(good, source: "s.yaml")
+        XCTAssertEqual(s.model.hidden, [32])
+        XCTAssertEqual(s.seed, 3)
+        XCTAssertEqual(s.ranks, 2)
+        XCTAssertEqual(s.makeModel().parameterCount, 784 * 32 + 32 + 32 * 10 + 10)
+    }
+
+    func testUnknownKeyIsNamedWithItsPath() {
+        XCTAssertEqual(message(good.replacingOccurrences(of: "lr: 0.001", with: "lr: 0.001, lrr: 2")),
+                       "invalid job spec s.yaml: unknown key 'train.lrr' (allowed here: accumulation, batch_per_rank, epochs, lr, max_steps, momentum, optimizer, seed, weight_decay)")
+        XCTAssertTrue(message(good + "\nextra: 1").contains("unknown key 'extra'"))
+    }
+
+    func testWrongTypesAndValuesAreNamed() {
+        XCTAssertEqual(message(good.replacingOccurrences(of: "epochs: 1", with: "epochs: many")),
+                       "invalid job spec s.yaml: train.epochs: expected an integer")
+        XCTAssertEqual(message(good.replacingOccurrences(of: "kind: mlp", with: "kind: transformer")),
+                       "invalid job spec s.yaml: model.kind: unknown model kind 'transformer' (expected mlp or cnn)")
+        XCTAssertEqual(message(good.replacingOccurrences(of: "seed: 3", with: "seed: 3, accumulation: 5")),
+                       "invalid job spec s.yaml: train.accumulation: 5 does not divide train.batch_per_rank 64")
+        XCTAssertTrue(message(good.replacingOccurrences(of: "name: t\n", with: "")).contains("missing key 'name'"))
+        XCTAssertTrue(message("model: [1, 2").contains("not valid YAML"))
+        XCTAssertTrue(message("- 1").contains("expected a mapping"))
+        XCTAssertTrue(message(good.replacingOccurrences(of: "zero_stage: 1", with: "zero_stage: 7")).contains("parallel.zero_stage"))
+        XCTAssertTrue(message(good.replacingOccurrences(of: "train: {", with: "train: 3\nx: {")).contains("train: expected a mapping"))
+    }
+
+    func testMissingFileIsNamed() {
+        XCTAssertThrowsError(try JobSpec.load(path: "/nonexistent/spec.yaml")) { e in
+            XCTAssertEqual("\(e)", "invalid job spec /nonexistent/spec.yaml: no such file")
+        }
+    }
+}

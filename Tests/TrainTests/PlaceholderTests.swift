@@ -1,2 +1,0 @@
-import XCTest
-final class TrainPlaceholderTests: XCTestCase { func testBuilds() {} }
