@@ -1,0 +1,75 @@
+// Implements: CollectiveSettings, the knobs of the collectives (fingerprint checks, timeout,
+// slice size) and how they are read from the environment.
+import Foundation
+
+/// Tunables of an `MPICommunicator`; every rank of a job must use the same values.
+public struct CollectiveSettings: Equatable, Sendable {
+    /// Exchange a fingerprint (op, length, dtype, root, sequence number) before each collective.
+    /// Costs one small message round per call. Default: on in debug builds, off in release.
+    public var checkCollectives: Bool
+    /// Seconds any wait may take before it throws `CollectiveError.timeout`; nil waits forever.
+    public var timeoutSeconds: Double?
+    /// Bytes per pipelined slice of a reduce-scatter step (see Ring.swift for the measurement).
+    public var sliceBytes: Int
+    /// Bytes per message of an allgather or broadcast step.
+    public var gatherSliceBytes: Int
+
+    /// Default check setting: on in debug builds, off in release.
+    public static var checkByDefault: Bool {
+        #if DEBUG
+        return true
+        #else
+        return false
+        #endif
+    }
+    /// Default timeout in seconds: long enough for any honest collective on a slow machine.
+    public static let defaultTimeoutSeconds: Double = 300
+    /// Default slice: 512 KB (chosen by `cohort bench allreduce --slice-bytes`, see docs/collectives.md).
+    public static let defaultSliceBytes = 512 << 10
+    /// Default allgather message size: 4 MB.
+    public static let defaultGatherSliceBytes = 4 << 20
+
+    /// Creates settings; the defaults are the build defaults.
+    public init(checkCollectives: Bool = CollectiveSettings.checkByDefault,
+                timeoutSeconds: Double? = CollectiveSettings.defaultTimeoutSeconds,
+                sliceBytes: Int = CollectiveSettings.defaultSliceBytes,
+                gatherSliceBytes: Int = CollectiveSettings.defaultGatherSliceBytes) {
+        self.checkCollectives = checkCollectives
+        self.timeoutSeconds = timeoutSeconds
+        self.sliceBytes = sliceBytes
+        self.gatherSliceBytes = gatherSliceBytes
+    }
+
+    /// The defaults, overridden by COHORT_CHECK_COLLECTIVES (0/1), COHORT_COLLECTIVE_TIMEOUT
+    /// (seconds; 0 = none), COHORT_RING_SLICE_BYTES and COHORT_GATHER_SLICE_BYTES.
+    ///
+    /// - Parameter environment: The process environment (a parameter so tests can pass their own).
+    /// - Returns: The settings.
+    /// - Throws: `CollectiveError.invalidArgument` naming the variable and its bad value.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CollectiveSettings {
+        var s = CollectiveSettings()
+        if let v = environment["COHORT_CHECK_COLLECTIVES"] {
+            switch v.lowercased() {
+            case "1", "true", "yes", "on": s.checkCollectives = true
+            case "0", "false", "no", "off", "": s.checkCollectives = false
+            default: throw CollectiveError.invalidArgument("COHORT_CHECK_COLLECTIVES must be 0 or 1, got '\(v)'")
+            }
+        }
+        if let v = environment["COHORT_COLLECTIVE_TIMEOUT"] {
+            guard let t = Double(v), t >= 0, t.isFinite else {
+                throw CollectiveError.invalidArgument("COHORT_COLLECTIVE_TIMEOUT must be seconds >= 0, got '\(v)'")
+            }
+            s.timeoutSeconds = t == 0 ? nil : t
+        }
+        for (name, keyPath) in [("COHORT_RING_SLICE_BYTES", \CollectiveSettings.sliceBytes),
+                                ("COHORT_GATHER_SLICE_BYTES", \CollectiveSettings.gatherSliceBytes)] {
+            if let v = environment[name] {
+                guard let b = Int(v), b >= 4, b <= 1 << 30 else {
+                    throw CollectiveError.invalidArgument("\(name) must be bytes in 4 ... 2^30, got '\(v)'")
+                }
+                s[keyPath: keyPath] = b
+            }
+        }
+        return s
+    }
+}

@@ -1,0 +1,219 @@
+// Implements: MPICommunicator, one rank's Communicator over MPI: MPI start-up and shutdown,
+// point-to-point messages and barrier, and the non-blocking request polling with a deadline
+// that every operation uses (so a lost peer becomes CollectiveError.timeout, not a hang).
+// The ring collectives are in Ring.swift and Broadcast.swift; the fingerprint check in Check.swift.
+import CMPI
+import CMPIShim
+import Foundation
+
+/// A `Communicator` over `MPI_COMM_WORLD`.
+///
+/// Not thread-safe: call it from one thread at a time (MPI runs at `MPI_THREAD_SERIALIZED`, so
+/// that one thread may be a dedicated communication thread). Call `finalize()` before exit.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    /// Fingerprint checking, timeout and slice sizes; the same on every rank.
+    public var settings: CollectiveSettings
+
+    /// Point-to-point traffic (`send`, `recv`, `sendRecv`): a duplicate of MPI_COMM_WORLD, so user
+    /// tags never match collective messages.
+    let p2pComm: MPI_Comm
+    /// Collective traffic, on its own duplicate of MPI_COMM_WORLD.
+    let collComm: MPI_Comm
+    /// Collectives called so far (the sequence number of the next one).
+    var sequence = 0
+    /// The collective or operation in progress, for timeout messages.
+    var currentCall = "no call"
+    /// Set by the first error; every later call throws `.broken`.
+    var failure: String?
+    /// Whether `init` called `MPI_Init_thread` (then `finalize` calls `MPI_Finalize`).
+    let ownsMPI: Bool
+    var finalized = false
+
+    /// Receive slices of the reduce-scatter pipeline: `Ring.depth × sliceFloats` floats, reused.
+    var scratch = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    var scratchCapacity = 0
+    /// Outstanding MPI requests of one step, reused.
+    var requests = UnsafeMutablePointer<MPI_Request?>.allocate(capacity: 0)
+    var requestCapacity = 0
+
+    /// Message tags on `collComm`.
+    enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2 }
+
+    /// Starts MPI (if needed) and wraps MPI_COMM_WORLD.
+    ///
+    /// Requests `MPI_THREAD_SERIALIZED` and sets `MPI_ERRORS_RETURN` on the world communicator so
+    /// MPI errors become Swift errors instead of aborting.
+    /// The corresponding MPI calls are `MPI_Init_thread`, `MPI_Comm_set_errhandler`, `MPI_Comm_dup`.
+    /// - Parameter settings: Checks, timeout and slice sizes (default: from the environment).
+    /// - Throws: `CollectiveError.threadLevel` if MPI cannot give SERIALIZED; `.mpi` for failed calls;
+    ///   `.invalidArgument` for a bad environment variable.
+    public init(settings: CollectiveSettings? = nil) throws {
+        self.settings = try settings ?? CollectiveSettings.fromEnvironment()
+        var initialized: Int32 = 0
+        try mpiCheck(MPI_Initialized(&initialized), "MPI_Initialized")
+        var provided: Int32 = 0
+        if initialized == 0 {
+            try mpiCheck(MPI_Init_thread(nil, nil, CMPIShim_THREAD_SERIALIZED, &provided), "MPI_Init_thread")
+            ownsMPI = true
+        } else {
+            try mpiCheck(MPI_Query_thread(&provided), "MPI_Query_thread")
+            ownsMPI = false
+        }
+        guard provided >= CMPIShim_THREAD_SERIALIZED else {
+            throw CollectiveError.threadLevel(requested: CMPIShim_THREAD_SERIALIZED, provided: provided)
+        }
+        let world = CMPIShim_COMM_WORLD()
+        try mpiCheck(MPI_Comm_set_errhandler(world, CMPIShim_ERRORS_RETURN()), "MPI_Comm_set_errhandler")
+        var r: Int32 = 0, n: Int32 = 0
+        try mpiCheck(MPI_Comm_rank(world, &r), "MPI_Comm_rank")
+        try mpiCheck(MPI_Comm_size(world, &n), "MPI_Comm_size")
+        rank = Int(r)
+        size = Int(n)
+        // Duplicates inherit the error handler.
+        var a: MPI_Comm? = CMPIShim_COMM_NULL(), b: MPI_Comm? = CMPIShim_COMM_NULL()
+        try mpiCheck(MPI_Comm_dup(world, &a), "MPI_Comm_dup")
+        try mpiCheck(MPI_Comm_dup(world, &b), "MPI_Comm_dup")
+        p2pComm = a!
+        collComm = b!
+    }
+
+    deinit {
+        scratch.deallocate()
+        requests.deallocate()
+    }
+
+    /// Frees the communicators and shuts MPI down (if `init` started it). Safe to call twice.
+    /// The corresponding MPI calls are `MPI_Comm_free` and `MPI_Finalize`.
+    /// - Throws: `CollectiveError.mpi` if a call fails.
+    public func finalize() throws {
+        guard !finalized else { return }
+        finalized = true
+        var a: MPI_Comm? = p2pComm, b: MPI_Comm? = collComm
+        try mpiCheck(MPI_Comm_free(&a), "MPI_Comm_free")
+        try mpiCheck(MPI_Comm_free(&b), "MPI_Comm_free")
+        if ownsMPI { try mpiCheck(MPI_Finalize(), "MPI_Finalize") }
+    }
+
+    // MARK: point-to-point
+
+    public func send(_ buffer: UnsafeBufferPointer<Float>, to peer: Int, tag: Int) throws {
+        try operation("send of \(buffer.count) floats to rank \(peer)") {
+            try checkPeer(peer, "send(to:)"); try checkTag(tag)
+            try ensureRequests(1)
+            try mpiCheck(MPI_Isend(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
+                                   Int32(peer), Int32(tag), p2pComm, requests), "MPI_Isend")
+            try waitAll(requests, 1, waitingFor: "the send to rank \(peer) to complete")
+        }
+    }
+
+    public func recv(_ buffer: UnsafeMutableBufferPointer<Float>, from peer: Int, tag: Int) throws {
+        try operation("recv of \(buffer.count) floats from rank \(peer)") {
+            try checkPeer(peer, "recv(from:)"); try checkTag(tag)
+            try ensureRequests(1)
+            try mpiCheck(MPI_Irecv(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
+                                   Int32(peer), Int32(tag), p2pComm, requests), "MPI_Irecv")
+            try waitAll(requests, 1, waitingFor: "a message from rank \(peer)")
+        }
+    }
+
+    public func sendRecv(_ send: UnsafeBufferPointer<Float>, to destination: Int,
+                         _ receive: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int) throws {
+        try operation("sendRecv to rank \(destination), from rank \(source)") {
+            try checkPeer(destination, "sendRecv(to:)"); try checkPeer(source, "sendRecv(from:)"); try checkTag(tag)
+            try ensureRequests(2)
+            try mpiCheck(MPI_Irecv(receive.baseAddress, try messageCount(receive.count), CMPIShim_FLOAT(),
+                                   Int32(source), Int32(tag), p2pComm, requests), "MPI_Irecv")
+            try mpiCheck(MPI_Isend(send.baseAddress, try messageCount(send.count), CMPIShim_FLOAT(),
+                                   Int32(destination), Int32(tag), p2pComm, requests + 1), "MPI_Isend")
+            try waitAll(requests, 2, waitingFor: "the exchange with ranks \(destination) and \(source)")
+        }
+    }
+
+    /// Returns once every rank has entered the barrier (fingerprinted like any collective).
+    /// The corresponding MPI call is `MPI_Ibarrier`, polled with the timeout.
+    public func barrier() throws {
+        try collective(.barrier, count: 0) {
+            try ensureRequests(1)
+            try mpiCheck(MPI_Ibarrier(collComm, requests), "MPI_Ibarrier")
+            try waitAll(requests, 1, waitingFor: "all ranks to enter the barrier")
+        }
+    }
+
+    // MARK: shared machinery
+
+    /// Runs `body` unless an earlier error broke the communicator; records its error if it throws.
+    func operation(_ name: @autoclosure () -> String, _ body: () throws -> Void) throws {
+        if let failure { throw CollectiveError.broken(rank: rank, after: failure) }
+        currentCall = name()
+        do { try body() } catch {
+            failure = "\(error)"
+            throw error
+        }
+    }
+
+    func checkPeer(_ peer: Int, _ what: String) throws {
+        guard peer >= 0 && peer < size else {
+            throw CollectiveError.invalidArgument("\(what) rank \(peer) is outside 0..<\(size)")
+        }
+    }
+
+    func checkTag(_ tag: Int) throws {
+        guard tag >= 0 && tag <= 32767 else { throw CollectiveError.invalidArgument("tag \(tag) is outside 0...32767") }
+    }
+
+    /// An element count as MPI's `int`; larger single messages are refused (collectives slice).
+    func messageCount(_ n: Int) throws -> Int32 {
+        guard n <= Int(Int32.max) else {
+            throw CollectiveError.invalidArgument("a single message of \(n) floats exceeds MPI's int count")
+        }
+        return Int32(n)
+    }
+
+    /// Makes `requests` hold at least `n` entries.
+    func ensureRequests(_ n: Int) throws {
+        guard n > requestCapacity else { return }
+        requests.deallocate()
+        requestCapacity = max(n, 2 * requestCapacity)
+        requests = .allocate(capacity: requestCapacity)
+        requests.initialize(repeating: CMPIShim_REQUEST_NULL(), count: requestCapacity)
+    }
+
+    /// Makes `scratch` hold at least `n` floats.
+    func ensureScratch(_ n: Int) {
+        guard n > scratchCapacity else { return }
+        scratch.deallocate()
+        scratchCapacity = n
+        scratch = .allocate(capacity: n)
+    }
+
+    /// Polls the `n` requests at `list` until all complete, or throws `.timeout` at the deadline.
+    ///
+    /// Polling (`MPI_Testall`) instead of `MPI_Waitall` is what turns a hang into an error. After
+    /// 256 empty polls it yields the core on every poll, because tests oversubscribe 2 cores.
+    func waitAll(_ list: UnsafeMutablePointer<MPI_Request?>, _ n: Int, waitingFor: @autoclosure () -> String) throws {
+        var done: Int32 = 0
+        try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
+        if done != 0 { return }
+        let start = monotonicSeconds()
+        var polls = 0
+        while true {
+            try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
+            if done != 0 { return }
+            polls += 1
+            if polls >= 256 { sched_yield() }
+            if polls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - start > limit {
+                throw CollectiveError.timeout(rank: rank, call: currentCall, waitingFor: waitingFor(), seconds: limit)
+            }
+        }
+    }
+}
+
+/// Seconds on the monotonic clock.
+@inline(__always)
+func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}

@@ -1,0 +1,106 @@
+// Implements: `cohort bench allreduce`: Cohort's ring allreduce against the MPI library's
+// MPI_Allreduce, same process, same buffers, interleaved iterations, after checking that the
+// ring's result equals MPI's. Run under `mpirun -np N`; only rank 0 prints.
+//   busbw (GB/s) = bytes · 2(N−1)/N ÷ median seconds ÷ 1e9   (nccl-tests' bus bandwidth: a
+//   ring moves 2(N−1)/N × bytes in and out of every rank)
+import ArgumentParser
+import Collectives
+import Foundation
+
+/// A benchmark that measured something wrong.
+enum BenchError: Error, CustomStringConvertible {
+    case wrongResult(bytes: Int, index: Int, ring: Float, reference: Float)
+    var description: String {
+        switch self {
+        case .wrongResult(let bytes, let index, let ring, let reference):
+            return "ring allreduce of \(bytes) bytes is wrong at element \(index): ring \(ring), MPI_Allreduce \(reference)"
+        }
+    }
+}
+
+struct BenchAllreduce: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "allreduce", abstract: "Time ring allreduce against MPI_Allreduce under mpirun.")
+
+    @Option(parsing: .upToNextOption, help: "Buffer sizes in bytes (multiples of 4; K/M suffixes allowed). Default: powers of 2 from 4K to 64M.")
+    var bytes: [String] = []
+    @Option(help: "Reduce-scatter slice in bytes (default: the library default or COHORT_RING_SLICE_BYTES).") var sliceBytes: Int?
+    @Option(help: "Allgather message size in bytes.") var gatherSliceBytes: Int?
+    @Option(help: "Minimum timed iterations per size and implementation (after 3 warm-up ones).") var iterations = 9
+
+    /// Parsed `--bytes`.
+    var sizes: [Int] {
+        get throws {
+            if bytes.isEmpty { return (12 ... 26).map { 1 << $0 } }
+            return try bytes.flatMap { $0.split(separator: ",") }.map { text in
+                var digits = text.uppercased(), scale = 1
+                if digits.hasSuffix("K") { scale = 1 << 10; digits.removeLast() }
+                else if digits.hasSuffix("M") { scale = 1 << 20; digits.removeLast() }
+                guard let v = Int(digits), v > 0, v % 4 == 0 || scale > 1, v <= (1 << 31) / scale else {
+                    throw ValidationError("--bytes must be positive multiples of 4 up to 2G, got '\(text)'")
+                }
+                return v * scale
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try sizes
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        for (name, v) in [("--slice-bytes", sliceBytes), ("--gather-slice-bytes", gatherSliceBytes)] {
+            if let v, v < 4 || v > 1 << 30 { throw ValidationError("\(name) must be in 4 ... 2^30, got \(v)") }
+        }
+    }
+
+    func run() throws {
+        var settings = try CollectiveSettings.fromEnvironment()
+        if let sliceBytes { settings.sliceBytes = sliceBytes }
+        if let gatherSliceBytes { settings.gatherSliceBytes = gatherSliceBytes }
+        let comm = try MPICommunicator(settings: settings)
+        let n = comm.size, lead = comm.rank == 0
+        if lead {
+            benchNote("bench allreduce: \(n) ranks, slice \(settings.sliceBytes) B, gather message \(settings.gatherSliceBytes) B, checks \(settings.checkCollectives)")
+        }
+        for size in try sizes {
+            let count = size / 4
+            // Small integers: every sum is exact, so ring and MPI must agree bit for bit.
+            let input = (0 ..< count).map { Float((($0 &* 7) &+ comm.rank &* 13) % 101 - 50) }
+            let ring = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+            let mpi = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+            defer { ring.deallocate(); mpi.deallocate() }
+            func refill(_ b: UnsafeMutableBufferPointer<Float>) { _ = input.withUnsafeBufferPointer { memcpy(b.baseAddress!, $0.baseAddress!, size) } }
+
+            refill(ring); try comm.allReduce(ring)
+            refill(mpi); try comm.referenceAllReduce(mpi)
+            for i in 0 ..< count where ring[i] != mpi[i] {
+                throw BenchError.wrongResult(bytes: size, index: i, ring: ring[i], reference: mpi[i])
+            }
+
+            let timed = max(iterations, min(200, (64 << 20) / size))
+            var ringTimes: [Double] = [], mpiTimes: [Double] = []
+            for it in 0 ..< timed + 3 {
+                refill(ring); refill(mpi)
+                try comm.barrier()
+                var t0 = DispatchTime.now().uptimeNanoseconds
+                try comm.allReduce(ring)
+                let tRing = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                try comm.barrier()
+                t0 = DispatchTime.now().uptimeNanoseconds
+                try comm.referenceAllReduce(mpi)
+                let tMPI = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                if it >= 3 { ringTimes.append(tRing); mpiTimes.append(tMPI) }
+            }
+            guard lead else { continue }
+            let busFactor = 2 * Double(n - 1) / Double(n)
+            var line: [String: Double] = [:]
+            for (impl, times) in [("ring", ringTimes), ("mpi", mpiTimes)] {
+                let median = times.sorted()[times.count / 2]
+                let busbw = Double(size) * busFactor / median / 1e9
+                line[impl] = busbw
+                emitJSONLine(["bench": "allreduce", "impl": impl, "ranks": n, "bytes": size, "busbw_gbs": busbw,
+                              "median_s": median, "iterations": times.count])
+            }
+            benchNote(String(format: "  %9d B: ring %.2f GB/s, mpi %.2f GB/s, ring/mpi %.2f×", size, line["ring"]!, line["mpi"]!, line["ring"]! / line["mpi"]!))
+        }
+        try comm.finalize()
+    }
+}
