@@ -22,7 +22,7 @@ build: deps
 	$(SWIFT) build -c $(CONFIG)
 
 run: build
-	.build/$(CONFIG)/cohort train $(JOB)
+	.build/$(CONFIG)/cohort run -n $(RANKS) $(JOB)
 
 test: build
 	$(SWIFT) test -c $(CONFIG) --disable-testable-imports

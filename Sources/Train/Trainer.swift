@@ -1,14 +1,17 @@
-// Implements: Trainer, the training loop of one process:
-//   sampler(seed, epoch) → batch → forward → loss → backward → optimizer step → metrics,
-// with test-set evaluation after every epoch.
+// Implements: Trainer, the training loop of one rank:
+//   sampler(seed, epoch, rank) → batch → forward → loss → backward with bucketed, overlapped
+//   allreduce → wait → optimizer step → metrics (averaged over ranks),
+// with test-set evaluation (split over ranks) after every epoch. Rank 0 alone prints and writes.
 // Shapes: x (B, 1, 28, 28), logits (B, 10); B = batch_per_rank / accumulation per micro-batch.
+import Collectives
 import Data
 import Foundation
 import NN
+import Parallel
 import Tensor
 
 /// Where a run reads and writes, beside its spec.
-public struct TrainOptions: Sendable {
+public struct TrainOptions {
     /// Data directory overriding the spec's and the default.
     public var dataDirectory: String?
     /// JSON-lines metrics file; nil writes none.
@@ -16,12 +19,16 @@ public struct TrainOptions: Sendable {
     public var progress: Progress.Style
     /// Evaluate on the test set after each epoch.
     public var evaluate = true
+    /// Ring allreduce bucket size in bytes; default from the spec (parallel.bucket_mb, else 4 MB).
+    public var bucketBytes: Int?
 
-    public init(dataDirectory: String? = nil, metricsPath: String? = nil, progress: Progress.Style = .silent, evaluate: Bool = true) {
+    public init(dataDirectory: String? = nil, metricsPath: String? = nil, progress: Progress.Style = .silent,
+                evaluate: Bool = true, bucketBytes: Int? = nil) {
         self.dataDirectory = dataDirectory
         self.metricsPath = metricsPath
         self.progress = progress
         self.evaluate = evaluate
+        self.bucketBytes = bucketBytes
     }
 }
 
@@ -31,7 +38,16 @@ public struct TrainSummary: Sendable {
     public var epochs: Int
     public var finalLoss: Double
     public var testAccuracy: Double?
+    /// Aggregate samples per second over all ranks, over the whole run.
     public var samplesPerSecond: Double
+    /// Share of the gradient allreduce time hidden behind backward (nil with one rank).
+    public var overlapHidden: Double?
+}
+
+/// A run that cannot start as asked.
+public struct TrainError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 public final class Trainer {
@@ -40,40 +56,58 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let train: Dataset
     public let test: Dataset?
+    public let parallel: DataParallel
+    public var rank: Int { parallel.rank }
+    public var ranks: Int { parallel.size }
     private let options: TrainOptions
     private let loss = SoftmaxCrossEntropy()
     private let progress: Progress
     private let metrics: MetricsLog
+    /// Called after every optimizer step with the global step number (checks, checkpoints).
+    public var afterStep: ((Int) throws -> Void)?
 
-    /// Loads the data, builds and initialises the model and its optimizer.
-    public init(spec: JobSpec, options: TrainOptions) throws {
+    /// Loads the data, builds and initialises the model and its optimizer, and (with a
+    /// communicator) copies rank 0's parameters to every rank.
+    /// - Parameters:
+    ///   - comm: The rank's communicator, used only on `worker`; nil for one process.
+    public init(spec: JobSpec, options: TrainOptions, comm: Communicator? = nil, worker: CommThread? = nil) throws {
         self.spec = spec
         self.options = options
+        let size = comm?.size ?? 1, rank = comm?.rank ?? 0
+        let maxRanks = spec.parallel?.ranks ?? size, minRanks = spec.parallel?.min_ranks ?? 1
+        guard size >= minRanks && size <= max(maxRanks, minRanks) else {
+            throw TrainError("\(size) ranks started, but the spec allows \(minRanks)…\(maxRanks) (parallel.min_ranks…parallel.ranks)")
+        }
         let dir = FashionMNIST.directory(override: options.dataDirectory ?? spec.data.path)
         train = try FashionMNIST.load(directory: dir, train: true)
         test = options.evaluate ? try FashionMNIST.load(directory: dir, train: false) : nil
         model = spec.makeModel()
         model.initialize(seed: spec.seed)
         optimizer = spec.optimizerKind.make(range: 0 ..< model.parameterCount, learningRate: Float(spec.train.lr))
-        progress = Progress(style: options.progress)
-        metrics = MetricsLog(path: options.metricsPath)
+        let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
+        parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket)
+        progress = Progress(style: rank == 0 ? options.progress : .silent)
+        metrics = MetricsLog(path: rank == 0 ? options.metricsPath : nil)
+        try parallel.broadcastParameters()
     }
 
     /// Runs every epoch (or `train.max_steps` steps) and returns the summary.
     public func run() throws -> TrainSummary {
         let batch = spec.train.batch_per_rank, micro = batch / spec.accumulation
-        let sampler = DistributedSampler(count: train.count, batch: batch, seed: spec.seed, dropLast: spec.data.drop_last ?? false)
+        let sampler = DistributedSampler(count: train.count, rank: rank, ranks: ranks, batch: batch, seed: spec.seed,
+                                         dropLast: spec.data.drop_last ?? false)
         let batcher = Batcher(dataset: train, batch: micro)
         let steps = sampler.stepsPerEpoch, epochs = spec.train.epochs
         let maxSteps = spec.train.max_steps ?? Int.max
         var globalStep = 0, lastLoss = 0.0, accuracy: Double? = nil
         let runStart = Date()
         var samples = 0
-        progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(epochs) epochs × \(steps) steps of \(batch)")
+        progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), "
+                      + "\(epochs) epochs × \(steps) steps of \(batch)\(ranks > 1 ? " per rank" : "")")
         epochLoop: for epoch in 0..<epochs {
             let perm = sampler.permutation(epoch: epoch)
             let epochStart = Date()
-            var lossSum = 0.0, seen = 0
+            var lossSum = 0.0, seen = 0, shownLoss = 0.0
             for step in 0..<steps {
                 if globalStep >= maxSteps { break epochLoop }
                 let indices = sampler.batchIndices(step: step, permutation: perm)
@@ -81,23 +115,28 @@ public final class Trainer {
                     let x = batcher.gather(Array(indices[(m * micro)..<((m + 1) * micro)]))
                     let logits = model.forward(x)
                     let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch) }
-                    model.backward(r.dlogits, accumulate: m > 0)
+                    parallel.backward(r.dlogits, accumulate: m > 0, reduce: m == spec.accumulation - 1)
                     lossSum += r.lossSum
                 }
+                try parallel.finishReduction()
                 optimizer.step(params: model.store.params.pointer, grads: model.store.grads.pointer)
                 seen += batch
-                samples += batch
+                samples += batch * ranks
                 globalStep += 1
+                try afterStep?(globalStep)
+                if progress.style == .bar || step == steps - 1 || step % 50 == 0 {
+                    shownLoss = try parallel.sumOverRanks([lossSum])[0] / Double(seen * ranks)
+                }
                 let elapsed = Date().timeIntervalSince(epochStart)
-                progress.step(epoch: epoch + 1, epochs: epochs, step: step + 1, steps: steps, loss: lossSum / Double(seen),
-                              samplesPerSecond: Double(seen) / max(elapsed, 1e-9))
+                progress.step(epoch: epoch + 1, epochs: epochs, step: step + 1, steps: steps, loss: shownLoss,
+                              samplesPerSecond: Double(seen * ranks) / max(elapsed, 1e-9))
             }
             let seconds = Date().timeIntervalSince(epochStart)
-            lastLoss = lossSum / Double(max(seen, 1))
-            var record: [String: Any] = ["epoch": epoch + 1, "step": globalStep, "train_loss": lastLoss,
-                                         "samples_per_s": Double(seen) / seconds, "seconds": seconds]
+            lastLoss = try parallel.sumOverRanks([lossSum])[0] / Double(max(seen * ranks, 1))
+            var record: [String: Any] = ["epoch": epoch + 1, "step": globalStep, "train_loss": lastLoss, "ranks": ranks,
+                                         "samples_per_s": Double(seen * ranks) / seconds, "seconds": seconds]
             if let test {
-                let (l, a) = evaluate(test)
+                let (l, a) = try evaluate(test)
                 accuracy = a
                 record["test_loss"] = l
                 record["test_accuracy"] = a
@@ -105,27 +144,30 @@ public final class Trainer {
             metrics.append(record)
             try metrics.flush()
             progress.epochDone(epoch: epoch + 1, epochs: epochs, trainLoss: lastLoss, testAccuracy: accuracy ?? .nan,
-                               samplesPerSecond: Double(seen) / seconds, seconds: seconds)
+                               samplesPerSecond: Double(seen * ranks) / seconds, seconds: seconds)
         }
         let total = Date().timeIntervalSince(runStart)
+        let hidden = ranks > 1 && parallel.reduceSeconds > 0 ? max(0, 1 - parallel.waitSeconds / parallel.reduceSeconds) : nil
         return TrainSummary(steps: globalStep, epochs: epochs, finalLoss: lastLoss, testAccuracy: accuracy,
-                            samplesPerSecond: Double(samples) / max(total, 1e-9))
+                            samplesPerSecond: Double(samples) / max(total, 1e-9), overlapHidden: hidden)
     }
 
-    /// Mean loss and accuracy of the current parameters on `data`.
-    public func evaluate(_ data: Dataset, batch: Int = 500) -> (loss: Double, accuracy: Double) {
+    /// Mean loss and accuracy of the current parameters on `data`; rank r scores samples
+    /// r, r+N, … and the sums are combined over ranks.
+    public func evaluate(_ data: Dataset, batch: Int = 500) throws -> (loss: Double, accuracy: Double) {
+        let mine = Array(stride(from: rank, to: data.count, by: ranks))
         let batcher = Batcher(dataset: data, batch: batch)
         var lossSum = 0.0, correct = 0
         var start = 0
-        while start < data.count {
-            let idx = Array(start ..< min(start + batch, data.count))
-            let x = batcher.gather(idx)
+        while start < mine.count {
+            let x = batcher.gather(Array(mine[start ..< min(start + batch, mine.count)]))
             let logits = model.forward(x)
             let r = batcher.labels.withUnsafeBufferPointer { SoftmaxCrossEntropy.score(logits, labels: $0.baseAddress!) }
             lossSum += r.lossSum
             correct += r.correct
             start += batch
         }
-        return (lossSum / Double(data.count), Double(correct) / Double(data.count))
+        let sums = try parallel.sumOverRanks([lossSum, Double(correct)])
+        return (sums[0] / Double(data.count), sums[1] / Double(data.count))
     }
 }

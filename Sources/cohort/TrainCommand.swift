@@ -1,27 +1,48 @@
-// Implements: `cohort train SPEC.yaml`.
+// Implements: `cohort train SPEC.yaml`: one rank of a job, alone or under mpirun.
 import ArgumentParser
+import Durable
+import Foundation
 import Train
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train the model a job spec describes.")
 
     @Argument(help: "Job spec (YAML), e.g. cluster/jobs/fashion-mlp.yaml.") var spec: String
-    @Option(help: "Directory of the Fashion-MNIST IDX files (default: where dataset-fashion-mnist installs them).") var data: String?
-    @Option(help: "Write metrics as JSON lines to this file.") var metrics: String?
+    @Option(help: "Directory of the Fashion-MNIST IDX files (default: where dataset-fashion-mnist installs it).") var data: String?
+    @Option(help: "Write metrics as JSON lines to this file (rank 0).") var metrics: String?
     @Option(help: "Override train.epochs.") var epochs: Int?
+    @Option(help: "Override train.max_steps: stop after this many steps.") var maxSteps: Int?
+    @Option(help: "Override parallel.bucket_mb: gradient bucket size in MB.") var bucketMb: Double?
+    @Option(help: "Write the final parameters (raw little-endian float32) to PATH.rank<r>.") var dumpParams: String?
+    @Flag(help: "After every step, check that all ranks hold bitwise identical parameters.") var checkReplicas = false
     @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
+    @Flag(help: "Draw the progress bar even when stderr is not a terminal (mpirun forwards it).") var bar = false
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+        if let bucketMb, !(bucketMb > 0) { throw ValidationError("--bucket-mb must be positive, got \(bucketMb)") }
     }
 
     func run() throws {
         var job = try JobSpec.load(path: spec)
         if let epochs { job.train.epochs = epochs }
+        if let maxSteps { job.train.max_steps = maxSteps }
+        let context = try RankContext()
+        defer { context.finish() }
         let trainer = try Trainer(spec: job, options: TrainOptions(
-            dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : Progress.automatic))
+            dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : bar ? .bar : Progress.automatic,
+            bucketBytes: bucketMb.map { Int($0 * 1_048_576) }), comm: context.comm, worker: context.worker)
+        if checkReplicas { trainer.afterStep = { step in try trainer.parallel.checkReplicasIdentical(step: step) } }
         let summary = try trainer.run()
+        if let dumpParams {
+            let p = trainer.model.store.params
+            try AtomicFile.write(Data(bytes: p.pointer, count: p.count * 4), to: "\(dumpParams).rank\(trainer.rank)")
+        }
+        guard trainer.rank == 0 else { return }
         let acc = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"
-        print("final test accuracy \(acc) after \(summary.steps) steps (\(Int(summary.samplesPerSecond)) samples/s)")
+        var line = "final test accuracy \(acc) after \(summary.steps) steps (\(Int(summary.samplesPerSecond)) samples/s"
+        if let h = summary.overlapHidden { line += String(format: ", %.0f%% of allreduce hidden by overlap", 100 * h) }
+        print(line + ")")
     }
 }

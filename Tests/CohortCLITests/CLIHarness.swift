@@ -45,3 +45,33 @@ enum CLI {
         return d
     }
 }
+
+extension CLI {
+    /// Runs `mpirun -np ranks cohort args…` on this machine (oversubscribed, loopback only).
+    static func mpirun(_ ranks: Int, _ args: [String], environment: [String: String] = [:]) throws -> CLIResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)",
+                       "--mca", "btl", "self,vader", "-x", "PMIX_MCA_gds", binary] + args
+        var env = ProcessInfo.processInfo.environment
+        env["PMIX_MCA_gds"] = "hash"
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// The float32 values of a file written by `cohort train --dump-params`.
+    static func floats(_ path: String) throws -> [Float] {
+        let d = try Data(contentsOf: URL(fileURLWithPath: path))
+        return d.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    static var haveData: Bool { FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") }
+}

@@ -1,0 +1,76 @@
+// Implements: CommThread, the one thread of a rank that makes MPI calls.
+// Work items run in FIFO order. `async` hands over a bucket's reduction and returns at once (the
+// backward pass goes on); `sync` runs a call and waits for its result; `drain` waits for all
+// handed-over work and rethrows the first error any of it raised. The thread sleeps on a
+// condition variable while idle, so it takes no CPU from the compute thread between buckets.
+import Foundation
+
+public final class CommThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [() throws -> Void] = []
+    private var running = false
+    private var firstError: Error?
+    private var stopping = false
+    private var thread: Thread!
+
+    public init(name: String = "cohort-comm") {
+        thread = Thread { [unowned self] in self.loop() }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Queues `work`; its error, if any, is rethrown by the next `drain` or `sync`.
+    public func async(_ work: @escaping () throws -> Void) {
+        condition.lock()
+        queue.append(work)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits until every queued item has run; rethrows the first error (once).
+    public func drain() throws {
+        condition.lock()
+        while !queue.isEmpty || running { condition.wait() }
+        let e = firstError
+        firstError = nil
+        condition.unlock()
+        if let e { throw e }
+    }
+
+    /// Runs `work` on the comm thread after everything queued before it, and returns its result.
+    public func sync<T>(_ work: @escaping () throws -> T) throws -> T {
+        var result: Result<T, Error>?
+        async { result = Result { try work() } }
+        try drain()
+        return try result!.get()
+    }
+
+    /// Finishes queued work and ends the thread.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !queue.isEmpty || running { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping { condition.unlock(); return }
+            let work = queue.removeFirst()
+            running = true
+            let skip = firstError != nil   // after a failure the communicator is unusable
+            condition.unlock()
+            var error: Error?
+            if !skip { do { try work() } catch let e { error = e } }
+            condition.lock()
+            if let error, firstError == nil { firstError = error }
+            running = false
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}
