@@ -12,18 +12,27 @@ public final class Progress {
 
     public init(style: Style) { self.style = style }
 
-    /// One update within an epoch.
+    /// Whether the next `step` call would draw (a bar at most 10 times a second, a line every
+    /// 5 s); callers compute figures that cost a collective only then.
+    public var due: Bool {
+        switch style {
+        case .silent: return false
+        case .bar: return Date().timeIntervalSince(lastLine) >= 0.1
+        case .lines: return Date().timeIntervalSince(lastLine) >= 5
+        }
+    }
+
+    /// One update within an epoch; draws only when `due`.
     public func step(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Double, samplesPerSecond: Double) {
+        guard due else { return }
+        lastLine = Date()
         switch style {
         case .silent: return
         case .bar:
             let width = 30, filled = steps > 0 ? width * step / steps : width
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let eta = samplesPerSecond > 0 ? "" : ""
-            write("\r\u{1B}[2Kepoch \(epoch)/\(epochs) \(bar) \(step)/\(steps)  loss \(fmt(loss, 4))  \(Int(samplesPerSecond)) samples/s\(eta)")
+            write("\r\u{1B}[2Kepoch \(epoch)/\(epochs) \(bar) \(step)/\(steps)  loss \(fmt(loss, 4))  \(Int(samplesPerSecond)) samples/s")
         case .lines:
-            guard Date().timeIntervalSince(lastLine) >= 5 else { return }
-            lastLine = Date()
             write("epoch \(epoch)/\(epochs) step \(step)/\(steps) loss \(fmt(loss, 4)) \(Int(samplesPerSecond)) samples/s\n")
         }
     }

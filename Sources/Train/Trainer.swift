@@ -40,6 +40,9 @@ public struct TrainSummary: Sendable {
     public var testAccuracy: Double?
     /// Aggregate samples per second over all ranks, over the whole run.
     public var samplesPerSecond: Double
+    /// Aggregate samples per second after the first `Trainer.warmupSteps` steps, excluding
+    /// evaluation: the steady-state figure benchmarks quote (nil if the run was shorter).
+    public var steadySamplesPerSecond: Double?
     /// Share of the gradient allreduce time hidden behind backward (nil with one rank).
     public var overlapHidden: Double?
 }
@@ -63,6 +66,8 @@ public final class Trainer {
     private let loss = SoftmaxCrossEntropy()
     private let progress: Progress
     private let metrics: MetricsLog
+    /// Steps not counted in `TrainSummary.steadySamplesPerSecond`.
+    public static let warmupSteps = 10
     /// Called after every optimizer step with the global step number (checks, checkpoints).
     public var afterStep: ((Int) throws -> Void)?
 
@@ -102,6 +107,7 @@ public final class Trainer {
         var globalStep = 0, lastLoss = 0.0, accuracy: Double? = nil
         let runStart = Date()
         var samples = 0
+        var steadyStart: UInt64 = 0, steadySeconds = 0.0, steadySamples = 0
         progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), "
                       + "\(epochs) epochs × \(steps) steps of \(batch)\(ranks > 1 ? " per rank" : "")")
         epochLoop: for epoch in 0..<epochs {
@@ -110,6 +116,12 @@ public final class Trainer {
             var lossSum = 0.0, seen = 0, shownLoss = 0.0
             for step in 0..<steps {
                 if globalStep >= maxSteps { break epochLoop }
+                // Steady-state timing: from the end of the warm-up steps, paused for evaluation.
+                let timed = globalStep >= Trainer.warmupSteps
+                if timed && steadyStart == 0 {
+                    if steadySamples == 0 { parallel.resetTimers() }
+                    steadyStart = DispatchTime.now().uptimeNanoseconds
+                }
                 let indices = sampler.batchIndices(step: step, permutation: perm)
                 for m in 0..<spec.accumulation {
                     let x = batcher.gather(Array(indices[(m * micro)..<((m + 1) * micro)]))
@@ -120,18 +132,24 @@ public final class Trainer {
                 }
                 try parallel.finishReduction()
                 optimizer.step(params: model.store.params.pointer, grads: model.store.grads.pointer)
+                if timed { steadySamples += batch * ranks }
                 seen += batch
                 samples += batch * ranks
                 globalStep += 1
                 try afterStep?(globalStep)
-                if progress.style == .bar || step == steps - 1 || step % 50 == 0 {
+                // The shown loss is averaged over ranks every 10 steps: a decision by step number,
+                // so every rank joins the same collectives without asking rank 0's clock.
+                if step % 10 == 9 || step == steps - 1 {
                     shownLoss = try parallel.sumOverRanks([lossSum])[0] / Double(seen * ranks)
+                } else if shownLoss == 0 {
+                    shownLoss = lossSum / Double(seen)  // this rank's own, until the first average
                 }
                 let elapsed = Date().timeIntervalSince(epochStart)
                 progress.step(epoch: epoch + 1, epochs: epochs, step: step + 1, steps: steps, loss: shownLoss,
                               samplesPerSecond: Double(seen * ranks) / max(elapsed, 1e-9))
             }
             let seconds = Date().timeIntervalSince(epochStart)
+            if steadyStart > 0 { steadySeconds += Double(DispatchTime.now().uptimeNanoseconds - steadyStart) / 1e9; steadyStart = 0 }
             lastLoss = try parallel.sumOverRanks([lossSum])[0] / Double(max(seen * ranks, 1))
             var record: [String: Any] = ["epoch": epoch + 1, "step": globalStep, "train_loss": lastLoss, "ranks": ranks,
                                          "samples_per_s": Double(seen * ranks) / seconds, "seconds": seconds]
@@ -146,10 +164,12 @@ public final class Trainer {
             progress.epochDone(epoch: epoch + 1, epochs: epochs, trainLoss: lastLoss, testAccuracy: accuracy ?? .nan,
                                samplesPerSecond: Double(seen * ranks) / seconds, seconds: seconds)
         }
+        if steadyStart > 0 { steadySeconds += Double(DispatchTime.now().uptimeNanoseconds - steadyStart) / 1e9 }
         let total = Date().timeIntervalSince(runStart)
         let hidden = ranks > 1 && parallel.reduceSeconds > 0 ? max(0, 1 - parallel.waitSeconds / parallel.reduceSeconds) : nil
         return TrainSummary(steps: globalStep, epochs: epochs, finalLoss: lastLoss, testAccuracy: accuracy,
-                            samplesPerSecond: Double(samples) / max(total, 1e-9), overlapHidden: hidden)
+                            samplesPerSecond: Double(samples) / max(total, 1e-9),
+                            steadySamplesPerSecond: steadySeconds > 0 ? Double(steadySamples) / steadySeconds : nil, overlapHidden: hidden)
     }
 
     /// Mean loss and accuracy of the current parameters on `data`; rank r scores samples

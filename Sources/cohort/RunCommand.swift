@@ -67,7 +67,7 @@ enum MPILauncher {
     }
 
     /// Runs mpirun to completion and returns its exit status.
-    static func run(ranks: Int, oversubscribe: Bool, program: String, arguments: [String]) throws -> Int32 {
+    static func run(ranks: Int, oversubscribe: Bool, program: String, arguments: [String], quiet: Bool = false) throws -> Int32 {
         var env = BLASCore.environment(adding: ProcessInfo.processInfo.environment)
         if env["PMIX_MCA_gds"] == nil { env["PMIX_MCA_gds"] = "hash" }  // PMIx's shared-memory store only prints noise here
         let cmd = command(ranks: ranks, oversubscribe: oversubscribe, program: program, arguments: arguments, environment: env)
@@ -75,6 +75,7 @@ enum MPILauncher {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = cmd
         p.environment = env
+        if quiet { p.standardOutput = FileHandle.nullDevice }
         do { try p.run() } catch { throw LaunchError("cannot start mpirun: \(error) (install openmpi-bin)") }
         p.waitUntilExit()
         return p.terminationStatus

@@ -14,6 +14,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override train.max_steps: stop after this many steps.") var maxSteps: Int?
     @Option(help: "Override parallel.bucket_mb: gradient bucket size in MB.") var bucketMb: Double?
     @Option(help: "Write the final parameters (raw little-endian float32) to PATH.rank<r>.") var dumpParams: String?
+    @Option(help: "Write the run's summary (rank 0) as one JSON object to this file.") var summaryJson: String?
     @Flag(help: "After every step, check that all ranks hold bitwise identical parameters.") var checkReplicas = false
     @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
     @Flag(help: "Draw the progress bar even when stderr is not a terminal (mpirun forwards it).") var bar = false
@@ -40,6 +41,14 @@ struct TrainCommand: ParsableCommand {
             try AtomicFile.write(Data(bytes: p.pointer, count: p.count * 4), to: "\(dumpParams).rank\(trainer.rank)")
         }
         guard trainer.rank == 0 else { return }
+        if let summaryJson {
+            var obj: [String: Any] = ["steps": summary.steps, "samples_per_s": summary.samplesPerSecond, "ranks": trainer.ranks,
+                                      "final_loss": summary.finalLoss]
+            if let a = summary.testAccuracy { obj["test_accuracy"] = a }
+            if let s = summary.steadySamplesPerSecond { obj["steady_samples_per_s"] = s }
+            if let h = summary.overlapHidden { obj["overlap_hidden"] = h }
+            try AtomicFile.write(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), to: summaryJson)
+        }
         let acc = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"
         var line = "final test accuracy \(acc) after \(summary.steps) steps (\(Int(summary.samplesPerSecond)) samples/s"
         if let h = summary.overlapHidden { line += String(format: ", %.0f%% of allreduce hidden by overlap", 100 * h) }

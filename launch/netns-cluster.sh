@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A cluster of K "nodes" on this machine: network namespaces on a bridge, for tests.
+#   launch/netns-cluster.sh up NAME K      make bridge NAME-br (10.R.0.1/24) and nodes NAME-n1…NAME-nK
+#                                          (10.R.0.2…); prints a hostfile line per node
+#   launch/netns-cluster.sh down NAME      remove them (safe to call twice, and after a failure)
+#   launch/netns-cluster.sh rsh HOST CMD…  mpirun's rsh agent: run CMD inside HOST's namespace
+# R is derived from NAME, so parallel runs with different names never share a subnet. Traffic stays
+# on these namespaces and the host end of the bridge. Needs root and iproute2 (../shared/multinode.md).
+set -euo pipefail
+cmd=${1:?usage: netns-cluster.sh up NAME K | down NAME | rsh HOST CMD…}; shift
+
+subnet() { echo "10.$(( $(cksum <<<"$1" | cut -d' ' -f1) % 200 + 20 ))"; }
+
+case $cmd in
+up)
+  name=${1:?NAME}; k=${2:?K}; net=$(subnet "$name")
+  ip link add "$name-br" type bridge
+  ip addr add "$net.0.1/24" dev "$name-br"
+  ip link set "$name-br" up
+  for i in $(seq 1 "$k"); do
+    ns="$name-n$i"
+    ip netns add "$ns"
+    ip link add "$name-v$i" type veth peer name eth0 netns "$ns"
+    ip link set "$name-v$i" master "$name-br" up
+    ip -n "$ns" addr add "$net.0.$((i + 1))/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set lo up
+    echo "$net.0.$((i + 1)) slots=1"
+  done
+  ;;
+down)
+  name=${1:?NAME}
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$name-n[0-9]*$" || true); do ip netns del "$ns" || true; done
+  ip link del "$name-br" 2>/dev/null || true
+  ;;
+rsh)
+  # mpirun calls: AGENT [options] HOST CMD…; options (e.g. -x) are ssh's, ignored here.
+  while [ "${1:-}" != "" ] && [ "${1#-}" != "$1" ]; do shift; done
+  host=${1:?HOST}; shift
+  ns=""
+  for n in $(ip netns list | awk '{print $1}'); do
+    if ip -n "$n" -4 addr show dev eth0 2>/dev/null | grep -q "inet $host/"; then ns=$n; break; fi
+  done
+  [ -n "$ns" ] || { echo "error: no namespace has address $host" >&2; exit 1; }
+  exec ip netns exec "$ns" sh -c "$*"
+  ;;
+*) echo "error: unknown command '$cmd' (up, down, rsh)" >&2; exit 64;;
+esac
