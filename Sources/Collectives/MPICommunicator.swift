@@ -30,6 +30,8 @@ public final class MPICommunicator: Communicator {
     /// Whether `init` called `MPI_Init_thread` (then `finalize` calls `MPI_Finalize`).
     let ownsMPI: Bool
     var finalized = false
+    /// More ranks than this machine has cores (assumes a single-node job; only decides yielding).
+    let oversubscribed: Bool
 
     /// Receive slices of the reduce-scatter pipeline: `Ring.depth × sliceFloats` floats, reused.
     var scratch = UnsafeMutablePointer<Float>.allocate(capacity: 0)
@@ -75,6 +77,7 @@ public final class MPICommunicator: Communicator {
         var a: MPI_Comm? = CMPIShim_COMM_NULL(), b: MPI_Comm? = CMPIShim_COMM_NULL()
         try mpiCheck(MPI_Comm_dup(world, &a), "MPI_Comm_dup")
         try mpiCheck(MPI_Comm_dup(world, &b), "MPI_Comm_dup")
+        oversubscribed = size > ProcessInfo.processInfo.activeProcessorCount
         p2pComm = a!
         collComm = b!
     }
@@ -191,7 +194,9 @@ public final class MPICommunicator: Communicator {
     /// Polls the `n` requests at `list` until all complete, or throws `.timeout` at the deadline.
     ///
     /// Polling (`MPI_Testall`) instead of `MPI_Waitall` is what turns a hang into an error. After
-    /// 256 empty polls it yields the core on every poll, because tests oversubscribe 2 cores.
+    /// 256 empty polls it yields the core on every poll when more ranks than cores share the
+    /// machine (tests run 4 ranks on 2 cores); otherwise yielding hands the core to unrelated
+    /// processes for a whole time slice and costs milliseconds.
     func waitAll(_ list: UnsafeMutablePointer<MPI_Request?>, _ n: Int, waitingFor: @autoclosure () -> String) throws {
         var done: Int32 = 0
         try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
@@ -202,7 +207,7 @@ public final class MPICommunicator: Communicator {
             try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
             if done != 0 { return }
             polls += 1
-            if polls >= 256 { sched_yield() }
+            if oversubscribed && polls >= 256 { sched_yield() }
             if polls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - start > limit {
                 throw CollectiveError.timeout(rank: rank, call: currentCall, waitingFor: waitingFor(), seconds: limit)
             }
