@@ -102,8 +102,8 @@ public final class MPICommunicator: Communicator {
     // MARK: point-to-point
 
     public func send(_ buffer: UnsafeBufferPointer<Float>, to peer: Int, tag: Int) throws {
+        try checkPeer(peer, "send(to:)"); try checkTag(tag)   // before `operation`: nothing in flight yet
         try operation("send of \(buffer.count) floats to rank \(peer)") {
-            try checkPeer(peer, "send(to:)"); try checkTag(tag)
             try ensureRequests(1)
             try mpiCheck(MPI_Isend(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
                                    Int32(peer), Int32(tag), p2pComm, requests), "MPI_Isend")
@@ -112,8 +112,8 @@ public final class MPICommunicator: Communicator {
     }
 
     public func recv(_ buffer: UnsafeMutableBufferPointer<Float>, from peer: Int, tag: Int) throws {
+        try checkPeer(peer, "recv(from:)"); try checkTag(tag)
         try operation("recv of \(buffer.count) floats from rank \(peer)") {
-            try checkPeer(peer, "recv(from:)"); try checkTag(tag)
             try ensureRequests(1)
             try mpiCheck(MPI_Irecv(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
                                    Int32(peer), Int32(tag), p2pComm, requests), "MPI_Irecv")
@@ -123,8 +123,8 @@ public final class MPICommunicator: Communicator {
 
     public func sendRecv(_ send: UnsafeBufferPointer<Float>, to destination: Int,
                          _ receive: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int) throws {
+        try checkPeer(destination, "sendRecv(to:)"); try checkPeer(source, "sendRecv(from:)"); try checkTag(tag)
         try operation("sendRecv to rank \(destination), from rank \(source)") {
-            try checkPeer(destination, "sendRecv(to:)"); try checkPeer(source, "sendRecv(from:)"); try checkTag(tag)
             try ensureRequests(2)
             try mpiCheck(MPI_Irecv(receive.baseAddress, try messageCount(receive.count), CMPIShim_FLOAT(),
                                    Int32(source), Int32(tag), p2pComm, requests), "MPI_Irecv")
