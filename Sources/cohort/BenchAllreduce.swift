@@ -10,8 +10,11 @@ import Foundation
 /// A benchmark that measured something wrong.
 enum BenchError: Error, CustomStringConvertible {
     case wrongResult(bytes: Int, index: Int, ring: Float, reference: Float)
+    case needsRanks(got: Int)
     var description: String {
         switch self {
+        case .needsRanks(let got):
+            return "bench allreduce needs at least 2 ranks, got \(got); run it as mpirun -np 2 cohort bench allreduce"
         case .wrongResult(let bytes, let index, let ring, let reference):
             return "ring allreduce of \(bytes) bytes is wrong at element \(index): ring \(ring), MPI_Allreduce \(reference)"
         }
@@ -57,6 +60,7 @@ struct BenchAllreduce: ParsableCommand {
         if let gatherSliceBytes { settings.gatherSliceBytes = gatherSliceBytes }
         let comm = try MPICommunicator(settings: settings)
         let n = comm.size, lead = comm.rank == 0
+        guard n >= 2 else { try comm.finalize(); throw BenchError.needsRanks(got: n) }
         if lead {
             benchNote("bench allreduce: \(n) ranks, slice \(settings.sliceBytes) B, gather message \(settings.gatherSliceBytes) B, checks \(settings.checkCollectives)")
         }
