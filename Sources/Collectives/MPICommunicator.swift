@@ -30,6 +30,8 @@ public final class MPICommunicator: Communicator {
     /// Whether `init` called `MPI_Init_thread` (then `finalize` calls `MPI_Finalize`).
     let ownsMPI: Bool
     var finalized = false
+    /// More ranks than this machine has cores (assumes a single-node job; only decides yielding).
+    let oversubscribed: Bool
 
     /// Receive slices of the reduce-scatter pipeline: `Ring.depth × sliceFloats` floats, reused.
     var scratch = UnsafeMutablePointer<Float>.allocate(capacity: 0)
@@ -39,7 +41,7 @@ public final class MPICommunicator: Communicator {
     var requestCapacity = 0
 
     /// Message tags on `collComm`.
-    enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2 }
+    enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3 }
 
     /// Starts MPI (if needed) and wraps MPI_COMM_WORLD.
     ///
@@ -75,6 +77,7 @@ public final class MPICommunicator: Communicator {
         var a: MPI_Comm? = CMPIShim_COMM_NULL(), b: MPI_Comm? = CMPIShim_COMM_NULL()
         try mpiCheck(MPI_Comm_dup(world, &a), "MPI_Comm_dup")
         try mpiCheck(MPI_Comm_dup(world, &b), "MPI_Comm_dup")
+        oversubscribed = size > ProcessInfo.processInfo.activeProcessorCount
         p2pComm = a!
         collComm = b!
     }
@@ -99,8 +102,8 @@ public final class MPICommunicator: Communicator {
     // MARK: point-to-point
 
     public func send(_ buffer: UnsafeBufferPointer<Float>, to peer: Int, tag: Int) throws {
+        try checkPeer(peer, "send(to:)"); try checkTag(tag)   // before `operation`: nothing in flight yet
         try operation("send of \(buffer.count) floats to rank \(peer)") {
-            try checkPeer(peer, "send(to:)"); try checkTag(tag)
             try ensureRequests(1)
             try mpiCheck(MPI_Isend(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
                                    Int32(peer), Int32(tag), p2pComm, requests), "MPI_Isend")
@@ -109,8 +112,8 @@ public final class MPICommunicator: Communicator {
     }
 
     public func recv(_ buffer: UnsafeMutableBufferPointer<Float>, from peer: Int, tag: Int) throws {
+        try checkPeer(peer, "recv(from:)"); try checkTag(tag)
         try operation("recv of \(buffer.count) floats from rank \(peer)") {
-            try checkPeer(peer, "recv(from:)"); try checkTag(tag)
             try ensureRequests(1)
             try mpiCheck(MPI_Irecv(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
                                    Int32(peer), Int32(tag), p2pComm, requests), "MPI_Irecv")
@@ -120,8 +123,8 @@ public final class MPICommunicator: Communicator {
 
     public func sendRecv(_ send: UnsafeBufferPointer<Float>, to destination: Int,
                          _ receive: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int) throws {
+        try checkPeer(destination, "sendRecv(to:)"); try checkPeer(source, "sendRecv(from:)"); try checkTag(tag)
         try operation("sendRecv to rank \(destination), from rank \(source)") {
-            try checkPeer(destination, "sendRecv(to:)"); try checkPeer(source, "sendRecv(from:)"); try checkTag(tag)
             try ensureRequests(2)
             try mpiCheck(MPI_Irecv(receive.baseAddress, try messageCount(receive.count), CMPIShim_FLOAT(),
                                    Int32(source), Int32(tag), p2pComm, requests), "MPI_Irecv")
@@ -132,12 +135,22 @@ public final class MPICommunicator: Communicator {
     }
 
     /// Returns once every rank has entered the barrier (fingerprinted like any collective).
-    /// The corresponding MPI call is `MPI_Ibarrier`, polled with the timeout.
+    ///
+    /// A dissemination barrier: in round k every rank sends an empty message to rank + 2^k and
+    /// waits for one from rank − 2^k; after ⌈log2 N⌉ rounds everyone has heard from everyone.
+    /// Not `MPI_Ibarrier`: any non-blocking MPI collective registers libnbc's progress hook,
+    /// which then costs ~6% of every later MPI_Test (measured with perf).
     public func barrier() throws {
         try collective(.barrier, count: 0) {
-            try ensureRequests(1)
-            try mpiCheck(MPI_Ibarrier(collComm, requests), "MPI_Ibarrier")
-            try waitAll(requests, 1, waitingFor: "all ranks to enter the barrier")
+            try ensureRequests(2)
+            var distance = 1
+            while distance < size {
+                let to = Int32((rank + distance) % size), from = Int32((rank - distance + size) % size)
+                try mpiCheck(MPI_Irecv(nil, 0, CMPIShim_FLOAT(), from, Tag.barrier, collComm, requests), "MPI_Irecv")
+                try mpiCheck(MPI_Isend(nil, 0, CMPIShim_FLOAT(), to, Tag.barrier, collComm, requests + 1), "MPI_Isend")
+                try waitAll(requests, 2, waitingFor: "rank \(from) to enter the barrier")
+                distance *= 2
+            }
         }
     }
 
@@ -191,7 +204,9 @@ public final class MPICommunicator: Communicator {
     /// Polls the `n` requests at `list` until all complete, or throws `.timeout` at the deadline.
     ///
     /// Polling (`MPI_Testall`) instead of `MPI_Waitall` is what turns a hang into an error. After
-    /// 256 empty polls it yields the core on every poll, because tests oversubscribe 2 cores.
+    /// 256 empty polls it yields the core on every poll when more ranks than cores share the
+    /// machine (tests run 4 ranks on 2 cores); otherwise yielding hands the core to unrelated
+    /// processes for a whole time slice and costs milliseconds.
     func waitAll(_ list: UnsafeMutablePointer<MPI_Request?>, _ n: Int, waitingFor: @autoclosure () -> String) throws {
         var done: Int32 = 0
         try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
@@ -202,7 +217,7 @@ public final class MPICommunicator: Communicator {
             try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
             if done != 0 { return }
             polls += 1
-            if polls >= 256 { sched_yield() }
+            if oversubscribed && polls >= 256 { sched_yield() }
             if polls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - start > limit {
                 throw CollectiveError.timeout(rank: rank, call: currentCall, waitingFor: waitingFor(), seconds: limit)
             }

@@ -11,12 +11,12 @@
 //     straight into the buffer. Every rank ends with copies of the owners' bits, so all ranks
 //     hold bitwise identical results.
 // Pipelining: each reduce-scatter step is cut into slices of `settings.sliceBytes`. Receives
-// are pre-posted `depth` slices ahead into small scratch buffers (double buffering); all sends
-// of the step go out at once straight from the caller's buffer (no staging copy). While slice
+// are pre-posted `depth` slices ahead into small scratch buffers (double buffering); sends go
+// straight from the caller's buffer (no staging copy), also `depth` slices ahead. While slice
 // k is added into the destination (still hot in L2, just written by MPI's copy), MPI moves
 // slice k+1. Sends and receives are MPI_Isend/MPI_Irecv, polled with the timeout.
-// Synchronisation points: each step waits for its own sends before the next step, because the
-// next step sends the chunk this step reduced and the scratch slices are reused.
+// Synchronisation points: each step waits for its own sends and receives before the next
+// step, because the next step sends the chunk this step reduced and reuses the scratch slices.
 // Slice size: measured with `cohort bench allreduce --slice-bytes` (docs/collectives.md).
 import CMPI
 import CMPIShim
@@ -82,28 +82,36 @@ extension MPICommunicator {
             let sendChunk = ShardLayout.chunk((r - s - 1 + 2 * n) % n, count: count, ranks: n)
             let recvChunk = ShardLayout.chunk((r - s - 2 + 2 * n) % n, count: count, ranks: n)
             let sendSlices = sliceCount(sendChunk.count, slice), recvSlices = sliceCount(recvChunk.count, slice)
-            try ensureRequests(depth + sendSlices)
+            try ensureRequests(2 * depth)
             let recvRequests = requests, sendRequests = requests + depth
             func postReceive(_ k: Int) throws {
                 let length = min(slice, recvChunk.count - k * slice)
                 try mpiCheck(MPI_Irecv(scratch + (k % depth) * slice, Int32(length), CMPIShim_FLOAT(), left,
                                        Tag.data, collComm, recvRequests + k % depth), "MPI_Irecv")
             }
-            for k in 0 ..< min(depth, recvSlices) { try postReceive(k) }
-            for k in 0 ..< sendSlices {
+            func postSend(_ k: Int) throws {
                 let length = min(slice, sendChunk.count - k * slice)
                 try mpiCheck(MPI_Isend(base + sendChunk.lowerBound + k * slice, Int32(length), CMPIShim_FLOAT(), right,
-                                       Tag.data, collComm, sendRequests + k), "MPI_Isend")
+                                       Tag.data, collComm, sendRequests + k % depth), "MPI_Isend")
             }
-            for k in 0 ..< recvSlices {
-                try waitAll(recvRequests + k % depth, 1,
-                            waitingFor: "slice \(k) of chunk \(recvChunk) from rank \(left) (reduce-scatter step \(s))")
-                let length = min(slice, recvChunk.count - k * slice)
-                addInPlace(base + recvChunk.lowerBound + k * slice, scratch + (k % depth) * slice, length)
-                if k + depth < recvSlices { try postReceive(k + depth) }
+            for k in 0 ..< min(depth, recvSlices) { try postReceive(k) }
+            for k in 0 ..< min(depth, sendSlices) { try postSend(k) }
+            // Sends are paced like receives (at most `depth` in flight): a burst of rendezvous
+            // sends piles up in the peer's unexpected-message queue and measured 5-10x slower.
+            for k in 0 ..< max(recvSlices, sendSlices) {
+                if k < recvSlices {
+                    try waitAll(recvRequests + k % depth, 1,
+                                waitingFor: "slice \(k) of chunk \(recvChunk) from rank \(left) (reduce-scatter step \(s))")
+                    let length = min(slice, recvChunk.count - k * slice)
+                    addInPlace(base + recvChunk.lowerBound + k * slice, scratch + (k % depth) * slice, length)
+                    if k + depth < recvSlices { try postReceive(k + depth) }
+                }
+                if k < sendSlices {
+                    try waitAll(sendRequests + k % depth, 1,
+                                waitingFor: "rank \(right) to receive slice \(k) of chunk \(sendChunk) (reduce-scatter step \(s))")
+                    if k + depth < sendSlices { try postSend(k + depth) }
+                }
             }
-            try waitAll(sendRequests, sendSlices,
-                        waitingFor: "rank \(right) to receive chunk \(sendChunk) (reduce-scatter step \(s))")
         }
     }
 

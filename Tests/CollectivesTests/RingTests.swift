@@ -1,0 +1,130 @@
+// Tests the ring collectives (Ring.swift, Broadcast.swift) and point-to-point messages in real
+// processes: 2, 3 and 4 ranks under mpirun, every collective against a plain serial sum, for
+// awkward lengths (0, 1, < N, primes, large non-divisible), tiny slices and default slices,
+// sub-range views, and bitwise identical results across ranks and runs.
+import Collectives
+import Foundation
+import XCTest
+
+final class RingTests: XCTestCase {
+    func testCollectivesOn2Ranks() throws { try runRanks(2) }
+    func testCollectivesOn3Ranks() throws { try runRanks(3) }
+    func testCollectivesOn4Ranks() throws { try runRanks(4) }
+
+    func runRanks(_ n: Int) throws {
+        guard !MPIRun.isRankSide else { return }
+        let outcome = try MPIRun.run(ranks: n, test: "RingTests/testRankSideCollectives")
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        for r in 0 ..< n { XCTAssertTrue(outcome.output.contains("RANK \(r) OK"), outcome.output) }
+    }
+
+    /// Rank r's input element i: small integers, so every sum is exact in Float.
+    static func value(_ rank: Int, _ i: Int, _ salt: Int) -> Float { Float((i &* 31 &+ rank &* 17 &+ salt) % 23 - 11) }
+
+    /// The rank-side half: runs only under mpirun (COHORT_RANK_SIDE=1).
+    func testRankSideCollectives() throws {
+        guard MPIRun.isRankSide else { return }
+        let comm = try MPICommunicator(settings: CollectiveSettings(checkCollectives: true, timeoutSeconds: 60))
+        let n = comm.size, me = comm.rank
+        var cases = 0
+        func expectEqual(_ got: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>, _ want: (Int) -> Float, _ what: String) {
+            for i in range where got[i].bitPattern != want(i).bitPattern {
+                MPIRun.fail(me, "\(what): element \(i) is \(got[i]), want \(want(i))")
+            }
+            cases += 1
+        }
+        let small = [0, 1, 2, 3, n - 1, n, n + 1, 5, 7, 13, 97, 1009]
+        let configs: [(slice: Int, gather: Int, counts: [Int])] = [
+            (64, 128, small + [4099]),                                   // many slices per step
+            (CollectiveSettings.defaultSliceBytes, CollectiveSettings.defaultGatherSliceBytes, small + [65537, 1_000_003]),
+        ]
+        for config in configs {
+            comm.settings.sliceBytes = config.slice
+            comm.settings.gatherSliceBytes = config.gather
+            for count in config.counts {
+                let tag = "slice \(config.slice) B, count \(count), \(n) ranks"
+                let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: count + 2)
+                defer { buf.deallocate() }
+                let body = UnsafeMutableBufferPointer(rebasing: buf[1 ..< count + 1])   // a view with guards on both sides
+                func fill(_ salt: Int) {
+                    buf[0] = 1234; buf[count + 1] = 5678
+                    for i in 0 ..< count { body[i] = Self.value(me, i, salt) }
+                }
+                func serialSum(_ i: Int, _ salt: Int) -> Float { (0 ..< n).reduce(Float(0)) { $0 + Self.value($1, i, salt) } }
+                func guardsIntact(_ what: String) {
+                    if buf[0] != 1234 || buf[count + 1] != 5678 { MPIRun.fail(me, "\(what) wrote outside its view (\(tag))") }
+                }
+                let own = ShardLayout.chunk(me, count: count, ranks: n)
+
+                fill(1); try comm.allReduce(body, op: .sum)
+                expectEqual(body, 0 ..< count, { serialSum($0, 1) }, "allReduce(sum) \(tag)"); guardsIntact("allReduce")
+                fill(2); try comm.allReduce(body, op: .mean)
+                expectEqual(body, 0 ..< count, { serialSum($0, 2) / Float(n) }, "allReduce(mean) \(tag)")
+                fill(3); try comm.reduceScatter(body, op: .sum)
+                expectEqual(body, own, { serialSum($0, 3) }, "reduceScatter(sum) \(tag)"); guardsIntact("reduceScatter")
+                fill(4); try comm.reduceScatter(body, op: .mean)
+                expectEqual(body, own, { serialSum($0, 4) / Float(n) }, "reduceScatter(mean) \(tag)")
+                // allGather: each rank's own shard holds rank-specific values, the rest garbage.
+                for i in 0 ..< count { body[i] = .nan }
+                for i in own { body[i] = Float(i) * 0.5 }
+                try comm.allGather(body)
+                expectEqual(body, 0 ..< count, { Float($0) * 0.5 }, "allGather \(tag)"); guardsIntact("allGather")
+                let root = count % n
+                fill(5); try comm.broadcast(body, root: root)
+                expectEqual(body, 0 ..< count, { Self.value(root, $0, 5) }, "broadcast from \(root) \(tag)"); guardsIntact("broadcast")
+            }
+        }
+        try checkDeterminism(comm)
+        try checkPointToPoint(comm)
+        try comm.barrier()
+        print("RANK \(me) OK \(cases) checks")
+        fflush(stdout)
+        try comm.finalize()
+    }
+
+    /// Non-integer inputs: close to the serial sum, bitwise equal on all ranks and in a second run.
+    func checkDeterminism(_ comm: MPICommunicator) throws {
+        let n = comm.size, me = comm.rank, count = 100_003
+        func input(_ r: Int, _ i: Int) -> Float { Float(sin(Double(i &* 131 &+ r &* 7919) * 0.001)) * 1000 }
+        var first = (0 ..< count).map { input(me, $0) }, second = first
+        try first.withUnsafeMutableBufferPointer { try comm.allReduce($0) }
+        try second.withUnsafeMutableBufferPointer { try comm.allReduce($0) }
+        for i in 0 ..< count {
+            if first[i].bitPattern != second[i].bitPattern { MPIRun.fail(me, "two runs differ at \(i): \(first[i]) vs \(second[i])") }
+            let exact = (0 ..< n).reduce(0.0) { $0 + Double(input($1, i)) }
+            if abs(Double(first[i]) - exact) > 1e-3 * max(1, abs(exact)) { MPIRun.fail(me, "sum at \(i) is \(first[i]), serial \(exact)") }
+        }
+        // Bitwise equal across ranks: everyone sends its result to rank 0.
+        if me == 0 {
+            var other = [Float](repeating: 0, count: count)
+            for r in 1 ..< n {
+                try other.withUnsafeMutableBufferPointer { try comm.recv($0, from: r, tag: 9) }
+                if let i = (0 ..< count).first(where: { other[$0].bitPattern != first[$0].bitPattern }) {
+                    MPIRun.fail(me, "rank \(r)'s allReduce differs from rank 0's at \(i): \(other[i]) vs \(first[i])")
+                }
+            }
+        } else {
+            try first.withUnsafeBufferPointer { try comm.send($0, to: 0, tag: 9) }
+        }
+    }
+
+    /// sendRecv around the ring, and a bad peer throws instead of reaching MPI.
+    func checkPointToPoint(_ comm: MPICommunicator) throws {
+        let n = comm.size, me = comm.rank
+        var out = [Float(me), Float(me) + 0.5], got = [Float](repeating: -1, count: 2)
+        try out.withUnsafeBufferPointer { o in
+            try got.withUnsafeMutableBufferPointer { g in
+                try comm.sendRecv(o, to: (me + 1) % n, g, from: (me + n - 1) % n, tag: 3)
+            }
+        }
+        let left = Float((me + n - 1) % n)
+        if got != [left, left + 0.5] { MPIRun.fail(me, "sendRecv got \(got), want \([left, left + 0.5])") }
+        out = [0]
+        do {
+            try out.withUnsafeBufferPointer { try comm.send($0, to: n + 5, tag: 0) }
+            MPIRun.fail(me, "send to rank \(n + 5) did not throw")
+        } catch let e as CollectiveError {
+            guard case .invalidArgument = e, "\(e)".contains("rank \(n + 5)") else { MPIRun.fail(me, "send to a bad rank threw \(e)") }
+        }
+    }
+}
