@@ -62,26 +62,34 @@ public final class Conv2d: Layer {
     }
 
     /// db += Σ dy; dw (OC, C·K·K) += dyT · colᵀ; dx = col2im(wᵀ · dyT).
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor? {
+    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
         let bsz = inputShape[0], p = dy.count / (bsz * outChannels), ckk = inChannels * kernel * kernel
         let dyT = tSpace.view(rows: outChannels, [bsz * p])
-        if !accumulate { db.zero() }
-        let dp = dy.pointer, tp = dyT.pointer, bp = db.pointer
+        let dp = dy.pointer, tp = dyT.pointer
         for s in 0..<bsz {
             for c in 0..<outChannels {
-                let src = dp + (s * outChannels + c) * p, dst = tp + c * bsz * p + s * p
-                var acc: Float = 0
-                for i in 0..<p { dst[i] = src[i]; acc += src[i] }
-                bp[c] += acc
+                (tp + c * bsz * p + s * p).update(from: dp + (s * outChannels + c) * p, count: p)
             }
         }
+        var dx: Tensor?
+        if needInputGrad {
+            let dcol = dcolSpace.view(rows: ckk, [bsz * p])
+            matmul(w.reshaped([outChannels, ckk]), .transposed, dyT, .none, into: dcol)
+            let out = dIn.view(rows: bsz, Array(inputShape.dropFirst()))
+            col2im(dcol, into: out, h: inputShape[2], w: inputShape[3], oh: inputShape[2] + 2 * padding - kernel + 1,
+                   ow: inputShape[3] + 2 * padding - kernel + 1)
+            dx = out
+        }
+        beforeParamGrads?()
+        if !accumulate { db.zero() }
+        let bp = db.pointer
+        for c in 0..<outChannels {
+            let row = tp + c * bsz * p
+            var acc: Float = 0
+            for i in 0..<(bsz * p) { acc += row[i] }
+            bp[c] += acc
+        }
         matmul(dyT, .none, col, .transposed, into: dw.reshaped([outChannels, ckk]), beta: accumulate ? 1 : 0)
-        guard needInputGrad else { return nil }
-        let dcol = dcolSpace.view(rows: ckk, [bsz * p])
-        matmul(w.reshaped([outChannels, ckk]), .transposed, dyT, .none, into: dcol)
-        let dx = dIn.view(rows: bsz, Array(inputShape.dropFirst()))
-        col2im(dcol, into: dx, h: inputShape[2], w: inputShape[3], oh: inputShape[2] + 2 * padding - kernel + 1,
-               ow: inputShape[3] + 2 * padding - kernel + 1)
         return dx
     }
 

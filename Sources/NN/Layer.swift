@@ -19,10 +19,16 @@ public protocol Layer: AnyObject {
     func forward(_ x: Tensor) -> Tensor
     /// Given dL/dy for the last forward, adds or writes dL/dθ and returns dL/dx (nil when
     /// `needInputGrad` is false, which skips that work for the first layer).
-    func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor?
+    /// When `beforeParamGrads` is given, the layer computes dL/dx first and calls it right before
+    /// its first write to a parameter gradient (ZeRO-2 reuses one gradient buffer per bucket and
+    /// must know when a layer is about to write into it).
+    func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor?
 }
 
 public extension Layer {
+    func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor? {
+        backward(dy, accumulate: accumulate, needInputGrad: needInputGrad, beforeParamGrads: nil)
+    }
     func declare(into layout: inout ParameterLayout, prefix: String) {}
     func bind(to store: ParameterStore) {}
     func initialize(rng: inout RNG) {}

@@ -50,11 +50,25 @@ public final class Linear: Layer {
 
     /// dy (B, OUT) (masked in place if ReLU); db (OUT) += Σ_B dy; dw (OUT, IN) += dyᵀ · x;
     /// dx (B, IN) = dy · w.
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor? {
+    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
+        if let beforeParamGrads {
+            // Input gradient first, then the hook, then every parameter-gradient write.
+            if relu { reluMask(dy, output: output) }
+            let dx = needInputGrad ? inputGradient(dy) : nil
+            beforeParamGrads()
+            if !accumulate { db.zero() }
+            addColumnSums(of: dy, into: db)
+            matmul(dy, .transposed, input, .none, into: dw, beta: accumulate ? 1 : 0)
+            return dx
+        }
         if !accumulate { db.zero() }
         if relu { reluMaskAndColumnSums(dy, output: output, into: db) } else { addColumnSums(of: dy, into: db) }
         matmul(dy, .transposed, input, .none, into: dw, beta: accumulate ? 1 : 0)
-        guard needInputGrad else { return nil }
+        return needInputGrad ? inputGradient(dy) : nil
+    }
+
+    /// dx (B, IN) = dy · w, into this layer's buffer.
+    private func inputGradient(_ dy: Tensor) -> Tensor {
         let dx = dIn.view(rows: dy.rows, [inFeatures])
         matmul(dy, .none, w, .none, into: dx)
         return dx

@@ -40,7 +40,7 @@ public final class MaxPool2d: Layer {
     }
 
     /// dx is zero except at each window's argmax, which receives that window's dy.
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor? {
+    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
         guard needInputGrad else { return nil }
         let dx = dIn.view(rows: inputShape[0], Array(inputShape.dropFirst()))
         dx.zero()

@@ -35,13 +35,17 @@ public final class ParameterStore: @unchecked Sendable {
     public let layout: ParameterLayout
     /// All parameters, (Ψ).
     public let params: FloatBuffer
-    /// All gradients, (Ψ); same offsets as `params`.
-    public let grads: FloatBuffer
+    /// Gradients. Normally (Ψ) with the parameters' offsets; ZeRO-2 replaces it by one bucket's
+    /// worth of space (see `placeGradients`).
+    public private(set) var grads: FloatBuffer
+    /// Where each parameter tensor's gradient starts in `grads`.
+    public private(set) var gradOffsets: [Int]
 
     public init(layout: ParameterLayout) {
         self.layout = layout
         params = FloatBuffer(count: layout.count)
         grads = FloatBuffer(count: layout.count)
+        gradOffsets = layout.entries.map(\.offset)
     }
 
     /// View of parameter tensor `i`.
@@ -52,7 +56,15 @@ public final class ParameterStore: @unchecked Sendable {
 
     /// View of the gradient of parameter tensor `i`.
     public func grad(_ i: Int) -> Tensor {
-        let e = layout.entries[i]
-        return Tensor(base: grads, offset: e.offset, shape: e.shape)
+        Tensor(base: grads, offset: gradOffsets[i], shape: layout.entries[i].shape)
+    }
+
+    /// Replaces the gradient buffer by one of `count` floats with tensor i's gradient at
+    /// `offsets[i]` (tensors may share space). Layers must bind again (`Sequential.placeGradients`).
+    public func placeGradients(offsets: [Int], count: Int) {
+        precondition(offsets.count == layout.entries.count, "one gradient offset per tensor")
+        for (i, e) in layout.entries.enumerated() { precondition(offsets[i] >= 0 && offsets[i] + e.count <= count, "gradient \(e.name) outside buffer") }
+        grads = FloatBuffer(count: count)
+        gradOffsets = offsets
     }
 }

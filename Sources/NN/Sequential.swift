@@ -28,6 +28,12 @@ public final class Sequential {
         for layer in layers { layer.bind(to: store) }
     }
 
+    /// Moves every gradient to a new buffer laid out by `offsets` (see ParameterStore) and rebinds the layers.
+    public func placeGradients(offsets: [Int], count: Int) {
+        store.placeGradients(offsets: offsets, count: count)
+        for layer in layers { layer.bind(to: store) }
+    }
+
     /// Parameter count (Ψ).
     public var parameterCount: Int { store.layout.count }
 
@@ -50,11 +56,14 @@ public final class Sequential {
         return h
     }
 
-    /// Backpropagates dlogits; calls `layerDone(i)` right after layer i's gradients are final.
-    public func backward(_ dlogits: Tensor, accumulate: Bool = false, layerDone: ((Int) -> Void)? = nil) {
+    /// Backpropagates dlogits; calls `layerDone(i)` right after layer i's gradients are final and,
+    /// if given, `beforeGrads(i)` right before layer i first writes a parameter gradient.
+    public func backward(_ dlogits: Tensor, accumulate: Bool = false, beforeGrads: ((Int) -> Void)? = nil,
+                         layerDone: ((Int) -> Void)? = nil) {
         var d = dlogits
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            let next = layers[i].backward(d, accumulate: accumulate, needInputGrad: i > 0)
+            let hook: (() -> Void)? = beforeGrads.map { f in { f(i) } }
+            let next = layers[i].backward(d, accumulate: accumulate, needInputGrad: i > 0, beforeParamGrads: hook)
             layerDone?(i)
             if let next { d = next }
         }

@@ -1,36 +1,98 @@
-// Implements: DataParallel, one rank's side of data-parallel training (DDP/Horovod design):
-// rank 0's parameters are broadcast at start; during backward each gradient bucket is handed to
-// the comm thread the moment its last layer finishes, which ring-allreduces it (mean over ranks)
-// while the compute thread goes on with earlier layers; before the optimizer step the trainer
-// waits for all buckets. Micro-batches before the last of an accumulated step skip the
-// reduction (DDP's no_sync). With one rank (no communicator) every call is local.
+// Implements: DataParallel, one rank's side of data-parallel training (DDP/Horovod design), and
+// its ZeRO stages (DeepSpeed): rank 0's parameters are broadcast at start; during backward each
+// gradient bucket is handed to the comm thread the moment its last layer finishes, and reduced
+// (mean over ranks) while the compute thread goes on with earlier layers:
+//   stage 0: ring allreduce of the bucket; every rank steps the whole buffer.
+//   stage 1: ring reduce-scatter of the bucket; each rank steps only the elements it owns
+//            (ZeroLayout; optimizer state for those alone), then allgathers the parameters.
+//   stage 2: as 1, but the layers write gradients into ONE bucket-sized buffer: a bucket's own
+//            chunk is copied out to the rank's gradient shard right after its reduce-scatter,
+//            and a layer waits for that before it writes into the buffer again.
+// Micro-batches before the last of an accumulated step skip the reduction (DDP's no_sync) in
+// stages 0 and 1; stage 2 reduces every micro-batch and accumulates into the shard.
+// With one rank (no communicator) every reduction is skipped.
 import Collectives
 import Foundation
 import NN
 import Tensor
+
+/// Bytes of model state one rank holds (activations not counted).
+public struct MemoryAccount: Sendable, Equatable {
+    public var parameterBytes: Int
+    public var gradientBytes: Int
+    public var optimizerBytes: Int
+    public var total: Int { parameterBytes + gradientBytes + optimizerBytes }
+}
 
 public final class DataParallel {
     public let model: Sequential
     public let comm: Communicator?
     public let worker: CommThread?
     public let plan: BucketPlan
+    /// ZeRO stage: 0, 1 or 2.
+    public let stage: Int
+    /// This rank's optimizers: one over the whole buffer (stage 0) or one per owned range.
+    public let optimizers: [(range: Range<Int>, optimizer: Optimizer)]
+    /// Stage 2: this rank's reduced gradients, its owned ranges packed in bucket order.
+    public let shardGrads: FloatBuffer?
     public var rank: Int { comm?.rank ?? 0 }
     public var size: Int { comm?.size ?? 1 }
 
     /// Seconds the comm thread spent reducing gradients, and seconds the compute thread waited
-    /// for it after backward; 1 − waited/reducing is the share of communication hidden by overlap.
+    /// for it; 1 − waited/reducing is the share of communication hidden by overlap.
     public private(set) var reduceSeconds = 0.0, waitSeconds = 0.0
     private let timingLock = NSLock()
+    private let owned: [Range<Int>]
+    private let packedOffsets: [Int]
+    private let bucketOfLayer: [Int?]
+    /// Stage 2: a bucket in the shared gradient buffer is queued and not yet copied out.
+    private var scratchQueued = false
 
     /// - Parameters:
     ///   - comm: nil for a single process; otherwise it must only be used on `worker`.
     ///   - bucketBytes: Gradient bucket size (DDP's bucket_cap_mb).
-    public init(model: Sequential, comm: Communicator?, worker: CommThread?, bucketBytes: Int) {
+    ///   - stage: ZeRO stage 0, 1 or 2 (ignored with one rank, where it changes nothing).
+    ///   - optimizer: The update rule; instantiated over the elements this rank steps.
+    public init(model: Sequential, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
+                optimizer: OptimizerKind, learningRate: Float) {
         precondition((comm == nil) == (worker == nil), "DataParallel needs a comm thread with a communicator")
+        precondition((0...2).contains(stage), "ZeRO stage \(stage)")
         self.model = model
         self.comm = comm
         self.worker = worker
+        let n = comm?.size ?? 1, r = comm?.rank ?? 0
+        self.stage = n > 1 ? stage : 0
         plan = BucketPlan(layerRanges: model.layerRanges, bucketBytes: bucketBytes)
+        var bucketOf = [Int?](repeating: nil, count: model.layers.count)
+        for (b, bucket) in plan.buckets.enumerated() {
+            for (i, lr) in model.layerRanges.enumerated() where !lr.isEmpty && bucket.range.contains(lr.lowerBound) { bucketOf[i] = b }
+        }
+        bucketOfLayer = bucketOf
+        if self.stage == 0 {
+            owned = [0 ..< model.parameterCount]
+        } else {
+            owned = ZeroLayout(plan: plan, ranks: n).owned(by: r)
+        }
+        var offsets: [Int] = [], acc = 0
+        for o in owned { offsets.append(acc); acc += o.count }
+        packedOffsets = offsets
+        optimizers = owned.filter { !$0.isEmpty }.map { ($0, optimizer.make(range: $0, learningRate: learningRate)) }
+        if self.stage == 2 {
+            shardGrads = FloatBuffer(count: acc)
+            // Each tensor's gradient sits at its offset within its bucket; all buckets share one buffer.
+            let entries = model.store.layout.entries
+            let gradOffsets = entries.map { e in e.offset - self.plan.buckets.first { $0.range.contains(e.offset) }!.range.lowerBound }
+            model.placeGradients(offsets: gradOffsets, count: plan.buckets.map(\.range.count).max() ?? 0)
+        } else {
+            shardGrads = nil
+        }
+    }
+
+    /// Bytes of parameters, gradients and optimizer state this rank holds.
+    public var memory: MemoryAccount {
+        MemoryAccount(parameterBytes: model.store.params.count * 4,
+                      gradientBytes: (model.store.grads.count + (shardGrads?.count ?? 0)) * 4,
+                      optimizerBytes: optimizers.reduce(0) { $0 + $1.optimizer.stateBytes })
     }
 
     /// Copies rank 0's parameters to every rank.
@@ -40,10 +102,30 @@ public final class DataParallel {
         try worker.sync { try comm.broadcast(UnsafeMutableBufferPointer(start: params.pointer, count: params.count), root: 0) }
     }
 
-    /// Backward of one micro-batch. With `reduce`, every bucket is queued for a mean-allreduce as
-    /// soon as it is ready; call `finishReduction()` before using the gradients.
+    /// Backward of one micro-batch. With `reduce`, every bucket is queued for reduction as soon as
+    /// it is ready; call `finishReduction()` before `step()`. `accumulate` adds this micro-batch's
+    /// gradients to the previous ones of the same step.
     public func backward(_ dlogits: Tensor, accumulate: Bool, reduce: Bool) {
-        guard reduce, let comm, let worker, comm.size > 1 else {
+        guard let comm, let worker, comm.size > 1 else {
+            model.backward(dlogits, accumulate: accumulate)
+            return
+        }
+        if stage == 2 {
+            // A layer may write into the shared buffer only once the bucket queued before it has
+            // left it (its reduce-scatter and copy-out are done).
+            model.backward(dlogits, accumulate: false, beforeGrads: { layer in
+                guard self.bucketOfLayer[layer] != nil, self.scratchQueued else { return }
+                self.waitForComm()
+                self.scratchQueued = false
+            }, layerDone: { layer in
+                for b in self.plan.ready(afterLayer: layer) {
+                    self.queueReduceScatterToShard(b, accumulate: accumulate, comm, worker)
+                    self.scratchQueued = true
+                }
+            })
+            return
+        }
+        guard reduce else {
             model.backward(dlogits, accumulate: accumulate)
             return
         }
@@ -51,22 +133,74 @@ public final class DataParallel {
         model.backward(dlogits, accumulate: accumulate) { layer in
             for b in self.plan.ready(afterLayer: layer) {
                 let range = self.plan.buckets[b].range
+                let view = UnsafeMutableBufferPointer(start: grads + range.lowerBound, count: range.count)
+                let scatter = self.stage == 1
                 worker.async {
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    try comm.allReduce(UnsafeMutableBufferPointer(start: grads + range.lowerBound, count: range.count), op: .mean)
+                    if scatter { try comm.reduceScatter(view, op: .mean) } else { try comm.allReduce(view, op: .mean) }
                     self.addTiming(reduce: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, wait: 0)
                 }
             }
         }
     }
 
-    /// Waits until every queued bucket is reduced; rethrows a collective's error.
+    /// Stage 2: reduce-scatter bucket b in the shared gradient buffer, then move this rank's chunk
+    /// into its shard (= on the first micro-batch of a step, += after), freeing the buffer.
+    private func queueReduceScatterToShard(_ b: Int, accumulate: Bool, _ comm: Communicator, _ worker: CommThread) {
+        let bucket = plan.buckets[b], scratch = model.store.grads.pointer, shard = shardGrads!.pointer
+        let mine = owned[b], dst = shard + packedOffsets[b], src = scratch + (mine.lowerBound - bucket.range.lowerBound)
+        worker.async {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try comm.reduceScatter(UnsafeMutableBufferPointer(start: scratch, count: bucket.range.count), op: .mean)
+            if accumulate { axpy(1, src, dst, count: mine.count) } else { dst.update(from: src, count: mine.count) }
+            self.addTiming(reduce: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, wait: 0)
+        }
+    }
+
+    /// Waits until every queued reduction is done; rethrows a collective's error.
     public func finishReduction() throws {
-        guard let worker else { return }
+        guard worker != nil else { return }
+        scratchQueued = false
         let t0 = DispatchTime.now().uptimeNanoseconds
-        try worker.drain()
+        try worker!.drain()
         addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
+
+    /// Waits for the comm thread inside backward; an error is kept for `finishReduction`.
+    private func waitForComm() {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        do { try worker!.drain() } catch { deferredError = error }
+        addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    private var deferredError: Error?
+
+    /// The optimizer step on this rank's elements, then (ZeRO) the allgather of the parameters,
+    /// bucket by bucket, each queued as soon as its owned range is stepped.
+    public func step() throws {
+        if let e = deferredError { deferredError = nil; throw e }
+        let params = model.store.params.pointer
+        guard stage > 0, let comm, let worker else {
+            for (_, opt) in optimizers { opt.step(params: params, grads: model.store.grads.pointer) }
+            return
+        }
+        var k = 0
+        for (b, range) in owned.enumerated() {
+            if !range.isEmpty {
+                let opt = optimizers[k].optimizer
+                k += 1
+                // Stage 2's gradients are packed; shift the base so that index `range` lands on them.
+                let grads = stage == 2 ? UnsafePointer(shardGrads!.pointer + packedOffsets[b] - range.lowerBound)
+                                       : UnsafePointer(model.store.grads.pointer)
+                opt.step(params: params, grads: grads)
+            }
+            let bucket = plan.buckets[b].range
+            worker.async { try comm.allGather(UnsafeMutableBufferPointer(start: params + bucket.lowerBound, count: bucket.count)) }
+        }
+        try worker.drain()
+    }
+
+    /// Sets every optimizer's learning rate.
+    public func setLearningRate(_ lr: Float) { for (_, o) in optimizers { o.learningRate = lr } }
 
     /// Element-wise sums of `values` over ranks (metrics: loss sums, correct counts).
     public func sumOverRanks(_ values: [Double]) throws -> [Double] {

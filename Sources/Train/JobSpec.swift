@@ -40,6 +40,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var min_ranks: Int?
         public var zero_stage: Int?
         public var bucket_mb: Double?
+        /// Most bytes of model state (parameters, gradients, optimizer state) a rank may hold, in MB.
+        public var memory_limit_mb: Double?
     }
     public struct Checkpointing: Codable, Sendable, Equatable {
         public var every_steps: Int?
@@ -132,6 +134,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
             if let m = p.min_ranks, m < 1 || m > (p.ranks ?? m) { throw fail("parallel.min_ranks: must be in 1…ranks, got \(m)") }
             if let z = p.zero_stage, !(0...2).contains(z) { throw fail("parallel.zero_stage: must be 0, 1 or 2, got \(z)") }
             if let b = p.bucket_mb, !(b > 0 && b <= 1024) { throw fail("parallel.bucket_mb: must be in (0, 1024], got \(b)") }
+            if let m = p.memory_limit_mb, !(m > 0) { throw fail("parallel.memory_limit_mb: must be positive, got \(m)") }
         }
         if let c = checkpoint {
             if let e = c.every_steps, e < 1 { throw fail("checkpoint.every_steps: must be at least 1, got \(e)") }
@@ -159,7 +162,7 @@ extension JobSpec {
         "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf]),
         "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,
                        "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf]),
-        "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf]),
+        "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf]),
         "checkpoint": .map(["every_steps": .leaf, "every_seconds": .leaf, "keep": .leaf, "dir": .leaf]),
         "fault": .map(["max_restarts": .leaf]),
     ])

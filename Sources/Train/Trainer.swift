@@ -21,9 +21,12 @@ public struct TrainOptions {
     public var evaluate = true
     /// Ring allreduce bucket size in bytes; default from the spec (parallel.bucket_mb, else 4 MB).
     public var bucketBytes: Int?
+    /// ZeRO stage overriding the spec's parallel.zero_stage.
+    public var zeroStage: Int?
 
     public init(dataDirectory: String? = nil, metricsPath: String? = nil, progress: Progress.Style = .silent,
-                evaluate: Bool = true, bucketBytes: Int? = nil) {
+                evaluate: Bool = true, bucketBytes: Int? = nil, zeroStage: Int? = nil) {
+        self.zeroStage = zeroStage
         self.dataDirectory = dataDirectory
         self.metricsPath = metricsPath
         self.progress = progress
@@ -56,7 +59,6 @@ public struct TrainError: Error, CustomStringConvertible {
 public final class Trainer {
     public let spec: JobSpec
     public let model: Sequential
-    public let optimizer: Optimizer
     public let train: Dataset
     public let test: Dataset?
     public let parallel: DataParallel
@@ -88,9 +90,15 @@ public final class Trainer {
         test = options.evaluate ? try FashionMNIST.load(directory: dir, train: false) : nil
         model = spec.makeModel()
         model.initialize(seed: spec.seed)
-        optimizer = spec.optimizerKind.make(range: 0 ..< model.parameterCount, learningRate: Float(spec.train.lr))
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
-        parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket)
+        parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket,
+                                stage: options.zeroStage ?? spec.parallel?.zero_stage ?? 0,
+                                optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr))
+        if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
+            let mb = Double(parallel.memory.total) / 1_048_576
+            throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "
+                                    + "use a higher zero_stage or more ranks", mb, parallel.stage, size, limit))
+        }
         progress = Progress(style: rank == 0 ? options.progress : .silent)
         metrics = MetricsLog(path: rank == 0 ? options.metricsPath : nil)
         try parallel.broadcastParameters()
@@ -108,14 +116,17 @@ public final class Trainer {
         let runStart = Date()
         var samples = 0
         var steadyStart: UInt64 = 0, steadySeconds = 0.0, steadySamples = 0
-        progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), "
+        progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), ZeRO \(parallel.stage), "
                       + "\(epochs) epochs × \(steps) steps of \(batch)\(ranks > 1 ? " per rank" : "")")
         epochLoop: for epoch in 0..<epochs {
             let perm = sampler.permutation(epoch: epoch)
             let epochStart = Date()
             var lossSum = 0.0, seen = 0, shownLoss = 0.0
             for step in 0..<steps {
-                if globalStep >= maxSteps { break epochLoop }
+                if globalStep >= maxSteps {
+                    lastLoss = try parallel.sumOverRanks([lossSum])[0] / Double(max(seen * ranks, 1))
+                    break epochLoop
+                }
                 // Steady-state timing: from the end of the warm-up steps, paused for evaluation.
                 let timed = globalStep >= Trainer.warmupSteps
                 if timed && steadyStart == 0 {
@@ -131,7 +142,7 @@ public final class Trainer {
                     lossSum += r.lossSum
                 }
                 try parallel.finishReduction()
-                optimizer.step(params: model.store.params.pointer, grads: model.store.grads.pointer)
+                try parallel.step()
                 if timed { steadySamples += batch * ranks }
                 seen += batch
                 samples += batch * ranks
@@ -151,7 +162,10 @@ public final class Trainer {
             let seconds = Date().timeIntervalSince(epochStart)
             if steadyStart > 0 { steadySeconds += Double(DispatchTime.now().uptimeNanoseconds - steadyStart) / 1e9; steadyStart = 0 }
             lastLoss = try parallel.sumOverRanks([lossSum])[0] / Double(max(seen * ranks, 1))
+            let mem = parallel.memory
             var record: [String: Any] = ["epoch": epoch + 1, "step": globalStep, "train_loss": lastLoss, "ranks": ranks,
+                                         "zero_stage": parallel.stage, "param_bytes": mem.parameterBytes,
+                                         "grad_bytes": mem.gradientBytes, "optimizer_bytes": mem.optimizerBytes,
                                          "samples_per_s": Double(seen * ranks) / seconds, "seconds": seconds]
             if let test {
                 let (l, a) = try evaluate(test)

@@ -2,7 +2,6 @@
 // each) in one invocation, alternating, each run timed in its steady state (after the warm-up
 // steps, evaluation excluded). speedup = aggregate samples/s of N ranks ÷ samples/s of 1 rank.
 import ArgumentParser
-import Durable
 import Foundation
 
 struct BenchScaling: ParsableCommand {
@@ -21,50 +20,19 @@ struct BenchScaling: ParsableCommand {
     }
 
     func run() throws {
-        let dir = NSTemporaryDirectory() + "cohort-bench-scaling-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try BenchRun.tempDir("scaling")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let spec = dir + "/w.yaml"
-        try AtomicFile.write("""
-        name: bench-w
-        model: {kind: mlp, hidden: [1024, 1024]}
-        data: {kind: fashion-mnist\(data.map { ", path: \($0)" } ?? "")}
-        train: {epochs: 100, batch_per_rank: 256, optimizer: adam, lr: 0.001, seed: 1, max_steps: \(steps)}
-        parallel: {ranks: \(ranks), bucket_mb: \(bucketMb)}
-        """, to: spec)
+        let spec = try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: data)
         var one: [Double] = [], many: [(Double, Double)] = []
         for round in 1...rounds {
             benchNote("round \(round)/\(rounds): 1 rank")
-            one.append(try measure(ranks: 1, spec: spec, dir: dir).0)
+            one.append(try BenchRun.train(ranks: 1, spec: spec, dir: dir)["steady_samples_per_s"] as! Double)
             benchNote("round \(round)/\(rounds): \(ranks) ranks")
-            many.append(try measure(ranks: ranks, spec: spec, dir: dir))
+            let r = try BenchRun.train(ranks: ranks, spec: spec, dir: dir)
+            many.append((r["steady_samples_per_s"] as! Double, r["overlap_hidden"] as? Double ?? 0))
         }
         let s1 = one.max()!, best = many.max { $0.0 < $1.0 }!
         emitJSONLine(["bench": "scaling", "ranks": ranks, "samples_per_s_1": s1, "samples_per_s_n": best.0,
                       "speedup": best.0 / s1, "overlap_hidden": best.1, "bucket_mb": bucketMb, "steps": steps])
-    }
-
-    /// Steady samples/s and hidden share of one run, read from its summary file.
-    private func measure(ranks n: Int, spec: String, dir: String) throws -> (Double, Double) {
-        let summary = dir + "/summary-\(n).json"
-        let args = ["train", spec, "--plain", "--summary-json", summary]
-        let status: Int32
-        if n == 1 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: selfPath())
-            p.arguments = args
-            p.standardOutput = FileHandle.nullDevice
-            try p.run(); p.waitUntilExit()
-            status = p.terminationStatus
-        } else {
-            status = try MPILauncher.run(ranks: n, oversubscribe: n > ProcessInfo.processInfo.activeProcessorCount,
-                                         program: selfPath(), arguments: args, quiet: true)
-        }
-        guard status == 0, let d = FileManager.default.contents(atPath: summary),
-              let obj = try JSONSerialization.jsonObject(with: d) as? [String: Any],
-              let sps = obj["steady_samples_per_s"] as? Double else {
-            throw LaunchError("bench scaling: the \(n)-rank run failed (exit \(status))")
-        }
-        return (sps, obj["overlap_hidden"] as? Double ?? 0)
     }
 }

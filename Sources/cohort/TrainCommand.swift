@@ -13,6 +13,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override train.epochs.") var epochs: Int?
     @Option(help: "Override train.max_steps: stop after this many steps.") var maxSteps: Int?
     @Option(help: "Override parallel.bucket_mb: gradient bucket size in MB.") var bucketMb: Double?
+    @Option(help: "Override parallel.zero_stage: 0 (plain data-parallel), 1 (shard optimizer state), 2 (and gradients).") var zeroStage: Int?
     @Option(help: "Write the final parameters (raw little-endian float32) to PATH.rank<r>.") var dumpParams: String?
     @Option(help: "Write the run's summary (rank 0) as one JSON object to this file.") var summaryJson: String?
     @Flag(help: "After every step, check that all ranks hold bitwise identical parameters.") var checkReplicas = false
@@ -23,6 +24,7 @@ struct TrainCommand: ParsableCommand {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if let bucketMb, !(bucketMb > 0) { throw ValidationError("--bucket-mb must be positive, got \(bucketMb)") }
+        if let zeroStage, !(0...2).contains(zeroStage) { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }
     }
 
     func run() throws {
@@ -33,7 +35,7 @@ struct TrainCommand: ParsableCommand {
         defer { context.finish() }
         let trainer = try Trainer(spec: job, options: TrainOptions(
             dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : bar ? .bar : Progress.automatic,
-            bucketBytes: bucketMb.map { Int($0 * 1_048_576) }), comm: context.comm, worker: context.worker)
+            bucketBytes: bucketMb.map { Int($0 * 1_048_576) }, zeroStage: zeroStage), comm: context.comm, worker: context.worker)
         if checkReplicas { trainer.afterStep = { step in try trainer.parallel.checkReplicasIdentical(step: step) } }
         let summary = try trainer.run()
         if let dumpParams {
@@ -47,6 +49,11 @@ struct TrainCommand: ParsableCommand {
             if let a = summary.testAccuracy { obj["test_accuracy"] = a }
             if let s = summary.steadySamplesPerSecond { obj["steady_samples_per_s"] = s }
             if let h = summary.overlapHidden { obj["overlap_hidden"] = h }
+            let mem = trainer.parallel.memory
+            obj["zero_stage"] = trainer.parallel.stage
+            obj["param_bytes"] = mem.parameterBytes
+            obj["grad_bytes"] = mem.gradientBytes
+            obj["optimizer_bytes"] = mem.optimizerBytes
             try AtomicFile.write(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), to: summaryJson)
         }
         let acc = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"

@@ -1,0 +1,50 @@
+// Implements: the pieces the training benchmarks share: workload W as a temporary job spec, and
+// one `cohort train` run (alone or under mpirun) whose summary JSON is read back.
+import Durable
+import Foundation
+
+enum BenchRun {
+    /// Writes workload W (../shared/benchmark.md) for `ranks` ranks to DIR/w.yaml.
+    static func writeWorkload(dir: String, ranks: Int, steps: Int, bucketMB: Double, data: String?) throws -> String {
+        let spec = dir + "/w.yaml"
+        try AtomicFile.write("""
+        name: bench-w
+        model: {kind: mlp, hidden: [1024, 1024]}
+        data: {kind: fashion-mnist\(data.map { ", path: \($0)" } ?? "")}
+        train: {epochs: 100, batch_per_rank: 256, optimizer: adam, lr: 0.001, seed: 1, max_steps: \(steps)}
+        parallel: {ranks: \(ranks), bucket_mb: \(bucketMB)}
+        """, to: spec)
+        return spec
+    }
+
+    /// A fresh temporary directory for one benchmark.
+    static func tempDir(_ name: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "cohort-bench-\(name)-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Runs `cohort train SPEC extra…` on `ranks` ranks and returns its summary object.
+    static func train(ranks n: Int, spec: String, dir: String, extra: [String] = []) throws -> [String: Any] {
+        let summary = dir + "/summary-\(n)-\(UUID().uuidString).json"
+        let args = ["train", spec, "--plain", "--summary-json", summary] + extra
+        let status: Int32
+        if n == 1 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: selfPath())
+            p.arguments = args
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            status = p.terminationStatus
+        } else {
+            status = try MPILauncher.run(ranks: n, oversubscribe: n > ProcessInfo.processInfo.activeProcessorCount,
+                                         program: selfPath(), arguments: args, quiet: true)
+        }
+        guard status == 0, let d = FileManager.default.contents(atPath: summary),
+              let obj = try JSONSerialization.jsonObject(with: d) as? [String: Any], obj["steady_samples_per_s"] is Double else {
+            throw LaunchError("benchmark run on \(n) rank(s) failed (exit \(status))")
+        }
+        return obj
+    }
+}

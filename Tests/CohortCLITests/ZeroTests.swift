@@ -1,0 +1,71 @@
+// ZeRO stages 1 and 2 under mpirun must end with the parameters of stage 0 (plain data-parallel),
+// identical on all ranks, with 2 and 3 ranks; the memory limit refuses stage 0 and admits stage 2.
+import Foundation
+import XCTest
+
+final class ZeroTests: XCTestCase {
+    var dir = ""
+    override func setUp() { dir = CLI.tempDir() }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func spec(_ extra: String = "", hidden: String = "[100, 50]", parallelExtra: String = "") -> String {
+        let path = "\(dir)/s\(abs((extra + hidden + parallelExtra).hashValue)).yaml"
+        try? """
+        name: zero
+        model: {kind: mlp, hidden: \(hidden)}
+        data: {kind: fashion-mnist}
+        train: {epochs: 1, batch_per_rank: 32, optimizer: adam, lr: 0.001, seed: 9, max_steps: 6\(extra)}
+        parallel: {ranks: 4, bucket_mb: 0.1\(parallelExtra)}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func run(_ n: Int, stage: Int, spec: String) throws -> [[Float]] {
+        let tag = "\(dir)/n\(n)z\(stage)\(abs(spec.hashValue))"
+        let r = try CLI.mpirun(n, ["train", spec, "--zero-stage", "\(stage)", "--dump-params", tag, "--check-replicas"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return try (0..<n).map { try CLI.floats("\(tag).rank\($0)") }
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], _ what: String) {
+        var worst: Float = 0
+        for i in 0..<a.count { worst = max(worst, abs(a[i] - b[i]) / max(abs(a[i]), 1)) }
+        XCTAssertLessThanOrEqual(worst, 1e-6, "\(what): max relative difference \(worst)")
+    }
+
+    func testStagesOneAndTwoMatchStageZeroOnTwoAndThreeRanks() throws {
+        try XCTSkipUnless(CLI.haveData)
+        for n in [2, 3] {
+            let s = spec()
+            let base = try run(n, stage: 0, spec: s)
+            for stage in [1, 2] {
+                let z = try run(n, stage: stage, spec: s)
+                assertClose(base[0], z[0], "\(n) ranks, stage \(stage)")
+                for r in 1..<n { XCTAssertEqual(z[r], z[0], "stage \(stage): rank \(r) differs from rank 0") }
+            }
+        }
+    }
+
+    func testStageTwoWithAccumulationMatchesStageZero() throws {
+        try XCTSkipUnless(CLI.haveData)
+        let s = spec(", accumulation: 4")
+        assertClose(try run(2, stage: 0, spec: s)[0], try run(2, stage: 2, spec: s)[0], "accumulation, stage 2")
+    }
+
+    func testAModelTooLargeForPlainDataParallelTrainsWithStageTwoUnderTheLimit() throws {
+        try XCTSkipUnless(CLI.haveData)
+        // MLP 784-2048-2048-10: Ψ = 5.8 M. Stage 0 holds 16Ψ = 89 MB per rank; stage 2 on 3 ranks
+        // about 4Ψ + 4Ψ/3 + 8Ψ/3 + one bucket ≈ 50 MB. The limit, 64 MB, sits between.
+        let s = spec(hidden: "[2048, 2048]", parallelExtra: ", memory_limit_mb: 64, bucket_mb: 8")
+        let refused = try CLI.mpirun(3, ["train", s, "--zero-stage", "0"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("above parallel.memory_limit_mb 64.0; use a higher zero_stage or more ranks"), refused.stderr)
+        let summary = dir + "/big.json"
+        let ok = try CLI.mpirun(3, ["train", s, "--zero-stage", "2", "--summary-json", summary, "--max-steps", "3"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary))) as! [String: Any]
+        let total = (obj["param_bytes"] as! Int) + (obj["grad_bytes"] as! Int) + (obj["optimizer_bytes"] as! Int)
+        XCTAssertLessThan(total, 64 << 20)
+        XCTAssertEqual(obj["steps"] as? Int, 3)
+    }
+}
