@@ -29,8 +29,9 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Collectives", dependencies: ["CMPI", "CMPIShim"], swiftSettings: fast),
         .target(name: "Parallel", dependencies: ["Tensor", "NN", "Collectives"], swiftSettings: fast),
+        .target(name: "Checkpoint", dependencies: ["NN", "Parallel", "Durable", "CZlib"]),
         .target(name: "Train", dependencies: [
-            "Tensor", "NN", "Data", "Durable", "Collectives", "Parallel", .product(name: "Yams", package: "Yams"),
+            "Tensor", "NN", "Data", "Durable", "Collectives", "Parallel", "Checkpoint", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: fast),
         // Control plane: never imports Tensor, NN or MPI (docs/architecture.md).
         .target(name: "Wire", dependencies: ["CZMQ"]),
@@ -38,7 +39,7 @@ let package = Package(
             "Wire", "Durable", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "cohort", dependencies: [
-            "Tensor", "NN", "Data", "Collectives", "Parallel", "Train", "Wire", "Coordinator",
+            "Tensor", "NN", "Data", "Collectives", "Parallel", "Checkpoint", "Train", "Wire", "Coordinator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -46,6 +47,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel", "NN", "Collectives"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Parallel", "NN"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "Data", "Tensor"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),

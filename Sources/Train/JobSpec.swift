@@ -66,6 +66,11 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var ranks: Int { parallel?.ranks ?? 1 }
 
     /// Parses and validates a spec; `source` names it in errors.
+    /// The text the spec was parsed from (recorded in checkpoints).
+    public var text: String { _text ?? "" }
+    private var _text: String?
+    private enum CodingKeys: String, CodingKey { case name, model, data, train, parallel, checkpoint, fault }
+
     public static func parse(_ text: String, source: String) throws(SpecError) -> JobSpec {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
@@ -73,12 +78,14 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
         guard let node, case .mapping = node else { throw SpecError(source: source, message: "expected a mapping of keys at the top level") }
         try checkKeys(node, path: "", schema: schema, source: source)
-        let spec: JobSpec
+        var spec: JobSpec
         do { spec = try YAMLDecoder().decode(JobSpec.self, from: text) } catch let e as DecodingError {
             throw SpecError(source: source, message: describe(e))
         } catch { throw SpecError(source: source, message: "\(error)") }
         try spec.validate(source: source)
-        return spec
+        var withText = spec
+        withText._text = text
+        return withText
     }
 
     /// Reads and parses the spec file at `path`.

@@ -3,6 +3,7 @@
 //   allreduce → wait → optimizer step → metrics (averaged over ranks),
 // with test-set evaluation (split over ranks) after every epoch. Rank 0 alone prints and writes.
 // Shapes: x (B, 1, 28, 28), logits (B, 10); B = batch_per_rank / accumulation per micro-batch.
+import Checkpoint
 import Collectives
 import Data
 import Foundation
@@ -23,10 +24,18 @@ public struct TrainOptions {
     public var bucketBytes: Int?
     /// ZeRO stage overriding the spec's parallel.zero_stage.
     public var zeroStage: Int?
+    /// Checkpoint directory overriding the spec's checkpoint.dir (default checkpoints/<job name>).
+    public var checkpointDirectory: String?
+    /// "latest" (the newest valid checkpoint; an error if none), "auto" (the same, or a fresh
+    /// start if none), or a checkpoint directory.
+    public var resume: String?
 
     public init(dataDirectory: String? = nil, metricsPath: String? = nil, progress: Progress.Style = .silent,
-                evaluate: Bool = true, bucketBytes: Int? = nil, zeroStage: Int? = nil) {
+                evaluate: Bool = true, bucketBytes: Int? = nil, zeroStage: Int? = nil,
+                checkpointDirectory: String? = nil, resume: String? = nil) {
         self.zeroStage = zeroStage
+        self.checkpointDirectory = checkpointDirectory
+        self.resume = resume
         self.dataDirectory = dataDirectory
         self.metricsPath = metricsPath
         self.progress = progress
@@ -68,6 +77,10 @@ public final class Trainer {
     private let loss = SoftmaxCrossEntropy()
     private let progress: Progress
     private let metrics: MetricsLog
+    /// Writes checkpoints (nil when the spec has no checkpoint section and none is asked for).
+    public let checkpointer: Checkpointer?
+    /// Where training starts: steps done, and the epoch and samples of it consumed.
+    private var start = (step: 0, epoch: 0, samples: 0)
     /// Steps not counted in `TrainSummary.steadySamplesPerSecond`.
     public static let warmupSteps = 10
     /// Called after every optimizer step with the global step number (checks, checkpoints).
@@ -99,9 +112,29 @@ public final class Trainer {
             throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "
                                     + "use a higher zero_stage or more ranks", mb, parallel.stage, size, limit))
         }
-        progress = Progress(style: rank == 0 ? options.progress : .silent)
+        let progress = Progress(style: rank == 0 ? options.progress : .silent)
+        self.progress = progress
         metrics = MetricsLog(path: rank == 0 ? options.metricsPath : nil)
         try parallel.broadcastParameters()
+        let ckptDir = options.checkpointDirectory ?? spec.checkpoint?.dir ?? "checkpoints/\(spec.name)"
+        if spec.checkpoint != nil || options.checkpointDirectory != nil || options.resume != nil {
+            checkpointer = try Checkpointer(directory: ckptDir, job: spec.name, specText: spec.text, keep: spec.checkpoint?.keep ?? 3,
+                                            parallel: parallel, optimizerName: spec.train.optimizer, log: progress.note)
+        } else {
+            checkpointer = nil
+        }
+        if let resume = options.resume, let checkpointer {
+            let found: (String, Manifest)?
+            do { found = try CheckpointReader.resolve(resume == "auto" ? "latest" : resume, directory: ckptDir, log: progress.note) } catch {
+                if resume == "auto", case .noValidCheckpoint(_, let reasons) = error, reasons.isEmpty { found = nil } else { throw error }
+            }
+            if let (path, manifest) = found {
+                try checkpointer.restore(try CheckpointReader.load(path, manifest: manifest))
+                start = (manifest.step, manifest.sampler.epoch, manifest.sampler.position)
+                progress.note("resumed from \(path): step \(manifest.step), epoch \(manifest.sampler.epoch + 1), "
+                              + "written by \(manifest.world_size) rank(s) at ZeRO stage \(manifest.zero_stage)")
+            }
+        }
     }
 
     /// Runs every epoch (or `train.max_steps` steps) and returns the summary.
@@ -112,17 +145,25 @@ public final class Trainer {
         let batcher = Batcher(dataset: train, batch: micro)
         let steps = sampler.stepsPerEpoch, epochs = spec.train.epochs
         let maxSteps = spec.train.max_steps ?? Int.max
-        var globalStep = 0, lastLoss = 0.0, accuracy: Double? = nil
+        var globalStep = start.step, lastLoss = 0.0, accuracy: Double? = nil
+        let globalBatch = batch * ranks
+        guard start.samples % globalBatch == 0 else {
+            throw TrainError("cannot resume at sample \(start.samples) of epoch \(start.epoch + 1): not a multiple of the global batch \(globalBatch)")
+        }
+        var firstStep = start.samples / globalBatch, firstEpoch = start.epoch
+        if firstStep >= steps { firstEpoch += 1; firstStep = 0 }
+        let everySteps = spec.checkpoint?.every_steps, everySeconds = spec.checkpoint?.every_seconds
+        var lastCheckpoint = Date()
         let runStart = Date()
         var samples = 0
         var steadyStart: UInt64 = 0, steadySeconds = 0.0, steadySamples = 0
         progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), ZeRO \(parallel.stage), "
                       + "\(epochs) epochs × \(steps) steps of \(batch)\(ranks > 1 ? " per rank" : "")")
-        epochLoop: for epoch in 0..<epochs {
+        epochLoop: for epoch in firstEpoch..<max(epochs, firstEpoch) {
             let perm = sampler.permutation(epoch: epoch)
             let epochStart = Date()
             var lossSum = 0.0, seen = 0, shownLoss = 0.0
-            for step in 0..<steps {
+            for step in (epoch == firstEpoch ? firstStep : 0)..<steps {
                 if globalStep >= maxSteps {
                     lastLoss = try parallel.sumOverRanks([lossSum])[0] / Double(max(seen * ranks, 1))
                     break epochLoop
@@ -148,12 +189,22 @@ public final class Trainer {
                 samples += batch * ranks
                 globalStep += 1
                 try afterStep?(globalStep)
+                try checkpointer?.commit()   // the previous step's checkpoint, written meanwhile
                 // The shown loss is averaged over ranks every 10 steps: a decision by step number,
                 // so every rank joins the same collectives without asking rank 0's clock.
+                var checkpointDue = everySteps.map { globalStep % $0 == 0 } ?? false
                 if step % 10 == 9 || step == steps - 1 {
-                    shownLoss = try parallel.sumOverRanks([lossSum])[0] / Double(seen * ranks)
+                    // Rank 0's clock decides time-based checkpoints; its vote rides on this sum.
+                    let timeDue = rank == 0 && everySeconds.map { Date().timeIntervalSince(lastCheckpoint) >= $0 } ?? false
+                    let sums = try parallel.sumOverRanks([lossSum, timeDue ? 1 : 0])
+                    shownLoss = sums[0] / Double(seen * ranks)
+                    if sums[1] > 0 { checkpointDue = true }
                 } else if shownLoss == 0 {
                     shownLoss = lossSum / Double(seen)  // this rank's own, until the first average
+                }
+                if checkpointDue, let checkpointer {
+                    try checkpointer.begin(step: globalStep, sampler: .init(seed: spec.seed, epoch: epoch, position: (step + 1) * globalBatch))
+                    lastCheckpoint = Date()
                 }
                 let elapsed = Date().timeIntervalSince(epochStart)
                 progress.step(epoch: epoch + 1, epochs: epochs, step: step + 1, steps: steps, loss: shownLoss,
@@ -179,6 +230,7 @@ public final class Trainer {
                                samplesPerSecond: Double(seen * ranks) / seconds, seconds: seconds)
         }
         if steadyStart > 0 { steadySeconds += Double(DispatchTime.now().uptimeNanoseconds - steadyStart) / 1e9 }
+        try checkpointer?.commit()
         let total = Date().timeIntervalSince(runStart)
         let hidden = ranks > 1 && parallel.reduceSeconds > 0 ? max(0, 1 - parallel.waitSeconds / parallel.reduceSeconds) : nil
         return TrainSummary(steps: globalStep, epochs: epochs, finalLoss: lastLoss, testAccuracy: accuracy,
@@ -188,20 +240,9 @@ public final class Trainer {
 
     /// Mean loss and accuracy of the current parameters on `data`; rank r scores samples
     /// r, r+N, … and the sums are combined over ranks.
-    public func evaluate(_ data: Dataset, batch: Int = 500) throws -> (loss: Double, accuracy: Double) {
-        let mine = Array(stride(from: rank, to: data.count, by: ranks))
-        let batcher = Batcher(dataset: data, batch: batch)
-        var lossSum = 0.0, correct = 0
-        var start = 0
-        while start < mine.count {
-            let x = batcher.gather(Array(mine[start ..< min(start + batch, mine.count)]))
-            let logits = model.forward(x)
-            let r = batcher.labels.withUnsafeBufferPointer { SoftmaxCrossEntropy.score(logits, labels: $0.baseAddress!) }
-            lossSum += r.lossSum
-            correct += r.correct
-            start += batch
-        }
-        let sums = try parallel.sumOverRanks([lossSum, Double(correct)])
+    public func evaluate(_ data: Dataset) throws -> (loss: Double, accuracy: Double) {
+        let r = Evaluation.sums(model, on: data, indices: Array(stride(from: rank, to: data.count, by: ranks)))
+        let sums = try parallel.sumOverRanks([r.lossSum, Double(r.correct)])
         return (sums[0] / Double(data.count), sums[1] / Double(data.count))
     }
 }

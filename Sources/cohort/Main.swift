@@ -10,7 +10,7 @@ struct Cohort: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Train models data-parallel across processes and nodes.",
-        subcommands: [TrainCommand.self, RunCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, RunCommand.self, EvalCommand.self, ExportCommand.self, BenchCommand.self])
 }
 
 @main

@@ -14,6 +14,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override train.max_steps: stop after this many steps.") var maxSteps: Int?
     @Option(help: "Override parallel.bucket_mb: gradient bucket size in MB.") var bucketMb: Double?
     @Option(help: "Override parallel.zero_stage: 0 (plain data-parallel), 1 (shard optimizer state), 2 (and gradients).") var zeroStage: Int?
+    @Option(help: "Checkpoint directory (default: the spec's checkpoint.dir, else checkpoints/<job name>).") var checkpointDir: String?
+    @Option(help: "Resume from 'latest' (newest valid checkpoint), 'auto' (latest, or a fresh start if none) or a checkpoint directory.")
+    var resume: String?
     @Option(help: "Write the final parameters (raw little-endian float32) to PATH.rank<r>.") var dumpParams: String?
     @Option(help: "Write the run's summary (rank 0) as one JSON object to this file.") var summaryJson: String?
     @Flag(help: "After every step, check that all ranks hold bitwise identical parameters.") var checkReplicas = false
@@ -35,7 +38,8 @@ struct TrainCommand: ParsableCommand {
         defer { context.finish() }
         let trainer = try Trainer(spec: job, options: TrainOptions(
             dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : bar ? .bar : Progress.automatic,
-            bucketBytes: bucketMb.map { Int($0 * 1_048_576) }, zeroStage: zeroStage), comm: context.comm, worker: context.worker)
+            bucketBytes: bucketMb.map { Int($0 * 1_048_576) }, zeroStage: zeroStage,
+            checkpointDirectory: checkpointDir, resume: resume), comm: context.comm, worker: context.worker)
         if checkReplicas { trainer.afterStep = { step in try trainer.parallel.checkReplicasIdentical(step: step) } }
         let summary = try trainer.run()
         if let dumpParams {
@@ -54,6 +58,12 @@ struct TrainCommand: ParsableCommand {
             obj["param_bytes"] = mem.parameterBytes
             obj["grad_bytes"] = mem.gradientBytes
             obj["optimizer_bytes"] = mem.optimizerBytes
+            if let c = trainer.checkpointer, c.lastBytes > 0 {
+                obj["checkpoint_bytes_rank0"] = c.lastBytes
+                obj["checkpoint_snapshot_ms"] = c.lastSnapshotSeconds * 1000
+                obj["checkpoint_write_ms"] = c.lastWriteSeconds * 1000
+                obj["checkpoint_commit_wait_ms"] = c.lastCommitWaitSeconds * 1000
+            }
             try AtomicFile.write(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), to: summaryJson)
         }
         let acc = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"

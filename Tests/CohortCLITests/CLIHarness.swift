@@ -75,3 +75,16 @@ extension CLI {
 
     static var haveData: Bool { FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") }
 }
+
+extension CLI {
+    /// Pids of `cohort` processes whose command line contains `text`.
+    static func pids(matching text: String) throws -> [pid_t] {
+        var found: [pid_t] = []
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            guard let pid = pid_t(entry), let cmd = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if args.first?.hasSuffix("cohort") == true && args.contains(where: { $0.contains(text) }) { found.append(pid) }
+        }
+        return found
+    }
+}

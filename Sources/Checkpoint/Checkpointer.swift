@@ -1,0 +1,198 @@
+// Implements: Checkpointer, writing checkpoints while training goes on, and restoring them.
+// Commit protocol, per checkpoint of step S (every rank calls the same methods at the same steps):
+//   begin(S):  copy this rank's part of the state (ZeroLayout ranges: parameters and optimizer
+//              state) into memory — the only pause training sees — then a background thread
+//              writes DIR/step-S.tmp/rank-R.bin and fsyncs it.
+//   commit():  (at the next step, or at the end) wait for that write; all ranks exchange size,
+//              CRC32 and success (one small allreduce: it is also the barrier); rank 0 writes
+//              manifest.json into step-S.tmp, fsyncs it, renames step-S.tmp → step-S, fsyncs DIR,
+//              replaces LATEST atomically, then deletes committed checkpoints beyond `keep` and
+//              stale .tmp directories.
+// A crash anywhere leaves the previous checkpoint committed and the new one either complete or
+// an ignored .tmp directory.
+import Durable
+import Foundation
+import NN
+import Parallel
+
+public final class Checkpointer {
+    public let directory: String
+    public let job: String
+    /// The job spec text, recorded in every manifest.
+    public let specText: String
+    public let keep: Int
+    public let parallel: DataParallel
+    /// The optimizer's name as the spec gives it (recorded, and checked on resume).
+    public let optimizerName: String
+    private let writer = DispatchQueue(label: "cohort-checkpoint-writer")
+    private var pending: Pending?
+    private let log: (String) -> Void
+
+    struct Pending {
+        let step: Int, sampler: Manifest.Sampler, optimizerSteps: Int, learningRate: Double
+        let tmp: String
+        var result: Result<(bytes: Int, crc: UInt32), Error>?
+        let done = DispatchSemaphore(value: 0)
+    }
+    private var pendingResult: Result<(bytes: Int, crc: UInt32), Error>?
+
+    /// Timings of the last checkpoint of this rank, in seconds: copying the state to memory (the
+    /// pause training sees), writing and fsyncing its file in the background, and waiting for
+    /// that write at commit (zero when it finished during the next step); and its file's size.
+    public private(set) var lastSnapshotSeconds = 0.0, lastWriteSeconds = 0.0, lastCommitWaitSeconds = 0.0, lastBytes = 0
+
+    public init(directory: String, job: String, specText: String, keep: Int, parallel: DataParallel, optimizerName: String,
+                log: @escaping (String) -> Void = { _ in }) throws {
+        self.directory = directory
+        self.job = job
+        self.specText = specText
+        self.keep = keep
+        self.parallel = parallel
+        self.optimizerName = optimizerName
+        self.log = log
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw CheckpointError.io("cannot create checkpoint directory \(directory): \(error.localizedDescription)")
+        }
+    }
+
+    static func name(_ step: Int) -> String { String(format: "step-%08d", step) }
+    static func fileName(_ rank: Int) -> String { String(format: "rank-%05d.bin", rank) }
+
+    /// The element ranges rank r writes, for any stage: its ZeroLayout ranges (parameters are
+    /// replicated in stages 0–2, so each rank writes a distinct 1/N and nothing is gathered).
+    func ranges(of r: Int) -> [Range<Int>] {
+        ZeroLayout(plan: parallel.plan, ranks: parallel.size).owned(by: r).filter { !$0.isEmpty }
+    }
+
+    /// Snapshots this rank's state after `step` and starts writing it in the background.
+    /// A previous checkpoint still pending is committed first.
+    public func begin(step: Int, sampler: Manifest.Sampler) throws {
+        try commit()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let mine = ranges(of: parallel.rank)
+        let k = parallel.optimizers.first?.optimizer.state.count ?? 0
+        let total = mine.reduce(0) { $0 + $1.count } * (1 + k)
+        let snapshot = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+        var at = 0
+        let params = parallel.model.store.params.pointer
+        for r in mine {
+            (snapshot + at).update(from: params + r.lowerBound, count: r.count)
+            at += r.count
+            for j in 0..<k {
+                copyState(buffer: j, range: r, into: snapshot + at)
+                at += r.count
+            }
+        }
+        let tmp = "\(directory)/\(Checkpointer.name(step)).tmp"
+        let file = "\(tmp)/\(Checkpointer.fileName(parallel.rank))"
+        let opt = parallel.optimizers.first?.optimizer
+        var p = Pending(step: step, sampler: sampler, optimizerSteps: opt?.steps ?? 0,
+                        learningRate: Double(opt?.learningRate ?? 0), tmp: tmp)
+        let done = p.done
+        pendingResult = nil
+        lastSnapshotSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        lastBytes = total * 4
+        writer.async {
+            let w0 = DispatchTime.now().uptimeNanoseconds
+            defer { self.lastWriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9 }
+            let result = Result { () throws -> (bytes: Int, crc: UInt32) in
+                try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+                let data = Data(bytesNoCopy: snapshot, count: total * 4, deallocator: .custom { p, _ in p.deallocate() })
+                try AtomicFile.write(data, to: file)
+                return (total * 4, CRC32.of(data))
+            }
+            self.pendingResult = result
+            done.signal()
+        }
+        p.result = nil
+        pending = p
+    }
+
+    /// Copies optimizer state buffer j over the global `range` (covered by this rank's optimizers).
+    private func copyState(buffer j: Int, range: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        for (r, opt) in parallel.optimizers {
+            let lo = max(r.lowerBound, range.lowerBound), hi = min(r.upperBound, range.upperBound)
+            guard lo < hi else { continue }
+            (dst + (lo - range.lowerBound)).update(from: opt.state[j].pointer + (lo - r.lowerBound), count: hi - lo)
+        }
+    }
+
+    /// Finishes the pending checkpoint, if any (see the protocol above). Every rank must call it.
+    public func commit() throws {
+        guard let p = pending else { return }
+        pending = nil
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        p.done.wait()
+        lastCommitWaitSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let n = parallel.size, me = parallel.rank
+        var mine: (bytes: Int, crc: UInt32)?
+        var failure: Error?
+        switch pendingResult! {
+        case .success(let v): mine = v
+        case .failure(let e): failure = e
+        }
+        // [failed, bytes_0, crc_0, bytes_1, crc_1, …]: each rank fills its own slots; the sum is the barrier.
+        var slots = [Double](repeating: 0, count: 1 + 2 * n)
+        slots[0] = failure == nil ? 0 : 1
+        if let mine { slots[1 + 2 * me] = Double(mine.bytes); slots[2 + 2 * me] = Double(mine.crc) }
+        let all = try parallel.sumOverRanks(slots)
+        if let failure { throw CheckpointError.io("checkpoint \(Checkpointer.name(p.step)) not written: \(failure)") }
+        guard all[0] == 0 else {
+            log("checkpoint \(Checkpointer.name(p.step)) abandoned: another rank could not write its file")
+            return
+        }
+        guard me == 0 else { return }
+        let files = (0..<n).map { r in
+            Manifest.File(rank: r, file: Checkpointer.fileName(r), bytes: Int(all[1 + 2 * r]), crc32: UInt32(all[2 + 2 * r]),
+                          ranges: ranges(of: r).map { [$0.lowerBound, $0.upperBound] })
+        }
+        let model = parallel.model
+        let manifest = Manifest(
+            format_version: Manifest.formatVersion, job: job, spec: specText, step: p.step, world_size: n, zero_stage: parallel.stage,
+            parameter_count: model.parameterCount, layout: model.store.layout.entries, sampler: p.sampler, rng_states: [:],
+            optimizer: .init(kind: optimizerName, steps: p.optimizerSteps,
+                             buffers: parallel.optimizers.first?.optimizer.state.count ?? 0, learningRate: p.learningRate),
+            files: files, created: Date().timeIntervalSince1970)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(manifest), to: p.tmp + "/manifest.json")
+        let final = "\(directory)/\(Checkpointer.name(p.step))"
+        if FileManager.default.fileExists(atPath: final) { try? FileManager.default.removeItem(atPath: final) }
+        guard rename(p.tmp, final) == 0 else {
+            throw CheckpointError.io("cannot commit checkpoint: rename \(p.tmp) → \(final): \(String(cString: strerror(errno)))")
+        }
+        AtomicFile.syncDirectory(directory)
+        try AtomicFile.write(Checkpointer.name(p.step) + "\n", to: directory + "/LATEST")
+        retain(newest: p.step)
+    }
+
+    /// Deletes committed checkpoints beyond the newest `keep`, and .tmp directories older than `newest`.
+    private func retain(newest: Int) {
+        let fm = FileManager.default
+        for old in CheckpointReader.committed(in: directory).dropFirst(keep) { try? fm.removeItem(atPath: old) }
+        for name in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".tmp") {
+            if let s = Int(name.dropFirst(5).dropLast(4)), s < newest { try? fm.removeItem(atPath: "\(directory)/\(name)") }
+        }
+    }
+
+    /// Puts a loaded checkpoint's state into this rank's model and optimizers.
+    /// - Throws: `CheckpointError.incompatible` if the model layout or optimizer differ.
+    public func restore(_ c: LoadedCheckpoint) throws(CheckpointError) {
+        let m = c.manifest, model = parallel.model
+        guard m.layout == model.store.layout.entries else {
+            throw .incompatible("checkpoint \(c.path) holds another model (\(m.parameter_count) parameters in \(m.layout.count) tensors; "
+                                + "this job's model has \(model.parameterCount) in \(model.store.layout.entries.count))")
+        }
+        let k = parallel.optimizers.first?.optimizer.state.count ?? 0
+        guard m.optimizer.kind == optimizerName, m.optimizer.buffers == k else {
+            throw .incompatible("checkpoint \(c.path) was written with optimizer \(m.optimizer.kind); this job uses \(optimizerName)")
+        }
+        c.params.withUnsafeBufferPointer { model.store.params.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        for (r, opt) in parallel.optimizers {
+            for j in 0..<k {
+                c.optimizerState[j].withUnsafeBufferPointer { opt.state[j].pointer.update(from: $0.baseAddress! + r.lowerBound, count: r.count) }
+            }
+            opt.steps = m.optimizer.steps
+        }
+    }
+}
