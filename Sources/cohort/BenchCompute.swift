@@ -31,21 +31,38 @@ struct BenchCompute: ParsableCommand {
         let batcher = Batcher(dataset: train, batch: batch)
         var rng = RNG(seed: 7)
         let perm = rng.permutation(train.count)
+        // Seconds per phase (data, forward, loss, backward, optimizer) over the timed steps, to stderr.
+        var phases = [Double](repeating: 0, count: 5)
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap(_ i: Int) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            phases[i] += Double(now - clock) / 1e9
+            clock = now
+        }
         func step(_ s: Int) {
+            clock = DispatchTime.now().uptimeNanoseconds
             let idx = (0..<batch).map { perm[(s * batch + $0) % train.count] }
             let x = batcher.gather(idx)
+            lap(0)
             let logits = net.forward(x)
+            lap(1)
             let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch) }
+            lap(2)
             net.backward(r.dlogits)
+            lap(3)
             opt.step(params: net.store.params.pointer, grads: net.store.grads.pointer)
+            lap(4)
         }
         benchNote("bench compute: \(model), Ψ = \(net.parameterCount), batch \(batch), core \(BLASCore.activeCoreName), \(BLASCore.threads) thread(s)")
         let sgemmBefore = sgemmGFLOPS()
         for s in 0..<20 { step(s) }
+        phases = [Double](repeating: 0, count: 5)
         let t0 = DispatchTime.now().uptimeNanoseconds
         for s in 0..<steps { step(20 + s) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let sgemm = max(sgemmBefore, sgemmGFLOPS())
+        let names = ["data", "forward", "loss", "backward", "optimizer"]
+        benchNote("per step: " + zip(names, phases).map { String(format: "%@ %.2f ms", $0.0, $0.1 * 1000 / Double(steps)) }.joined(separator: ", "))
         let samplesPerSecond = Double(steps * batch) / seconds
         let modelGFLOPS = 6 * Double(net.parameterCount) * samplesPerSecond / 1e9
         emitJSONLine(["bench": "compute", "model": model, "batch": batch, "steps": steps, "params": net.parameterCount,
