@@ -1,2 +1,0 @@
-import XCTest
-final class CoordinatorPlaceholderTests: XCTestCase { func testBuilds() {} }
