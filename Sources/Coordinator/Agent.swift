@@ -84,7 +84,7 @@ public final class Agent: @unchecked Sendable {
         var out: [RankProcess] = []
         let me = getpid()
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), pid != me, let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            guard let pid = Int32(entry), pid != me, let env = Launcher.readProcFile("/proc/\(pid)/environ") else { continue }
             var job: String?, rank: Int?
             for kv in env.split(separator: 0) {
                 let s = String(decoding: kv, as: UTF8.self)

@@ -80,8 +80,15 @@ enum Launcher {
 
     /// Whether `pid` is alive and is attempt `attempt`'s wrapper (guards against pid reuse).
     static func isAttemptProcess(_ pid: Int, attempt: Int64) -> Bool {
-        guard kill(pid_t(pid), 0) == 0, let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+        guard kill(pid_t(pid), 0) == 0, let env = readProcFile("/proc/\(pid)/environ") else { return false }
         return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "COHORT_ATTEMPT=\(attempt)" }
+    }
+
+    /// Reads a /proc file to its end (they report size 0, so size-based reads return nothing).
+    static func readProcFile(_ path: String) -> Data? {
+        guard let fh = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? fh.close() }
+        return try? fh.readToEnd()
     }
 
     /// Per-rank log files of an attempt: mpirun's --output-filename layout DIR/out/<n>/rank.<r>/stdout.

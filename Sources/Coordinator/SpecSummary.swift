@@ -4,7 +4,7 @@
 import Foundation
 import Yams
 
-public struct SpecError: Error, CustomStringConvertible {
+public struct JobSpecError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
 }
@@ -18,25 +18,25 @@ public struct SpecSummary: Sendable, Equatable {
     /// - Throws: `SpecError` naming the bad key and value.
     public static func parse(_ text: String) throws -> SpecSummary {
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw SpecError(message: "job spec is not valid YAML: \(error)") }
-        guard let map = root as? [String: Any] else { throw SpecError(message: "job spec must be a mapping of keys") }
+        do { root = try Yams.load(yaml: text) } catch { throw JobSpecError(message: "job spec is not valid YAML: \(error)") }
+        guard let map = root as? [String: Any] else { throw JobSpecError(message: "job spec must be a mapping of keys") }
         guard let name = map["name"] as? String, !name.isEmpty else {
-            throw SpecError(message: "job spec: name is missing or not a string (got \(map["name"].map { "\($0)" } ?? "nothing"))")
+            throw JobSpecError(message: "job spec: name is missing or not a string (got \(map["name"].map { "\($0)" } ?? "nothing"))")
         }
         guard let parallel = map["parallel"] as? [String: Any], let rv = parallel["ranks"] else {
-            throw SpecError(message: "job spec \(name): parallel.ranks is missing")
+            throw JobSpecError(message: "job spec \(name): parallel.ranks is missing")
         }
         guard let ranks = rv as? Int, ranks >= 1, ranks <= 4096 else {
-            throw SpecError(message: "job spec \(name): parallel.ranks must be an integer in 1…4096, got \(rv)")
+            throw JobSpecError(message: "job spec \(name): parallel.ranks must be an integer in 1…4096, got \(rv)")
         }
         var priority = 0
         if let p = map["priority"] {
-            guard let pi = p as? Int else { throw SpecError(message: "job spec \(name): priority must be an integer, got \(p)") }
+            guard let pi = p as? Int else { throw JobSpecError(message: "job spec \(name): priority must be an integer, got \(p)") }
             priority = pi
         }
         var restarts = 0
         if let fault = map["fault"] as? [String: Any], let m = fault["max_restarts"] {
-            guard let mi = m as? Int, mi >= 0 else { throw SpecError(message: "job spec \(name): fault.max_restarts must be an integer ≥ 0, got \(m)") }
+            guard let mi = m as? Int, mi >= 0 else { throw JobSpecError(message: "job spec \(name): fault.max_restarts must be an integer ≥ 0, got \(m)") }
             restarts = mi
         }
         return SpecSummary(name: name, ranks: ranks, priority: priority, maxRestarts: restarts)
