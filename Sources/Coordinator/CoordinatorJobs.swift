@@ -48,7 +48,8 @@ extension Coordinator {
             if let code = Launcher.exitCode(dir: a.dir) {
                 try finish(jobID, a, exitCode: code)
             } else if let pid = a.wrapperPid, !Launcher.isAttemptProcess(Int(pid), attempt: a.attempt) {
-                try finish(jobID, a, exitCode: nil)  // wrapper gone without a status: lost
+                // Re-read: the wrapper may have written its status and exited since the first look.
+                try finish(jobID, a, exitCode: Launcher.exitCode(dir: a.dir))  // nil: gone without a status, lost
             } else if let deadline = a.killDeadline, Date() > deadline, !a.hardKilled {
                 if let m = Launcher.mpirunPid(dir: a.dir) { kill(m, SIGKILL) }
                 active[jobID]?.hardKilled = true
