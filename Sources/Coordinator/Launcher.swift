@@ -43,12 +43,12 @@ enum Launcher {
         let env = ProcessInfo.processInfo.environment.merging([
             "COHORT_JOB_ID": "\(job)", "COHORT_COORDINATOR": endpoint, "COHORT_ATTEMPT": "\(attempt)", "PMIX_MCA_gds": "hash",
         ]) { _, new in new }
-        return try spawn(["/bin/sh", dir + "/run.sh"], env: env)
+        return try spawn(["/bin/sh", dir + "/run.sh"], env: env, log: dir + "/wrapper.log")
     }
 
     /// posix_spawn in a new session (POSIX_SPAWN_SETSID), so signals to the coordinator's
     /// terminal do not reach the job. The corresponding C function is `posix_spawn`.
-    static func spawn(_ argv: [String], env: [String: String]) throws -> pid_t {
+    static func spawn(_ argv: [String], env: [String: String], log: String) throws -> pid_t {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -56,8 +56,21 @@ enum Launcher {
         let cArgs = argv.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
+        // The child gets /dev/null as stdin and the attempt's wrapper.log as stdout and stderr, and no
+        // other descriptor of ours: an inherited socket or pipe would outlive a crash of the
+        // coordinator (and keep e.g. a parent's exit-watching pipe open).
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // (posix_spawn_file_actions_addclosefrom_np is not imported into Swift; list them instead.
+        // A descriptor opened by another thread after this listing may still leak.)
+        let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+        for fd in open where fd > 2 && fcntl(fd, F_GETFD) != -1 { posix_spawn_file_actions_addclose(&actions, fd) }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], nil, &attr, cArgs, cEnv)
+        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
         guard rc == 0 else { throw LaunchError(message: "posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))") }
         return pid
     }
