@@ -41,13 +41,22 @@ extension Coordinator {
     /// Reaps wrappers, finishes attempts whose exit code is written, escalates kills.
     func monitorAttempts() throws {
         for (jobID, a) in active {
-            if a.isChild, let pid = a.wrapperPid {
-                var status: Int32 = 0
-                _ = waitpid(pid, &status, WNOHANG)
+            // Our own child: waitpid says whether it runs (and reaps it). A re-attached wrapper is
+            // not our child: look for it in /proc (its environment names the attempt). The /proc
+            // check must not be used on a fresh child: before exec it still shows our environment.
+            var alive = true
+            if let pid = a.wrapperPid {
+                if a.isChild {
+                    var status: Int32 = 0
+                    let r = waitpid(pid, &status, WNOHANG)
+                    alive = r == 0
+                } else {
+                    alive = Launcher.isAttemptProcess(Int(pid), attempt: a.attempt)
+                }
             }
             if let code = Launcher.exitCode(dir: a.dir) {
                 try finish(jobID, a, exitCode: code)
-            } else if let pid = a.wrapperPid, !Launcher.isAttemptProcess(Int(pid), attempt: a.attempt) {
+            } else if !alive {
                 // Re-read: the wrapper may have written its status and exited since the first look.
                 try finish(jobID, a, exitCode: Launcher.exitCode(dir: a.dir))  // nil: gone without a status, lost
             } else if let deadline = a.killDeadline, Date() > deadline, !a.hardKilled {

@@ -6,6 +6,14 @@ import Foundation
 import Wire
 import XCTest
 
+/// Whether `pid` exists and is not a zombie (an orphaned zombie waits for a reaper, but is dead).
+func isRunning(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
+
 final class ClusterTests: XCTestCase {
     func testTwentyJobsNoDoubleBookingOrderAndLogs() throws {
         let cluster = try TestCluster(name: "twenty")
@@ -79,8 +87,9 @@ final class ClusterTests: XCTestCase {
         _ = try client.cancel(long.id)
         let end = try client.wait(long.id, timeout: 20)
         XCTAssertEqual(end.state, .cancelled)
-        usleep(500_000)
-        for p in pids { XCTAssertNotEqual(kill(p, 0), 0, "rank pid \(p) still alive after cancel") }
+        let gone = Date().addingTimeInterval(5)
+        while Date() < gone && pids.contains(where: isRunning) { usleep(100_000) }
+        for p in pids { XCTAssertFalse(isRunning(p), "rank pid \(p) still alive after cancel") }
         XCTAssertEqual(try client.wait(waiting.id, timeout: 20).state, .succeeded)
         // Terminal states are final.
         XCTAssertThrowsError(try client.cancel(long.id))
