@@ -15,6 +15,10 @@ public struct SpecSummary: Sendable, Equatable {
     public var priority: Int
     public var maxRestarts: Int
 
+    public init(name: String, ranks: Int, priority: Int, maxRestarts: Int) {
+        self.name = name; self.ranks = ranks; self.priority = priority; self.maxRestarts = maxRestarts
+    }
+
     /// - Throws: `SpecError` naming the bad key and value.
     public static func parse(_ text: String) throws -> SpecSummary {
         let root: Any?

@@ -1,2 +1,0 @@
-import XCTest
-final class CohortCLIPlaceholderTests: XCTestCase { func testBuilds() {} }
