@@ -18,6 +18,7 @@ struct SubmitCommand: ParsableCommand {
             print("submitted job \(job.id) (\(job.name), \(job.ranks) ranks): \(job.state.rawValue)")
             print("  cohort status \(job.id)\n  cohort logs \(job.id) --follow\n  cohort cancel \(job.id)")
         }
+        fflush(stdout)  // the header before the streamed logs (print buffers on a pipe)
         guard follow else { return }
         let end = try cluster.client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
         print("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")")
