@@ -66,6 +66,7 @@ public final class Agent: @unchecked Sendable {
                 kill(job: job, ranks: Set(m.ranks ?? []))
             }
         }
+        client.reset()  // close the socket: a new agent with this name must not find it in use
         done.signal()
     }
 

@@ -44,6 +44,7 @@ public final class Coordinator: @unchecked Sendable {
     public func start() throws {
         let r = try ZMQSocket(.router)
         try r.setInt(ZMQ_ROUTER_MANDATORY, 1)  // a ROUTER otherwise silently drops unroutable replies
+        try r.setInt(ZMQ_ROUTER_HANDOVER, 1)   // a restarted agent (same routing id) takes over its old connection
         try r.setInt64(ZMQ_MAXMSGSIZE, WireProtocol.hardMessageCapBytes)
         try r.bind(config.bind)
         router = r
