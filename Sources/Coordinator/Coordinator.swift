@@ -117,6 +117,7 @@ public final class Coordinator: @unchecked Sendable {
         }
         requestsServed += 1
         if let reply { send(reply, to: identity) }
+        updateSnapshot()
     }
 
     func send(_ m: Message, to identity: Data) {
