@@ -45,4 +45,15 @@ public struct SpecSummary: Sendable, Equatable {
         }
         return SpecSummary(name: name, ranks: ranks, priority: priority, maxRestarts: restarts)
     }
+
+    /// The spec text with parallel.ranks set to `ranks` (appended as an override mapping when the
+    /// spec writes `parallel:` as a flow mapping, the form cluster/jobs/ uses).
+    public static func withRanks(_ text: String, _ ranks: Int) -> String {
+        guard let r = text.range(of: #"(?m)^parallel:\s*\{[^}]*\}"#, options: .regularExpression) else { return text }
+        var block = String(text[r])
+        if let k = block.range(of: #"(?<![_A-Za-z])ranks:\s*\d+"#, options: .regularExpression) {
+            block.replaceSubrange(k, with: "ranks: \(ranks)")
+        }
+        return text.replacingCharacters(in: r, with: block)
+    }
 }

@@ -12,7 +12,7 @@ struct Cohort: ParsableCommand {
         commandName: "cohort",
         abstract: "Train models data-parallel across processes and nodes.",
         subcommands: [TrainCommand.self, BenchCommand.self, CoordinatorCommand.self, AgentCommand.self, SubmitCommand.self,
-                      StatusCommand.self, ListCommand.self, LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self])
+                      StatusCommand.self, ListCommand.self, LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self, RunCommand.self])
 }
 
 @main

@@ -1,0 +1,29 @@
+// Implements: `cohort run -n N SPEC.yaml`: an embedded coordinator and local agent, one job
+// submitted and followed, the job's outcome as the exit code.
+import ArgumentParser
+import Coordinator
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run one job on this machine through an embedded coordinator.")
+    @Option(name: .short, help: "Ranks (slots of the local node; default: the spec's parallel.ranks).") var n: Int?
+    @Argument(help: "Job spec (YAML), e.g. cluster/jobs/fashion-mlp.yaml.") var spec: String
+
+    func validate() throws {
+        if let n, n < 1 || n > 4096 { throw ValidationError("-n must be in 1…4096, got \(n)") }
+    }
+
+    func run() throws {
+        guard var text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw ValidationError("cannot read job spec \(spec)") }
+        let summary = try SpecSummary.parse(text)
+        if let n, n != summary.ranks { text = SpecSummary.withRanks(text, n) }
+        let cluster = try EmbeddedCluster(slots: n ?? summary.ranks)
+        defer { cluster.stop() }
+        let client = CoordinatorClient(endpoint: cluster.endpoint)
+        let job = try client.submit(spec: text)
+        FileHandle.standardError.write(Data("job \(job.id) (\(job.name), \(job.ranks) ranks) on an embedded coordinator, state in \(cluster.stateDir)\n".utf8))
+        let end = try client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
+        FileHandle.standardError.write(Data("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")\n".utf8))
+        throw outcomeExitCode(end)
+    }
+}
