@@ -99,12 +99,15 @@ extension Coordinator {
             defer { try? fh.close() }
             try fh.seek(toOffset: UInt64(offsets[i]))
             let data = fh.readData(ofLength: budget)
-            // Only whole lines, so prefixes stay aligned.
-            let cut = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-            let chunk = data.prefix(cut)
+            // Only whole lines while the job runs, so prefixes stay aligned; once it has ended, a
+            // last line without a newline is returned too (and given one).
+            let ended = row.state.isTerminal && data.count < budget
+            let cut = ended ? data.count : (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)
+            var chunk = data.prefix(cut)
             budget -= chunk.count
             offsets[i] += chunk.count
             if budget <= 0 { complete = false }
+            if ended, let last = chunk.last, last != UInt8(ascii: "\n") { chunk.append(UInt8(ascii: "\n")) }
             let s = String(decoding: chunk, as: UTF8.self)
             text += m.rank != nil ? s : s.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "[\(rank)] \($0)\n" }.joined()
         }

@@ -22,6 +22,17 @@ struct RunCommand: ParsableCommand {
         let client = CoordinatorClient(endpoint: cluster.endpoint)
         let job = try client.submit(spec: text)
         FileHandle.standardError.write(Data("job \(job.id) (\(job.name), \(job.ranks) ranks) on an embedded coordinator, state in \(cluster.stateDir)\n".utf8))
+        // Ctrl-C or SIGTERM cancels the job (its ranks run in their own session and would
+        // otherwise outlive us); following then ends with CANCELLED.
+        signal(SIGINT, SIG_IGN); signal(SIGTERM, SIG_IGN)
+        let endpoint = cluster.endpoint, id = job.id
+        let sources = [SIGINT, SIGTERM].map { s -> DispatchSourceSignal in
+            let src = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            src.setEventHandler { _ = try? CoordinatorClient(endpoint: endpoint).cancel(id) }
+            src.resume()
+            return src
+        }
+        defer { sources.forEach { $0.cancel() } }
         let end = try client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
         FileHandle.standardError.write(Data("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")\n".utf8))
         throw outcomeExitCode(end)

@@ -46,4 +46,26 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.contains("refusing a non-loopback address"), r.err)
     }
+
+    /// `cohort run` with the real trainer; Ctrl-C cancels the job and exits 2 promptly.
+    func testRunCancelsItsJobOnSIGINT() throws {
+        let spec = NSTemporaryDirectory() + "cohort-run-\(getpid()).yaml"
+        try "name: run-sigint\nmodel: {kind: mlp, hidden: [64]}\ndata: {kind: fashion-mnist}\ntrain: {epochs: 50, batch_per_rank: 64, optimizer: sgd, lr: 0.01}\nparallel: {ranks: 1}\n"
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.cohort)
+        p.arguments = ["run", "-n", "1", spec]
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice; p.standardError = err
+        try p.run()
+        sleep(3)
+        kill(p.processIdentifier, SIGINT)
+        let start = Date()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if text.contains("FAILED") { throw XCTSkip("training could not start here (dataset missing?):\n\(text)") }
+        XCTAssertEqual(p.terminationStatus, 2, text)
+        XCTAssertTrue(text.contains("CANCELLED"), text)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 15)
+    }
 }

@@ -10,11 +10,14 @@ final class EmbeddedClusterTests: XCTestCase {
         let cluster = try EmbeddedCluster(slots: 2, workerProgram: helper.dir + "/worker.sh")
         defer { cluster.stop() }
         let client = CoordinatorClient(endpoint: cluster.endpoint)
-        let job = try client.submit(spec: helper.spec("embedded", ranks: 2, lines: 3))
+        let job = try client.submit(spec: helper.spec("embedded", ranks: 2, lines: 3) + "test_tail: no-newline\n")
         var text = ""
         let end = try client.follow(job.id) { text += $0 }
         XCTAssertEqual(end.state, .succeeded)
-        for r in 0 ..< 2 { XCTAssertTrue(text.contains("[\(r)] job \(job.id) rank \(r) done"), text) }
+        for r in 0 ..< 2 {
+            XCTAssertTrue(text.contains("[\(r)] job \(job.id) rank \(r) done\n"), text)
+            XCTAssertTrue(text.contains("[\(r)] no-newline\n"), "a last line without a newline was lost:\n\(text)")
+        }
     }
 
     func testWithRanks() throws {

@@ -25,6 +25,7 @@ final class TestCluster {
         i=0; while [ $i -lt ${n:-5} ]; do echo "job $COHORT_JOB_ID rank $OMPI_COMM_WORLD_RANK line $i"; i=$((i+1)); done
         sleep ${s:-0}
         echo "job $COHORT_JOB_ID rank $OMPI_COMM_WORLD_RANK done"
+        t=$(sed -n 's/^test_tail: *//p' "$spec"); [ -n "$t" ] && printf "%s" "$t"
         exit ${c:-0}
         """)
         try TestCluster.write(dir + "/rsh.sh", """
