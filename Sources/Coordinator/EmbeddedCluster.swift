@@ -7,15 +7,18 @@ public final class EmbeddedCluster {
     public let coordinator: Coordinator
     public let agent: Agent
     public let stateDir: String
+    let keepState: Bool
     public var endpoint: String { coordinator.endpoint }
 
     /// Starts both and waits (up to 5 s) until the agent's node is live.
     /// - Parameters:
     ///   - slots: rank slots of the local node.
     ///   - workerProgram: what ranks run (default: this executable).
+    ///   - keepState: keep the temporary state directory (database, logs) after `stop()`.
     /// - Throws: `ConfigError`, `StoreError`, `WireError`, or `ClientError.unreachable` if the
     ///   agent never registers.
     public init(slots: Int, workerProgram: String? = nil, keepState: Bool = false) throws {
+        self.keepState = keepState
         stateDir = NSTemporaryDirectory() + "cohort-run-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         var c = CoordinatorConfig()
         c.bind = "tcp://127.0.0.1:*"
@@ -34,9 +37,10 @@ public final class EmbeddedCluster {
         }
     }
 
-    /// Stops the agent and the coordinator.
+    /// Stops the agent and the coordinator and, unless `keepState`, removes the state directory.
     public func stop() {
         agent.stop()
         coordinator.stop()
+        if !keepState { try? FileManager.default.removeItem(atPath: stateDir) }
     }
 }

@@ -8,6 +8,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run one job on this machine through an embedded coordinator.")
     @Option(name: .short, help: "Ranks (slots of the local node; default: the spec's parallel.ranks).") var n: Int?
     @Argument(help: "Job spec (YAML), e.g. cluster/jobs/fashion-mlp.yaml.") var spec: String
+    @Flag(help: "Keep the temporary state directory (database, hostfiles, rank logs).") var keepState = false
 
     func validate() throws {
         if let n, n < 1 || n > 4096 { throw ValidationError("-n must be in 1…4096, got \(n)") }
@@ -17,7 +18,7 @@ struct RunCommand: ParsableCommand {
         guard var text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw ValidationError("cannot read job spec \(spec)") }
         let summary = try SpecSummary.parse(text)
         if let n, n != summary.ranks { text = SpecSummary.withRanks(text, n) }
-        let cluster = try EmbeddedCluster(slots: n ?? summary.ranks)
+        let cluster = try EmbeddedCluster(slots: n ?? summary.ranks, keepState: keepState)
         defer { cluster.stop() }
         let client = CoordinatorClient(endpoint: cluster.endpoint)
         let job = try client.submit(spec: text)

@@ -52,6 +52,7 @@ final class CLITests: XCTestCase {
         let spec = NSTemporaryDirectory() + "cohort-run-\(getpid()).yaml"
         try "name: run-sigint\nmodel: {kind: mlp, hidden: [64]}\ndata: {kind: fashion-mnist}\ntrain: {epochs: 50, batch_per_rank: 64, optimizer: sgd, lr: 0.01}\nparallel: {ranks: 1}\n"
             .write(toFile: spec, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: spec) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.cohort)
         p.arguments = ["run", "-n", "1", spec]

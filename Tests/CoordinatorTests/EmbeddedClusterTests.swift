@@ -8,7 +8,7 @@ final class EmbeddedClusterTests: XCTestCase {
     func testRunsAJobInProcess() throws {
         let helper = try TestCluster(name: "embedded")
         let cluster = try EmbeddedCluster(slots: 2, workerProgram: helper.dir + "/worker.sh")
-        defer { cluster.stop() }
+        defer { cluster.stop(); helper.shutdown() }
         let client = CoordinatorClient(endpoint: cluster.endpoint)
         let job = try client.submit(spec: helper.spec("embedded", ranks: 2, lines: 3) + "test_tail: no-newline\n")
         var text = ""

@@ -82,5 +82,6 @@ final class TestCluster {
     func shutdown() {
         agents.forEach { $0.stop() }
         coordinator?.stop()
+        try? FileManager.default.removeItem(atPath: dir)
     }
 }
