@@ -1,31 +1,31 @@
 #!/usr/bin/env bash
 # A cluster of K "nodes" on this machine: network namespaces on a bridge, for tests.
-#   launch/netns-cluster.sh up NAME K      make bridge NAME-br (10.R.0.1/24) and nodes NAME-n1…NAME-nK
-#                                          (10.R.0.2…); prints a hostfile line per node
+#   launch/netns-cluster.sh up NAME K      make bridge NAME-br (10.A.B.1/24) and nodes NAME-n1…NAME-nK
+#                                          (10.A.B.2…); prints a hostfile line per node
 #   launch/netns-cluster.sh down NAME      remove them (safe to call twice, and after a failure)
 #   launch/netns-cluster.sh rsh HOST CMD…  mpirun's rsh agent: run CMD inside HOST's namespace
-# R is derived from NAME, so parallel runs with different names never share a subnet. Traffic stays
+# A.B is derived from NAME (50,000 subnets), so parallel runs with different names do not share one. Traffic stays
 # on these namespaces and the host end of the bridge. Needs root and iproute2 (../shared/multinode.md).
 set -euo pipefail
 cmd=${1:?usage: netns-cluster.sh up NAME K | down NAME | rsh HOST CMD…}; shift
 
-subnet() { echo "10.$(( $(cksum <<<"$1" | cut -d' ' -f1) % 200 + 20 ))"; }
+subnet() { local h; h=$(cksum <<<"$1" | cut -d' ' -f1); echo "10.$(( h % 200 + 20 )).$(( h / 200 % 250 ))"; }
 
 case $cmd in
 up)
   name=${1:?NAME}; k=${2:?K}; net=$(subnet "$name")
   ip link add "$name-br" type bridge
-  ip addr add "$net.0.1/24" dev "$name-br"
+  ip addr add "$net.1/24" dev "$name-br"
   ip link set "$name-br" up
   for i in $(seq 1 "$k"); do
     ns="$name-n$i"
     ip netns add "$ns"
     ip link add "$name-v$i" type veth peer name eth0 netns "$ns"
     ip link set "$name-v$i" master "$name-br" up
-    ip -n "$ns" addr add "$net.0.$((i + 1))/24" dev eth0
+    ip -n "$ns" addr add "$net.$((i + 1))/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$ns" link set lo up
-    echo "$net.0.$((i + 1)) slots=1"
+    echo "$net.$((i + 1)) slots=1"
   done
   ;;
 down)

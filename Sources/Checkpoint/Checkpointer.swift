@@ -27,6 +27,8 @@ public final class Checkpointer {
     private let writer = DispatchQueue(label: "cohort-checkpoint-writer")
     private var pending: Pending?
     private let log: (String) -> Void
+    /// Told (on rank 0) about every committed checkpoint: step and directory.
+    public var onCommit: ((Int, String) -> Void)?
 
     struct Pending {
         let step: Int, sampler: Manifest.Sampler, optimizerSteps: Int, learningRate: Double
@@ -164,6 +166,7 @@ public final class Checkpointer {
         AtomicFile.syncDirectory(directory)
         try AtomicFile.write(Checkpointer.name(p.step) + "\n", to: directory + "/LATEST")
         retain(newest: p.step)
+        onCommit?(p.step, final)
     }
 
     /// Deletes committed checkpoints beyond the newest `keep`, and .tmp directories older than `newest`.

@@ -85,6 +85,8 @@ public final class Trainer {
     public static let warmupSteps = 10
     /// Called after every optimizer step with the global step number (checks, checkpoints).
     public var afterStep: ((Int) throws -> Void)?
+    /// Called every 10 steps with (step, loss averaged over ranks, aggregate samples/s).
+    public var onProgress: ((Int, Double, Double) -> Void)?
 
     /// Loads the data, builds and initialises the model and its optimizer, and (with a
     /// communicator) copies rank 0's parameters to every rank.
@@ -199,6 +201,7 @@ public final class Trainer {
                     let sums = try parallel.sumOverRanks([lossSum, timeDue ? 1 : 0])
                     shownLoss = sums[0] / Double(seen * ranks)
                     if sums[1] > 0 { checkpointDue = true }
+                    onProgress?(globalStep, shownLoss, Double(seen * ranks) / max(Date().timeIntervalSince(epochStart), 1e-9))
                 } else if shownLoss == 0 {
                     shownLoss = lossSum / Double(seen)  // this rank's own, until the first average
                 }

@@ -14,12 +14,14 @@ struct BenchCompute: ParsableCommand {
     @Option(help: "Model: mlp (784-1024-1024-10) or cnn.") var model = "mlp"
     @Option(help: "Batch size.") var batch = 256
     @Option(help: "Timed steps (after 20 warm-up steps).") var steps = 200
+    @Option(help: "Rounds alternating a 1024³ sgemm and steps/rounds training steps; mfu is the median round's ratio.") var rounds = 5
     @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
 
     func validate() throws {
         guard ["mlp", "cnn"].contains(model) else { throw ValidationError("--model must be mlp or cnn, got '\(model)'") }
         guard batch > 0 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
         guard steps > 0 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard rounds > 0 && rounds <= steps else { throw ValidationError("--rounds must be in 1…steps, got \(rounds)") }
     }
 
     func run() throws {
@@ -54,35 +56,53 @@ struct BenchCompute: ParsableCommand {
             lap(4)
         }
         benchNote("bench compute: \(model), Ψ = \(net.parameterCount), batch \(batch), core \(BLASCore.activeCoreName), \(BLASCore.threads) thread(s)")
-        let sgemmBefore = sgemmGFLOPS()
         for s in 0..<20 { step(s) }
         phases = [Double](repeating: 0, count: 5)
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        for s in 0..<steps { step(20 + s) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let sgemm = max(sgemmBefore, sgemmGFLOPS())
-        let names = ["data", "forward", "loss", "backward", "optimizer"]
-        benchNote("per step: " + zip(names, phases).map { String(format: "%@ %.2f ms", $0.0, $0.1 * 1000 / Double(steps)) }.joined(separator: ", "))
-        let samplesPerSecond = Double(steps * batch) / seconds
+        // The machine is shared and noisy: alternate sgemm and training in `rounds` rounds and take
+        // the median of the per-round ratios, so that both sides of each ratio saw the same load.
+        let perRound = max(1, steps / rounds)
+        var ratios: [Double] = [], sgemms: [Double] = [], seconds = 0.0
+        let ref = SgemmReference()
+        for r in 0..<rounds {
+            let g = ref.gflops()
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for s in 0..<perRound { step(20 + r * perRound + s) }
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            seconds += dt
+            sgemms.append(g)
+            ratios.append(6 * Double(net.parameterCount) * Double(perRound * batch) / dt / 1e9 / g)
+        }
+        let timedSteps = perRound * rounds
+        let samplesPerSecond = Double(timedSteps * batch) / seconds
         let modelGFLOPS = 6 * Double(net.parameterCount) * samplesPerSecond / 1e9
-        emitJSONLine(["bench": "compute", "model": model, "batch": batch, "steps": steps, "params": net.parameterCount,
+        let sgemm = sgemms.sorted()[sgemms.count / 2], mfu = ratios.sorted()[ratios.count / 2]
+        let names = ["data", "forward", "loss", "backward", "optimizer"]
+        benchNote("per step: " + zip(names, phases).map { String(format: "%@ %.2f ms", $0.0, $0.1 * 1000 / Double(timedSteps)) }.joined(separator: ", "))
+        benchNote("mfu per round: " + ratios.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        emitJSONLine(["bench": "compute", "model": model, "batch": batch, "steps": timedSteps, "params": net.parameterCount,
                       "samples_per_s": samplesPerSecond, "model_gflops": modelGFLOPS, "sgemm_gflops": sgemm,
-                      "mfu": modelGFLOPS / sgemm, "blas_core": BLASCore.activeCoreName, "threads": BLASCore.threads])
+                      "mfu": mfu, "rounds": rounds, "blas_core": BLASCore.activeCoreName, "threads": BLASCore.threads])
     }
 }
 
-/// GFLOP/s of a square 1024³ sgemm (C = A·B), best of 3 rounds of 10.
-func sgemmGFLOPS(n: Int = 1024) -> Double {
-    let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
-    var rng = RNG(seed: 3)
-    for i in 0..<a.count { a[i] = rng.uniform(-1, 1); b[i] = rng.uniform(-1, 1) }
-    matmul(a, .none, b, .none, into: c)
-    var best = 0.0
-    for _ in 0..<3 {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<10 { matmul(a, .none, b, .none, into: c) }
-        let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        best = max(best, 2 * Double(n * n * n) * 10 / s / 1e9)
+/// The reference of mfu: a square 1024³ sgemm (C = A·B) on buffers made once.
+final class SgemmReference {
+    let n: Int
+    let a: Tensor, b: Tensor, c: Tensor
+
+    init(n: Int = 1024) {
+        self.n = n
+        a = Tensor(zeros: [n, n]); b = Tensor(zeros: [n, n]); c = Tensor(zeros: [n, n])
+        var rng = RNG(seed: 3)
+        for i in 0..<a.count { a[i] = rng.uniform(-1, 1); b[i] = rng.uniform(-1, 1) }
+        matmul(a, .none, b, .none, into: c)
     }
-    return best
+
+    /// GFLOP/s of `repeats` sgemms, 2n³ FLOPs each.
+    func gflops(repeats: Int = 4) -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repeats { matmul(a, .none, b, .none, into: c) }
+        let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        return 2 * Double(n * n * n) * Double(repeats) / s / 1e9
+    }
 }

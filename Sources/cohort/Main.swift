@@ -1,6 +1,7 @@
 // Implements: the `cohort` entry point: BLAS environment (re-exec once), parsing, and the one
 // place that turns an error into an `error:` line, an optional `hint:` and an exit code.
 import ArgumentParser
+import Coordinator
 import Data
 import Foundation
 import Tensor
@@ -10,7 +11,9 @@ struct Cohort: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Train models data-parallel across processes and nodes.",
-        subcommands: [TrainCommand.self, RunCommand.self, EvalCommand.self, ExportCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, RunCommand.self, EvalCommand.self, ExportCommand.self, BenchCommand.self,
+                      CoordinatorCommand.self, AgentCommand.self, SubmitCommand.self, StatusCommand.self, ListCommand.self,
+                      LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self])
 }
 
 @main
@@ -29,12 +32,22 @@ enum Main {
             Cohort.exit(withError: e)
         } catch let e as ValidationError {
             Cohort.exit(withError: e)
+        } catch where !(error is CustomStringConvertible) {
+            // ArgumentParser's own requests (its built-in `help` subcommand throws one) and any
+            // error without a description of its own: ArgumentParser renders them.
+            Cohort.exit(withError: error)
         } catch {
             var text = "error: \(error)\n"
             if let hint = hint(for: error) { text += "hint: \(hint)\n" }
             FileHandle.standardError.write(Data(text.utf8))
-            Foundation.exit(1)
+            Foundation.exit(exitStatus(for: error))
         }
+    }
+
+    /// 3 when the coordinator could not be reached, 1 for every other runtime failure.
+    static func exitStatus(for error: Error) -> Int32 {
+        if case ClientError.unreachable = error { return 3 }
+        return 1
     }
 
     /// The fix, where it is known.
@@ -44,6 +57,10 @@ enum Main {
             return "install Debian's \(FashionMNIST.debianPackage) (apt-get install \(FashionMNIST.debianPackage)) or pass --data DIR"
         case is SpecError:
             return "see cluster/jobs/ for example specs"
+        case ClientError.unreachable:
+            return "start one with 'cohort coordinator', or pass --coordinator ENDPOINT"
+        case let ClientError.rejected(code, _) where code == "unschedulable":
+            return "add nodes ('cohort agent'), lower parallel.ranks, or submit with --wait-for-nodes"
         default:
             return nil
         }

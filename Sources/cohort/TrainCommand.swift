@@ -3,6 +3,7 @@ import ArgumentParser
 import Durable
 import Foundation
 import Train
+import Wire
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train the model a job spec describes.")
@@ -22,6 +23,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "After every step, check that all ranks hold bitwise identical parameters.") var checkReplicas = false
     @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
     @Flag(help: "Draw the progress bar even when stderr is not a terminal (mpirun forwards it).") var bar = false
+    @Option(help: "Job id, when launched by the coordinator.") var job: String?
+    @Option(help: "Coordinator endpoint to report to, when launched by the coordinator.") var coordinator: String?
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -41,7 +44,17 @@ struct TrainCommand: ParsableCommand {
             bucketBytes: bucketMb.map { Int($0 * 1_048_576) }, zeroStage: zeroStage,
             checkpointDirectory: checkpointDir, resume: resume), comm: context.comm, worker: context.worker)
         if checkReplicas { trainer.afterStep = { step in try trainer.parallel.checkReplicasIdentical(step: step) } }
+        // Launched by the coordinator: rank 0 announces the run and reports progress and checkpoints.
+        var reporter: TrainerReporter?
+        if let id = self.job, let coordinator, trainer.rank == 0 { reporter = TrainerReporter(endpoint: coordinator, job: id, rank: 0) }
+        reporter?.hello(worldSize: trainer.ranks)
+        defer { reporter?.stop() }
+        if let reporter {
+            trainer.onProgress = { step, loss, samplesPerSecond in reporter.progress(step: step, loss: loss, samplesPerSecond: samplesPerSecond) }
+            trainer.checkpointer?.onCommit = { step, path in reporter.checkpointCommitted(step: step, path: path) }
+        }
         let summary = try trainer.run()
+        reporter?.progress(step: summary.steps, loss: summary.finalLoss, samplesPerSecond: summary.samplesPerSecond)
         if let dumpParams {
             let p = trainer.model.store.params
             try AtomicFile.write(Data(bytes: p.pointer, count: p.count * 4), to: "\(dumpParams).rank\(trainer.rank)")

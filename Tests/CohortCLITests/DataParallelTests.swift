@@ -82,7 +82,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("\(n) ranks exceed the \(n - 1) cores of this machine; pass --oversubscribe"), r.stderr)
         let zero = try CLI.run(["run", "-n", "0", spec(batch: 8)])
         XCTAssertEqual(zero.status, 64)
-        XCTAssertTrue(zero.stderr.contains("-n must be at least 1, got 0"), zero.stderr)
+        XCTAssertTrue(zero.stderr.contains("-n must be in 1…4096, got 0"), zero.stderr)
     }
 
     func testRunTrainsOnTwoLocalRanks() throws {

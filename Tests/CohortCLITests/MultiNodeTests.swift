@@ -35,7 +35,7 @@ final class MultiNodeTests: XCTestCase {
         XCTAssertEqual(up.status, 0, up.stderr)
         let hostfile = dir + "/hosts"
         try up.stdout.write(toFile: hostfile, atomically: true, encoding: .utf8)
-        let subnet = up.stdout.split(separator: "\n")[0].split(separator: ".").prefix(2).joined(separator: ".") + ".0.0/24"
+        let subnet = up.stdout.split(separator: "\n")[0].split(separator: ".").prefix(3).joined(separator: ".") + ".0/24"
         let spec = dir + "/s.yaml"
         try """
         name: multinode

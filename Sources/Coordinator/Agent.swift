@@ -1,0 +1,98 @@
+// Implements: Agent, the per-node daemon as a library type: registers the node (name, host,
+// address, slots), heartbeats every interval with the rank processes it sees, reports ranks that
+// exit, and on a coordinator `kill` terminates the job's local ranks. It starts nothing itself.
+import Foundation
+import Wire
+
+public final class Agent: @unchecked Sendable {
+    public let name: String, host: String, address: String, slots: Int
+    public let endpoint: String
+    let intervalMs: Int
+    private let client: RequestClient
+    private var thread: Thread?
+    private let lock = NSLock()
+    private var stopping = false
+    private let done = DispatchSemaphore(value: 0)
+    private var seen: Set<RankProcess> = []
+
+    public init(name: String, host: String? = nil, address: String = "127.0.0.1", slots: Int, coordinator: String,
+                heartbeatIntervalMs: Int = WireProtocol.heartbeatIntervalMs) {
+        self.name = name; self.host = host ?? ProcessInfo.processInfo.hostName; self.address = address; self.slots = slots
+        endpoint = coordinator; intervalMs = heartbeatIntervalMs
+        client = RequestClient(endpoint: coordinator, timeoutMs: 2000, routingID: "agent:\(name)")
+    }
+
+    /// Starts registering and heartbeating on a thread.
+    public func start() {
+        let t = Thread { [self] in run() }
+        t.name = "agent-\(name)"
+        t.start()
+        thread = t
+    }
+
+    /// Stops heartbeating (the coordinator then declares the node dead after its liveness window).
+    public func stop() {
+        lock.lock(); let was = stopping; stopping = true; lock.unlock()
+        if !was && thread != nil { done.wait() }
+    }
+
+    var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    func message(_ kind: Message.Kind) -> Message {
+        var m = Message(kind)
+        m.node = name; m.host = host; m.address = address; m.slots = slots
+        return m
+    }
+
+    private func run() {
+        try? client.post(message(.register))
+        var next = Date()
+        while !isStopping {
+            if Date() >= next {
+                next = Date().addingTimeInterval(Double(intervalMs) / 1000)
+                var hb = message(.heartbeat)
+                let now = Set(Self.rankProcesses())
+                hb.processes = Array(now)
+                try? client.post(hb)
+                for gone in seen.subtracting(now) {
+                    var m = message(.workerExit)
+                    m.job = gone.job; m.rank = gone.rank; m.pid = gone.pid
+                    try? client.post(m)
+                }
+                seen = now
+            }
+            // Replies to posts are acknowledgements; only `kill` asks for action.
+            if let m = try? client.receive(timeoutMs: 50), m.type == .kill, let job = m.job {
+                kill(job: job, ranks: Set(m.ranks ?? []))
+            }
+        }
+        client.reset()  // close the socket: a new agent with this name must not find it in use
+        done.signal()
+    }
+
+    /// SIGTERM to the job's local ranks (all of them if `ranks` is empty), SIGKILL after 2 s.
+    func kill(job: String, ranks: Set<Int>) {
+        let targets = Self.rankProcesses().filter { $0.job == job && (ranks.isEmpty || ranks.contains($0.rank)) }
+        for p in targets { Foundation.kill(pid_t(p.pid), SIGTERM) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            for p in targets { Foundation.kill(pid_t(p.pid), SIGKILL) }
+        }
+    }
+
+    /// Rank processes on this machine: those whose environment holds COHORT_JOB_ID and
+    /// OMPI_COMM_WORLD_RANK (mpirun exports both to every rank).
+    static func rankProcesses() -> [RankProcess] {
+        var out: [RankProcess] = []
+        let me = getpid()
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != me, let env = Launcher.readProcFile("/proc/\(pid)/environ") else { continue }
+            var job: String?, rank: Int?
+            for kv in env.split(separator: 0) {
+                let s = String(decoding: kv, as: UTF8.self)
+                if s.hasPrefix("COHORT_JOB_ID=") { job = String(s.dropFirst(14)) } else if s.hasPrefix("OMPI_COMM_WORLD_RANK=") { rank = Int(s.dropFirst(21)) }
+            }
+            if let job, let rank { out.append(RankProcess(job: job, rank: rank, pid: Int(pid))) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,161 @@
+// Implements: Coordinator, the daemon as a library type: one ROUTER socket served by one thread
+// (every request, heartbeat and scheduling decision happens on it, so slot accounting needs no
+// locks), the Store, and start/stop for embedding in `cohort coordinator`, `cohort run` and tests.
+import CZMQ
+import Foundation
+import Wire
+
+public final class Coordinator: @unchecked Sendable {
+    public let config: CoordinatorConfig
+    let store: Store
+    var router: ZMQSocket!
+    /// The endpoint actually bound; ranks and agents are told this one.
+    public private(set) var endpoint = ""
+    public private(set) var metricsPort: Int?
+    var metricsServer: MetricsServer?
+
+    /// Live view of agents, keyed by node name (loop thread only).
+    struct LiveNode { var host: String; var address: String; var slots: Int; var lastSeen: Date; var routingID: Data }
+    var nodes: [String: LiveNode] = [:]
+    /// Attempts whose mpirun may still run (loop thread only).
+    struct Active {
+        var job: Int64; var attempt: Int64; var dir: String; var allocation: [AllocationSlice]
+        var wrapperPid: pid_t?; var isChild: Bool; var killDeadline: Date?; var hardKilled = false; var fault: String?
+    }
+    var active: [Int64: Active] = [:]  // by job id
+    private var thread: Thread?
+    private let lock = NSLock()
+    private var stopping = false
+    private let stopped = DispatchSemaphore(value: 0)
+    var requestsServed = 0
+    /// A snapshot for the metrics thread.
+    var snapshot = MetricsSnapshot()
+    let metricsLock = NSLock()
+
+    /// Opens the store in `config.stateDir`; nothing is bound until `start()`.
+    /// - Throws: `ConfigError` for a bad config, `StoreError` if the database cannot be opened.
+    public init(config: CoordinatorConfig) throws {
+        try config.validate()
+        self.config = config
+        store = try Store(directory: config.stateDir)
+    }
+
+    /// Binds, recovers attempts left by a previous run, and starts serving on a thread.
+    public func start() throws {
+        let r = try ZMQSocket(.router)
+        try r.setInt(ZMQ_ROUTER_MANDATORY, 1)  // a ROUTER otherwise silently drops unroutable replies
+        try r.setInt(ZMQ_ROUTER_HANDOVER, 1)   // a restarted agent (same routing id) takes over its old connection
+        try r.setInt64(ZMQ_MAXMSGSIZE, WireProtocol.hardMessageCapBytes)
+        try r.bind(config.bind)
+        router = r
+        endpoint = try r.lastEndpoint()
+        try recover()
+        if let port = config.metricsPort {
+            let m = try MetricsServer(port: port, coordinator: self)
+            metricsServer = m
+            metricsPort = m.port
+        }
+        let t = Thread { [self] in loop() }
+        t.name = "coordinator"
+        t.start()
+        thread = t
+    }
+
+    /// Stops serving and closes the socket; running jobs keep running (a restart re-attaches).
+    public func stop() {
+        lock.lock(); let was = stopping; stopping = true; lock.unlock()
+        guard !was, thread != nil else { return }
+        stopped.wait()
+        metricsServer?.stop()
+    }
+
+    var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    private func loop() {
+        var lastTick = Date.distantPast
+        while !isStopping {
+            do {
+                if let frames = try router.receive(timeoutMs: 50) { serve(frames) }
+            } catch { log("receive: \(error)") }
+            if Date().timeIntervalSince(lastTick) >= 0.05 {
+                lastTick = Date()
+                tick()
+            }
+        }
+        router = nil
+        stopped.signal()
+    }
+
+    /// One pass of housekeeping: reap and finish attempts, expire nodes, schedule.
+    func tick() {
+        do {
+            try monitorAttempts()
+            expireNodes()
+            try schedule()
+        } catch { log("tick: \(error)") }
+        updateSnapshot()
+    }
+
+    /// Routes one multipart message: [identity, empty, body].
+    func serve(_ frames: [Data]) {
+        guard let identity = frames.first, !identity.isEmpty else { return }
+        let reply: Message?
+        if frames.count != 3 || !frames[1].isEmpty {
+            reply = .error(to: "", .malformed, "expected frames [empty delimiter, body], got \(frames.count - 1) frame(s)")
+        } else if frames[2].count > config.maxFrameBytes {
+            reply = .error(to: "", .tooLarge, "frame of \(frames[2].count) bytes exceeds the limit of \(config.maxFrameBytes) bytes")
+        } else {
+            switch MessageCodec.decode(frames[2]) {
+            case let .failure(err): reply = err
+            case let .success(m):
+                do { reply = try handle(m, from: identity) } catch let e as WireError {
+                    reply = .error(to: m.id, .internal, "\(e)")
+                } catch {
+                    reply = .error(to: m.id, .internal, "\(error)")
+                }
+            }
+        }
+        requestsServed += 1
+        if let reply { send(reply, to: identity) }
+        updateSnapshot()
+    }
+
+    func send(_ m: Message, to identity: Data) {
+        do { try router.send([identity, Data(), MessageCodec.encode(m)]) } catch {
+            log("cannot send \(m.type.rawValue) to peer: \(error)")  // EHOSTUNREACH: the peer is gone
+        }
+    }
+
+    func log(_ s: String) {
+        FileHandle.standardError.write(Data("coordinator: \(s)\n".utf8))
+    }
+
+    var livenessWindow: TimeInterval { Double(config.heartbeatIntervalMs * config.heartbeatLiveness) / 1000 }
+
+    func isLive(_ n: LiveNode) -> Bool { Date().timeIntervalSince(n.lastSeen) <= livenessWindow }
+
+    func expireNodes() {
+        for (name, n) in nodes where !isLive(n) {
+            nodes[name] = nil
+            try? store.event(job: nil, kind: "node-lost", detail: "\(name): no heartbeat for \(livenessWindow) s")
+            for (job, a) in active where a.allocation.contains(where: { $0.node == name }) && a.fault == nil {
+                active[job]?.fault = "node \(name) lost"
+                terminate(job: job)
+            }
+        }
+    }
+
+    /// Slots in use per node, counting every active attempt.
+    func usedSlots() -> [String: Int] {
+        var used: [String: Int] = [:]
+        for a in active.values { for s in a.allocation { used[s.node, default: 0] += s.slots } }
+        return used
+    }
+
+    func schedulerNodes() -> [Scheduler.Node] {
+        let used = usedSlots()
+        return nodes.filter { isLive($0.value) }.map {
+            Scheduler.Node(name: $0.key, address: $0.value.address, free: max(0, $0.value.slots - used[$0.key, default: 0]), total: $0.value.slots)
+        }.sorted { $0.name < $1.name }
+    }
+}

@@ -1,0 +1,99 @@
+// Implements: CoordinatorClient, the typed client every CLI command and test uses: one method per
+// request, each one round trip with a timeout. Errors: ClientError.unreachable (exit 3 in the CLI)
+// or .rejected carrying the coordinator's error sentence.
+import Foundation
+import Wire
+
+public enum ClientError: Error, CustomStringConvertible {
+    case unreachable(endpoint: String, ms: Int)
+    case rejected(code: String, message: String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(ep, ms): return "could not reach the coordinator at \(ep) (no reply within \(ms) ms)"
+        case let .rejected(_, message): return message
+        case let .io(s): return s
+        }
+    }
+}
+
+public final class CoordinatorClient {
+    let client: RequestClient
+
+    public init(endpoint: String, timeoutMs: Int = WireProtocol.defaultTimeoutMs) {
+        client = RequestClient(endpoint: endpoint, timeoutMs: timeoutMs)
+    }
+
+    func call(_ m: Message) throws(ClientError) -> Message {
+        do { return try client.call(m) } catch {
+            switch error {
+            case let .timeout(ep, ms): throw .unreachable(endpoint: ep, ms: ms)
+            case let .remote(code, message): throw .rejected(code: code, message: message)
+            default: throw .io("\(error)")
+            }
+        }
+    }
+
+    /// Submits spec text; returns the new job.
+    public func submit(spec: String, priority: Int? = nil, waitForNodes: Bool = false) throws(ClientError) -> JobInfo {
+        var m = Message(.submit)
+        m.spec = spec; m.priority = priority; m.waitForNodes = waitForNodes
+        guard let j = try call(m).jobInfo else { throw .io("submit reply without job") }
+        return j
+    }
+
+    public func status(_ job: String) throws(ClientError) -> JobInfo {
+        var m = Message(.status); m.job = job
+        guard let j = try call(m).jobInfo else { throw .io("status reply without job") }
+        return j
+    }
+
+    public func list(state: JobState? = nil) throws(ClientError) -> [JobInfo] {
+        var m = Message(.list); m.state = state
+        return try call(m).jobs ?? []
+    }
+
+    public func cancel(_ job: String) throws(ClientError) -> JobInfo {
+        var m = Message(.cancel); m.job = job
+        guard let j = try call(m).jobInfo else { throw .io("cancel reply without job") }
+        return j
+    }
+
+    public func nodes() throws(ClientError) -> [NodeInfo] { try call(Message(.nodes)).nodeList ?? [] }
+
+    public func metrics(_ job: String) throws(ClientError) -> [ProgressPoint] {
+        var m = Message(.metrics); m.job = job
+        return try call(m).points ?? []
+    }
+
+    /// One chunk of logs from `offsets`; returns the text, the new offsets and whether the job ended
+    /// and everything was read.
+    public func logs(_ job: String, rank: Int? = nil, offsets: [Int] = []) throws(ClientError) -> (text: String, offsets: [Int], done: Bool) {
+        var m = Message(.logs); m.job = job; m.rank = rank; m.offsets = offsets
+        let r = try call(m)
+        return (r.text ?? "", r.offsets ?? offsets, r.done ?? false)
+    }
+
+    /// Streams logs to `out` until the job ends; returns the final job.
+    public func follow(_ job: String, rank: Int? = nil, pollMs: Int = 200, out: (String) -> Void) throws(ClientError) -> JobInfo {
+        var offsets: [Int] = []
+        while true {
+            let chunk = try logs(job, rank: rank, offsets: offsets)
+            if !chunk.text.isEmpty { out(chunk.text) }
+            offsets = chunk.offsets
+            if chunk.done { return try status(job) }
+            if chunk.text.isEmpty { usleep(UInt32(pollMs) * 1000) }
+        }
+    }
+
+    /// Polls until the job is terminal or `timeout` seconds pass.
+    public func wait(_ job: String, timeout: Double) throws(ClientError) -> JobInfo {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let j = try status(job)
+            if j.state.isTerminal || Date() > deadline { return j }
+            usleep(100_000)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+// Implements: Launcher, one attempt's launch: writes the hostfile, the spec copy and a small sh
+// wrapper into the attempt directory, and spawns the wrapper in its own session. The wrapper runs
+// mpirun, records mpirun's pid, and on exit writes its status to `exit_code` (temp + mv), so a
+// coordinator restarted after a crash can re-attach to a running attempt and still learn how it
+// ended. The program ranks run comes from the coordinator's config, never from the job spec.
+import Durable
+import Foundation
+import Wire
+
+struct LaunchError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+enum Launcher {
+    /// Writes `dir`/{hostfile,spec.yaml,run.sh} and spawns run.sh. Returns the wrapper's pid.
+    static func launch(job: Int64, attempt: Int64, dir: String, allocation: [AllocationSlice], spec: String,
+                       endpoint: String, config: CoordinatorConfig) throws -> pid_t {
+        try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+        let hostfile = allocation.map { "\($0.address) slots=\($0.slots)" }.joined(separator: "\n") + "\n"
+        try AtomicFile.write(hostfile, to: dir + "/hostfile")
+        try AtomicFile.write(trainerSpec(spec), to: dir + "/spec.yaml")
+        let ranks = allocation.reduce(0) { $0 + $1.slots }
+        let program = config.workerProgram ?? selfExecutable()
+        var args = [config.mpirun, "--allow-run-as-root", "--oversubscribe", "--hostfile", dir + "/hostfile", "-np", "\(ranks)",
+                    "--output-filename", dir + "/out", "--merge-stderr-to-stdout",
+                    "-x", "COHORT_JOB_ID", "-x", "COHORT_COORDINATOR", "-x", "COHORT_ATTEMPT", "-x", "PMIX_MCA_gds"]
+        if let rsh = config.rshAgent { args += ["--mca", "plm_rsh_agent", rsh] }
+        args += [program, "train", "--job", "\(job)", "--coordinator", endpoint, dir + "/spec.yaml"]
+        if config.progressBar { args.append("--bar") }
+        let q = { (s: String) in "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let script = """
+        #!/bin/sh
+        # Attempt \(attempt) of job \(job), written by the coordinator.
+        cd \(q(dir)) || exit 111
+        \(args.map(q).joined(separator: " ")) > mpirun.log 2>&1 &
+        child=$!
+        echo $child > .mpirun.pid.tmp && mv .mpirun.pid.tmp mpirun.pid
+        wait $child
+        rc=$?
+        echo $rc > .exit_code.tmp && mv .exit_code.tmp exit_code
+        """
+        try AtomicFile.write(script, to: dir + "/run.sh")
+        let env = ProcessInfo.processInfo.environment.merging([
+            "COHORT_JOB_ID": "\(job)", "COHORT_COORDINATOR": endpoint, "COHORT_ATTEMPT": "\(attempt)", "PMIX_MCA_gds": "hash",
+        ]) { _, new in new }
+        return try spawn(["/bin/sh", dir + "/run.sh"], env: env, log: dir + "/wrapper.log")
+    }
+
+    /// The spec as the trainer gets it: without the coordinator's own top-level `priority` key,
+    /// which the trainer's strict decoding would reject.
+    static func trainerSpec(_ spec: String) -> String {
+        spec.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("priority:") }.joined(separator: "\n")
+    }
+
+    /// posix_spawn in a new session (POSIX_SPAWN_SETSID), so signals to the coordinator's
+    /// terminal do not reach the job. The corresponding C function is `posix_spawn`.
+    static func spawn(_ argv: [String], env: [String: String], log: String) throws -> pid_t {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc ≥ 2.26; not imported as a macro)
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
+        // The child gets /dev/null as stdin and the attempt's wrapper.log as stdout and stderr, and no
+        // other descriptor of ours: an inherited socket or pipe would outlive a crash of the
+        // coordinator (and keep e.g. a parent's exit-watching pipe open).
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // (posix_spawn_file_actions_addclosefrom_np is not imported into Swift; list them instead.
+        // A descriptor opened by another thread after this listing may still leak.)
+        let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+        for fd in open where fd > 2 && fcntl(fd, F_GETFD) != -1 { posix_spawn_file_actions_addclose(&actions, fd) }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
+        guard rc == 0 else { throw LaunchError(message: "posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// The running cohort executable (/proc/self/exe).
+    static func selfExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// The wrapper's recorded exit status of mpirun, once it has ended.
+    static func exitCode(dir: String) -> Int? {
+        guard let s = try? String(contentsOfFile: dir + "/exit_code", encoding: .utf8) else { return nil }
+        return Int(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func mpirunPid(dir: String) -> pid_t? {
+        guard let s = try? String(contentsOfFile: dir + "/mpirun.pid", encoding: .utf8) else { return nil }
+        return pid_t(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Whether `pid` is alive and is attempt `attempt`'s wrapper (guards against pid reuse).
+    static func isAttemptProcess(_ pid: Int, attempt: Int64) -> Bool {
+        guard kill(pid_t(pid), 0) == 0, let env = readProcFile("/proc/\(pid)/environ") else { return false }
+        return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "COHORT_ATTEMPT=\(attempt)" }
+    }
+
+    /// Reads a /proc file to its end (they report size 0, so size-based reads return nothing).
+    static func readProcFile(_ path: String) -> Data? {
+        guard let fh = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? fh.close() }
+        return try? fh.readToEnd()
+    }
+
+    /// Per-rank log files of an attempt: mpirun's --output-filename layout DIR/out/<n>/rank.<r>/stdout.
+    static func rankLogs(dir: String) -> [Int: String] {
+        var out: [Int: String] = [:]
+        let fm = FileManager.default
+        for sub in (try? fm.contentsOfDirectory(atPath: dir + "/out")) ?? [] {
+            for r in (try? fm.contentsOfDirectory(atPath: "\(dir)/out/\(sub)")) ?? [] where r.hasPrefix("rank.") {
+                if let n = Int(r.dropFirst(5)) { out[n] = "\(dir)/out/\(sub)/\(r)/stdout" }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,75 @@
+// Implements: the attempts, progress and checkpoints tables of Store: one attempt per mpirun
+// launch (allocation, directory, pid, exit code), trainer progress and committed checkpoints.
+import Foundation
+import GRDB
+import Wire
+
+extension Store {
+    /// Inserts attempt N+1 of a job inside a transition's transaction; returns its id.
+    static func insertAttempt(_ db: Database, job: Int64, allocation: [AllocationSlice], dir: String) throws -> (id: Int64, number: Int) {
+        try db.execute(sql: "UPDATE jobs SET attempts = attempts + 1 WHERE id = ?", arguments: [job])
+        let number = try Int.fetchOne(db, sql: "SELECT attempts FROM jobs WHERE id = ?", arguments: [job]) ?? 1
+        let json = String(decoding: try JSONEncoder().encode(allocation), as: UTF8.self)
+        try db.execute(sql: "INSERT INTO attempts(job_id, number, allocation, dir, started_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [job, number, json, dir + "/attempt-\(number)", now])
+        return (db.lastInsertedRowID, number)
+    }
+
+    func setAttemptPid(_ attempt: Int64, pid: Int) throws {
+        try db.write { try $0.execute(sql: "UPDATE attempts SET pid = ? WHERE id = ?", arguments: [pid, attempt]) }
+    }
+
+    static func finishAttempt(_ db: Database, _ attempt: Int64, exitCode: Int?, outcome: String) throws {
+        try db.execute(sql: "UPDATE attempts SET finished_at = ?, exit_code = ?, outcome = ? WHERE id = ?",
+                       arguments: [now, exitCode, outcome, attempt])
+        let job = try Int64.fetchOne(db, sql: "SELECT job_id FROM attempts WHERE id = ?", arguments: [attempt])
+        try db.execute(sql: "UPDATE jobs SET exit_code = ? WHERE id = ?", arguments: [exitCode, job])
+    }
+
+    func openAttempts() throws -> [AttemptRow] {
+        try db.read { try Row.fetchAll($0, sql: "SELECT * FROM attempts WHERE finished_at IS NULL ORDER BY id").map(AttemptRow.init) }
+    }
+
+    func latestAttempt(job: Int64) throws -> AttemptRow? {
+        try db.read { try Row.fetchOne($0, sql: "SELECT * FROM attempts WHERE job_id = ? ORDER BY number DESC LIMIT 1", arguments: [job]).map(AttemptRow.init) }
+    }
+
+    func attempts(job: Int64) throws -> [AttemptRow] {
+        try db.read { try Row.fetchAll($0, sql: "SELECT * FROM attempts WHERE job_id = ? ORDER BY number", arguments: [job]).map(AttemptRow.init) }
+    }
+
+    func addProgress(job: Int64, rank: Int, step: Int, loss: Double, samplesPerS: Double) throws {
+        try db.write {
+            try $0.execute(sql: "INSERT INTO progress(job_id, rank, step, loss, samples_per_s, at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [job, rank, step, loss, samplesPerS, Self.now])
+        }
+    }
+
+    func progress(job: Int64, limit: Int = 100_000) throws -> [ProgressPoint] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM progress WHERE job_id = ? AND rank = 0 ORDER BY id LIMIT ?", arguments: [job, limit]).map {
+                ProgressPoint(step: $0["step"], loss: $0["loss"], samplesPerS: $0["samples_per_s"], at: $0["at"])
+            }
+        }
+    }
+
+    func latestProgress(job: Int64) throws -> ProgressPoint? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM progress WHERE job_id = ? ORDER BY id DESC LIMIT 1", arguments: [job]).map {
+                ProgressPoint(step: $0["step"], loss: $0["loss"], samplesPerS: $0["samples_per_s"], at: $0["at"])
+            }
+        }
+    }
+
+    func addCheckpoint(job: Int64, step: Int, path: String) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO checkpoints(job_id, step, path, at) VALUES (?, ?, ?, ?)", arguments: [job, step, path, Self.now])
+            try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, 'checkpoint-committed', ?)",
+                           arguments: [Self.now, job, "step \(step) \(path)"])
+        }
+    }
+
+    func lastCheckpointStep(job: Int64) throws -> Int? {
+        try db.read { try Int.fetchOne($0, sql: "SELECT MAX(step) FROM checkpoints WHERE job_id = ?", arguments: [job]) }
+    }
+}

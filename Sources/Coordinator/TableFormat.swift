@@ -1,0 +1,44 @@
+// Implements: TableFormat, the human-readable tables the CLI prints (jobs, nodes, one job's
+// status), column-aligned, and the JSON rendering used by --json.
+import Foundation
+import Wire
+
+public enum TableFormat {
+    /// Left-aligned columns separated by two spaces.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        return all.map { r in r.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ").trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
+    }
+
+    public static func jobs(_ jobs: [JobInfo]) -> String {
+        table(["ID", "NAME", "STATE", "RANKS", "PRIO", "STEP", "REASON"], jobs.map {
+            [$0.id, $0.name, $0.state.rawValue, "\($0.ranks)", "\($0.priority)", $0.progress.map { "\($0.step)" } ?? "-", $0.reason ?? ""]
+        })
+    }
+
+    public static func nodes(_ nodes: [NodeInfo]) -> String {
+        table(["NODE", "HOST", "ADDRESS", "SLOTS", "USED", "LIVE"], nodes.map {
+            [$0.name, $0.host, $0.address, "\($0.slots)", "\($0.used)", $0.live ? "yes" : "no"]
+        })
+    }
+
+    public static func status(_ j: JobInfo) -> String {
+        var lines = ["job \(j.id) (\(j.name)): \(j.state.rawValue)"]
+        if let r = j.reason { lines.append("  reason:     \(r)") }
+        lines.append("  ranks:      \(j.ranks)   priority: \(j.priority)   attempts: \(j.attempts)")
+        if !j.allocation.isEmpty { lines.append("  allocation: " + j.allocation.map { "\($0.node)×\($0.slots)" }.joined(separator: " ")) }
+        if let p = j.progress { lines.append(String(format: "  progress:   step %d  loss %.4f  %.0f samples/s", p.step, p.loss, p.samplesPerS)) }
+        if let c = j.lastCheckpointStep { lines.append("  checkpoint: step \(c)") }
+        if let e = j.exitCode { lines.append("  exit code:  \(e)") }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,19 @@
+// Implements: the constants of control-plane protocol v1. docs/protocol.md is normative; this
+// file follows its order (version, heartbeating, limits).
+
+public enum WireProtocol {
+    /// Every message carries `"v": version`; any other value is answered with an error.
+    public static let version = 1
+    /// Peers send a heartbeat every interval (milliseconds)…
+    public static let heartbeatIntervalMs = 1000
+    /// …and a peer is dead after this many silent intervals (3-5 is reasonable, zguide).
+    public static let heartbeatLiveness = 3
+    /// Body frames larger than this are refused with an error, not parsed (bytes).
+    public static let maxFrameBytes = 1 << 20
+    /// libzmq drops the connection of a peer sending a message over this hard cap (bytes).
+    public static let hardMessageCapBytes: Int64 = 4 << 20
+    /// Requests wait this long for a reply before a client gives up (milliseconds).
+    public static let defaultTimeoutMs = 5000
+    /// Default coordinator endpoint (loopback only until CURVE keys exist).
+    public static let defaultEndpoint = "tcp://127.0.0.1:5555"
+}

@@ -1,0 +1,73 @@
+// Implements: the records that replies carry (job, node, allocation, progress), shared by the
+// coordinator, the CLI and tests. Field names on the wire are snake_case (docs/protocol.md).
+
+/// Slots of one node given to one job.
+public struct AllocationSlice: Codable, Sendable, Equatable {
+    public var node: String
+    public var address: String
+    public var slots: Int
+    public init(node: String, address: String, slots: Int) { self.node = node; self.address = address; self.slots = slots }
+}
+
+/// One progress report of a trainer (rank 0 by convention).
+public struct ProgressPoint: Codable, Sendable, Equatable {
+    public var step: Int
+    public var loss: Double
+    public var samplesPerS: Double
+    /// Seconds since the Unix epoch, coordinator clock.
+    public var at: Double
+    public init(step: Int, loss: Double, samplesPerS: Double, at: Double) {
+        self.step = step; self.loss = loss; self.samplesPerS = samplesPerS; self.at = at
+    }
+}
+
+/// What `status` and `list` say about a job.
+public struct JobInfo: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var state: JobState
+    public var ranks: Int
+    public var priority: Int
+    /// Why it waits (PENDING) or how it ended (terminal states).
+    public var reason: String?
+    public var submittedAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    public var exitCode: Int?
+    public var attempts: Int
+    public var allocation: [AllocationSlice]
+    public var progress: ProgressPoint?
+    public var lastCheckpointStep: Int?
+
+    public init(id: String, name: String, state: JobState, ranks: Int, priority: Int, reason: String?, submittedAt: Double,
+                startedAt: Double?, finishedAt: Double?, exitCode: Int?, attempts: Int, allocation: [AllocationSlice],
+                progress: ProgressPoint?, lastCheckpointStep: Int?) {
+        self.id = id; self.name = name; self.state = state; self.ranks = ranks; self.priority = priority
+        self.reason = reason; self.submittedAt = submittedAt; self.startedAt = startedAt; self.finishedAt = finishedAt
+        self.exitCode = exitCode; self.attempts = attempts; self.allocation = allocation; self.progress = progress
+        self.lastCheckpointStep = lastCheckpointStep
+    }
+}
+
+/// What `nodes` says about an agent's node.
+public struct NodeInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var address: String
+    public var slots: Int
+    public var used: Int
+    public var live: Bool
+    public var lastSeen: Double
+    public init(name: String, host: String, address: String, slots: Int, used: Int, live: Bool, lastSeen: Double) {
+        self.name = name; self.host = host; self.address = address; self.slots = slots; self.used = used
+        self.live = live; self.lastSeen = lastSeen
+    }
+}
+
+/// A rank process an agent sees on its node.
+public struct RankProcess: Codable, Sendable, Equatable, Hashable {
+    public var job: String
+    public var rank: Int
+    public var pid: Int
+    public init(job: String, rank: Int, pid: Int) { self.job = job; self.rank = rank; self.pid = pid }
+}

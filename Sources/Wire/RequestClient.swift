@@ -1,0 +1,74 @@
+// Implements: RequestClient, request/reply over a DEALER socket with a timeout (zguide's "lazy
+// pirate": after a timeout the socket is closed and reopened, so a late reply cannot be taken
+// for the answer to the next request). Not thread-safe: one client per thread.
+import CZMQ
+import Foundation
+
+public final class RequestClient {
+    public let endpoint: String
+    public let timeoutMs: Int
+    private var socket: ZMQSocket?
+    private let routingID: String?
+
+    /// - Parameters:
+    ///   - endpoint: e.g. tcp://127.0.0.1:5555.
+    ///   - timeoutMs: how long one request waits for its reply.
+    ///   - routingID: a stable identity (agents use one, so the coordinator can push to them).
+    public init(endpoint: String, timeoutMs: Int = WireProtocol.defaultTimeoutMs, routingID: String? = nil) {
+        self.endpoint = endpoint; self.timeoutMs = timeoutMs; self.routingID = routingID
+    }
+
+    func open() throws(WireError) -> ZMQSocket {
+        if let socket { return socket }
+        let s = try ZMQSocket(.dealer)
+        if let routingID { try s.setRoutingID(routingID) }
+        try s.connect(endpoint)
+        socket = s
+        return s
+    }
+
+    /// Drops the socket; the next call reconnects.
+    public func reset() { socket = nil }
+
+    /// Sends `request` and waits for the reply with the same id.
+    /// - Throws: `WireError.timeout` after `timeoutMs`; `.remote` if the reply is an `error`.
+    public func call(_ request: Message) throws(WireError) -> Message {
+        let reply = try exchange(request)
+        if reply.type == .error {
+            throw .remote(code: reply.code?.rawValue ?? "error", message: reply.message ?? "error")
+        }
+        return reply
+    }
+
+    /// Like `call` but returns an `error` reply instead of throwing it.
+    public func exchange(_ request: Message) throws(WireError) -> Message {
+        let s = try open()
+        try s.send([Data(), MessageCodec.encode(request)], dontWait: false)
+        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+        while true {
+            let left = Int(deadline.timeIntervalSinceNow * 1000)
+            guard left > 0, let frames = try s.receive(timeoutMs: left) else {
+                reset()
+                throw .timeout(endpoint: endpoint, ms: timeoutMs)
+            }
+            guard let body = frames.last else { continue }
+            switch MessageCodec.decode(body) {
+            case let .success(m) where m.id == request.id: return m
+            case let .failure(err) where err.id == request.id: return err
+            default: continue  // a push or a stale reply: not ours
+            }
+        }
+    }
+
+    /// Sends without waiting for a reply (heartbeats, pushes).
+    public func post(_ m: Message) throws(WireError) {
+        try open().send([Data(), MessageCodec.encode(m)], dontWait: true)
+    }
+
+    /// Receives one message addressed to this client, if any arrives within `timeoutMs`.
+    public func receive(timeoutMs: Int) throws(WireError) -> Message? {
+        guard let frames = try open().receive(timeoutMs: timeoutMs), let body = frames.last else { return nil }
+        if case let .success(m) = MessageCodec.decode(body) { return m }
+        return nil
+    }
+}

@@ -1,0 +1,37 @@
+// Implements: `cohort coordinator`, the daemon in the foreground until SIGINT/SIGTERM.
+import ArgumentParser
+import Coordinator
+import Foundation
+
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Run the coordinator daemon.")
+    @Option(help: "Config file (YAML).") var config = "cluster/coordinator.yaml"
+    @Option(help: "Override the config's bind endpoint.") var bind: String?
+    @Option(help: "Override the config's state directory.") var stateDir: String?
+
+    func run() throws {
+        var c = FileManager.default.fileExists(atPath: config) ? try CoordinatorConfig.load(path: config) : CoordinatorConfig()
+        if let bind { c.bind = bind }
+        if let stateDir { c.stateDir = stateDir }
+        let coordinator = try Coordinator(config: c)
+        try coordinator.start()
+        print("coordinator listening on \(coordinator.endpoint), state in \(c.stateDir)\(coordinator.metricsPort.map { ", metrics on http://127.0.0.1:\($0)/metrics" } ?? "")")
+        fflush(stdout)
+        waitForSignal()
+        coordinator.stop()
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM.
+func waitForSignal() {
+    signal(SIGINT, SIG_IGN); signal(SIGTERM, SIG_IGN)
+    let sem = DispatchSemaphore(value: 0)
+    let sources = [SIGINT, SIGTERM].map { s -> DispatchSourceSignal in
+        let src = DispatchSource.makeSignalSource(signal: s)
+        src.setEventHandler { sem.signal() }
+        src.resume()
+        return src
+    }
+    sem.wait()
+    sources.forEach { $0.cancel() }
+}

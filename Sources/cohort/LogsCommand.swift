@@ -1,0 +1,30 @@
+// Implements: `cohort logs ID [--follow] [--rank r]`.
+import ArgumentParser
+import Coordinator
+import Foundation
+
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a job's rank output.")
+    @OptionGroup var cluster: ClusterOptions
+    @Argument(help: "Job id, as printed by 'cohort submit'.") var job: String
+    @Option(help: "Only this rank, without the [rank] prefix.") var rank: Int?
+    @Flag(help: "Keep printing until the job ends; exit 2 if it fails.") var follow = false
+
+    func validate() throws {
+        if let rank, rank < 0 { throw ValidationError("--rank must be ≥ 0, got \(rank)") }
+    }
+
+    func run() throws {
+        let write = { (s: String) in FileHandle.standardOutput.write(Data(s.utf8)) }
+        if follow {
+            throw outcomeExitCode(try cluster.client.follow(job, rank: rank, out: write))
+        }
+        var offsets: [Int] = []
+        while true {  // one reply carries at most 512 KiB
+            let chunk = try cluster.client.logs(job, rank: rank, offsets: offsets)
+            write(chunk.text)
+            if chunk.text.isEmpty { return }
+            offsets = chunk.offsets
+        }
+    }
+}

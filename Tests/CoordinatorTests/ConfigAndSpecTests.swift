@@ -1,0 +1,45 @@
+// Tests: CoordinatorConfig (defaults, overrides, loopback-only binds, bad values named) and
+// SpecSummary (lenient about trainer keys, strict about ranks).
+import Coordinator
+import XCTest
+
+final class ConfigAndSpecTests: XCTestCase {
+    func testRepositoryConfigParses() throws {
+        let c = try CoordinatorConfig.load(path: #filePath.replacingOccurrences(of: "Tests/CoordinatorTests/ConfigAndSpecTests.swift", with: "cluster/coordinator.yaml"))
+        XCTAssertEqual(c.bind, "tcp://127.0.0.1:5555")
+        XCTAssertEqual(c.heartbeatIntervalMs, 1000)
+        XCTAssertEqual(c.heartbeatLiveness, 3)
+    }
+
+    func testNonLoopbackBindIsRefused() {
+        XCTAssertThrowsError(try CoordinatorConfig.parse("bind: tcp://0.0.0.0:5555\n", source: "c.yaml")) { e in
+            XCTAssertTrue("\(e)".contains("0.0.0.0") && "\(e)".contains("CURVE"), "\(e)")
+        }
+        XCTAssertThrowsError(try CoordinatorConfig.parse("bind: tcp://10.1.2.3:5555\n", source: "c.yaml"))
+        XCTAssertNoThrow(try CoordinatorConfig.parse("bind: tcp://127.0.0.1:*\n", source: "c.yaml"))
+        XCTAssertNoThrow(try CoordinatorConfig.parse("bind: tcp://localhost:6000\n", source: "c.yaml"))
+    }
+
+    func testBadValuesAreNamed() {
+        for (yaml, needle) in [("heartbeat_liveness: 0\n", "heartbeat_liveness"), ("heartbeat_interval_ms: fast\n", "heartbeat_interval_ms"),
+                               ("colour: red\n", "unknown key colour"), ("max_frame_bytes: 10\n", "max_frame_bytes")] {
+            XCTAssertThrowsError(try CoordinatorConfig.parse(yaml, source: "c.yaml")) { e in
+                XCTAssertTrue("\(e)".contains(needle), "\(e)")
+                XCTAssertTrue("\(e)".contains("c.yaml"), "\(e)")
+            }
+        }
+    }
+
+    func testSpecSummary() throws {
+        let s = try SpecSummary.parse("""
+        name: fashion-mlp
+        model: {kind: mlp, hidden: [1024, 1024]}
+        parallel: {ranks: 2, min_ranks: 1}
+        fault: {max_restarts: 3}
+        priority: 4
+        """)
+        XCTAssertEqual(s, SpecSummary(name: "fashion-mlp", ranks: 2, priority: 4, maxRestarts: 3))
+        XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: -2}\n")) { XCTAssertTrue("\($0)".contains("-2"), "\($0)") }
+        XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: 2}\npriority: high\n")) { XCTAssertTrue("\($0)".contains("priority"), "\($0)") }
+    }
+}
