@@ -40,6 +40,9 @@ public final class MPICommunicator: Communicator {
     var requests = UnsafeMutablePointer<MPI_Request?>.allocate(capacity: 0)
     var requestCapacity = 0
 
+    /// The shared-memory window of the ring when all ranks run on this node (SharedSegment.swift).
+    var sharedSegment: SharedSegment?
+
     /// Message tags on `collComm`.
     enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3 }
 
@@ -80,7 +83,25 @@ public final class MPICommunicator: Communicator {
         oversubscribed = size > ProcessInfo.processInfo.activeProcessorCount
         p2pComm = a!
         collComm = b!
+        // Collective over the world, like the duplicates above; sized once (slots × slice bytes).
+        if size > 1 && self.settings.sharedMemory {
+            sharedSegment = try SharedSegment.create(world: world!, rank: rank, size: size, slots: Self.sharedSlots,
+                                                     slotBytes: Self.sharedSlotBytes(self.settings.sharedSliceBytes))
+        }
     }
+
+    /// Slots per rank of the shared-memory ring: with 64 KB slices a rank may run 4 MB ahead of
+    /// its right neighbour before it waits, which absorbs a neighbour's short descheduling.
+    static let sharedSlots = 64
+
+    /// Slot size for a requested slice: whole 64-byte lines, at most 1 MB (64 MB of slots per rank).
+    static func sharedSlotBytes(_ slice: Int) -> Int { min(1 << 20, (max(64, slice) + 63) / 64 * 64) }
+
+    /// The segment, unless `settings.sharedMemory` was turned off after `init`.
+    var sharedSegmentInUse: SharedSegment? { settings.sharedMemory ? sharedSegment : nil }
+
+    /// Whether the ring collectives run over shared memory (all ranks on this node) instead of MPI messages.
+    public var usesSharedMemory: Bool { sharedSegmentInUse != nil }
 
     deinit {
         scratch.deallocate()
@@ -93,6 +114,8 @@ public final class MPICommunicator: Communicator {
     public func finalize() throws {
         guard !finalized else { return }
         finalized = true
+        try sharedSegment?.free()
+        sharedSegment = nil
         var a: MPI_Comm? = p2pComm, b: MPI_Comm? = collComm
         try mpiCheck(MPI_Comm_free(&a), "MPI_Comm_free")
         try mpiCheck(MPI_Comm_free(&b), "MPI_Comm_free")

@@ -1,0 +1,103 @@
+// Implements: the shared-memory ring, the path of reduceScatter/allGather/allReduce when every
+// rank runs on this node (SharedSegment). Same schedule, same chunks and the same order of
+// additions as the MPI ring in Ring.swift, so both paths give the same bits.
+//
+// Stages t = 0 … 2N−3 (N ranks, rank r): t < N−1 are the reduce-scatter steps, t ≥ N−1 the
+// allgather steps. In stage t rank r sends chunk (r−t−1) mod N to the right and receives chunk
+// (r−t−2) mod N from the left (for t ≥ N−1 this is Ring.swift's allgather step s = t−N+1).
+// A chunk is cut into slices of `settings.sharedSliceBytes`. Sending a slice = memcpy from the
+// caller's buffer into this rank's next free slot, then a release-store of `produced`. Receiving
+// = wait for the left neighbour's `produced`, add the slot into the buffer (reduce-scatter; the
+// last step also divides by N for a mean) or copy it (allgather), while the slot is still hot in
+// the sender's cache, then a release-store of `consumed`, which frees the slot.
+// No MPI call, no syscall and no message matching on this path: one copy out, one read.
+// Synchronisation points, and why:
+//   - a send waits for a free slot (the right neighbour has consumed the slice `slots` back);
+//   - a send of stage t, slice k waits until this rank has received slice k of stage t−1: it is
+//     the same chunk, and the partial sum (or gathered value) must be complete. There is no wait
+//     per step: slices of stage t flow while stage t−1 is still arriving (pipelined across steps).
+// Deadlock-free: receiving never waits for sending, and every send waits only on receives or on
+// the neighbour's receives.
+import CMPIShim
+import Foundation
+
+extension MPICommunicator {
+    /// Runs stages `stages` of the schedule above on `base[0 ..< count]` over the shared segment.
+    ///
+    /// - Parameters:
+    ///   - stages: `0 ..< N−1` for reduce-scatter, `N−1 ..< 2N−2` for allgather, both for allreduce.
+    ///   - mean: Divide the fully reduced chunk by N (in the last reduce-scatter stage).
+    /// - Throws: `CollectiveError.timeout` if a neighbour does not move within the timeout.
+    func sharedRing(_ segment: SharedSegment, _ base: UnsafeMutablePointer<Float>, count: Int,
+                    stages: Range<Int>, mean: Bool) throws {
+        let n = size, r = rank, right = (r + 1) % n, left = (r + n - 1) % n
+        let slice = max(1, min(settings.sharedSliceBytes, segment.slotBytes) / MemoryLayout<Float>.stride)
+        let lastReduce = n - 2, scale = Float(n)
+        func sendChunk(_ t: Int) -> Range<Int> { ShardLayout.chunk(((r - t - 1) % n + n) % n, count: count, ranks: n) }
+        func recvChunk(_ t: Int) -> Range<Int> { ShardLayout.chunk(((r - t - 2) % n + n) % n, count: count, ranks: n) }
+        // Position (stage, slice) of the next send and the next receive; empty stages are skipped.
+        var sendT = stages.lowerBound, sendK = 0, sendC = sendChunk(sendT)
+        var recvT = stages.lowerBound, recvK = 0, recvC = recvChunk(recvT)
+        while sendT < stages.upperBound && sendC.isEmpty { sendT += 1; sendC = sendChunk(sendT) }
+        while recvT < stages.upperBound && recvC.isEmpty { recvT += 1; recvC = recvChunk(recvT) }
+
+        var idlePolls = 0
+        var idleSince = 0.0
+        while sendT < stages.upperBound || recvT < stages.upperBound {
+            var moved = false
+            if recvT < stages.upperBound && segment.canTake(left: left) {
+                let src = segment.slot(left, segment.consumed)
+                let dst = base + recvC.lowerBound + recvK * slice
+                let length = min(slice, recvC.count - recvK * slice)
+                if recvT > lastReduce {
+                    dst.update(from: src, count: length)
+                } else if mean && recvT == lastReduce {
+                    addInPlaceScaled(dst, src, length, divisor: scale)
+                } else {
+                    addInPlace(dst, src, length)
+                }
+                segment.release()
+                recvK += 1
+                if recvK * slice >= recvC.count {
+                    recvK = 0; recvT += 1
+                    while recvT < stages.upperBound { recvC = recvChunk(recvT); if !recvC.isEmpty { break }; recvT += 1 }
+                }
+                moved = true
+            }
+            // Slice sendK of stage sendT is the slice recvK of stage sendT−1 once that has arrived.
+            if sendT < stages.upperBound
+                && (sendT == stages.lowerBound || recvT > sendT - 1 || (recvT == sendT - 1 && recvK > sendK))
+                && segment.canPublish(right: right) {
+                let length = min(slice, sendC.count - sendK * slice)
+                memcpy(segment.slot(r, segment.produced), base + sendC.lowerBound + sendK * slice,
+                       length * MemoryLayout<Float>.stride)
+                segment.publish()
+                sendK += 1
+                if sendK * slice >= sendC.count {
+                    sendK = 0; sendT += 1
+                    while sendT < stages.upperBound { sendC = sendChunk(sendT); if !sendC.isEmpty { break }; sendT += 1 }
+                }
+                moved = true
+            }
+            if moved { idlePolls = 0; continue }
+            // Nothing to do: spin like OpenMPI's own waits, yield when ranks share cores, and give
+            // up at the deadline (checked every 256 polls; the clock read costs ~20 ns).
+            if idlePolls == 0 { idleSince = monotonicSeconds() }
+            idlePolls += 1
+            if oversubscribed && idlePolls >= 64 { sched_yield() } else { CMPIShim_cpuRelax() }
+            if idlePolls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - idleSince > limit {
+                let waitingFor = recvT < stages.upperBound
+                    ? "slice \(recvK) of chunk \(recvC) from rank \(left) (shared-memory stage \(recvT))"
+                    : "rank \(right) to take slice \(sendK) of chunk \(sendC) (shared-memory stage \(sendT))"
+                throw CollectiveError.timeout(rank: rank, call: currentCall, waitingFor: waitingFor, seconds: limit)
+            }
+        }
+    }
+}
+
+/// dst[i] = (dst[i] + src[i]) / divisor: the last reduce-scatter addition of a mean, with the
+/// same two roundings as adding and then dividing in a second pass (so both paths agree bitwise).
+@inline(__always)
+func addInPlaceScaled(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int, divisor: Float) {
+    for i in 0 ..< n { dst[i] = (dst[i] + src[i]) / divisor }
+}
