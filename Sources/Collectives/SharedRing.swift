@@ -22,6 +22,10 @@ import CMPIShim
 import Foundation
 
 extension MPICommunicator {
+    /// A waiting rank spins this long, then naps between polls (see the wait in `sharedRing`).
+    static let sharedSpinSeconds = 50e-6
+    /// One nap: 20 µs asked, ~70 µs slept with Linux's default 50 µs timer slack.
+    static let sharedNap = timespec(tv_sec: 0, tv_nsec: 20_000)
     /// Runs stages `stages` of the schedule above on `base[0 ..< count]` over the shared segment.
     ///
     /// - Parameters:
@@ -92,13 +96,20 @@ extension MPICommunicator {
                 moved = true
             }
             if moved { idlePolls = 0; continue }
-            // Nothing to do: spin like OpenMPI's own waits, yield when ranks share cores, and give
-            // up at the deadline (checked every 256 polls; the clock read costs ~20 ns). Sleeping
-            // 20 µs after 50 µs of spinning was tried on the loaded 2-core machine: no better
-            // (3 interleaved runs each; 8 MB dropped to 0.2-0.7x in two of them).
+            // Nothing to do: spin (with `pause`), yield when ranks share cores, and give up at the
+            // deadline (checked every 256 polls; the clock read costs ~20 ns). A wait longer than
+            // 50 µs means the neighbour is descheduled: nap instead of burning this rank's CPU share,
+            // so the scheduler runs the other load now rather than preempting this rank later, when
+            // both could be working. On the shared 2-core machine, 6 interleaved runs each at
+            // 1-64 MB: 32 MB was ≥ 2× MPI in 5 of 6 runs with naps and 3 of 6 with pure spinning,
+            // 64 MB 5 of 6 vs 3 of 6; 1-8 MB no different (both noisy).
             if idlePolls == 0 { idleSince = monotonicSeconds() }
             idlePolls += 1
             if oversubscribed && idlePolls >= 64 { sched_yield() } else { CMPIShim_cpuRelax() }
+            if idlePolls & 63 == 0 && monotonicSeconds() - idleSince > Self.sharedSpinSeconds {
+                var nap = Self.sharedNap
+                nanosleep(&nap, nil)
+            }
             if idlePolls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - idleSince > limit {
                 let waitingFor = recvT < stages.upperBound
                     ? "slice \(recvK) of chunk \(recvC) from rank \(left) (shared-memory stage \(recvT))"
