@@ -25,6 +25,8 @@ public final class MPICommunicator: Communicator {
     var sequence = 0
     /// The collective or operation in progress, for timeout messages.
     var currentCall = "no call"
+    /// The collective in progress (stamped on shared-memory slices).
+    var currentFingerprint = CallFingerprint(.barrier, count: 0, sequence: -1)
     /// Set by the first error; every later call throws `.broken`.
     var failure: String?
     /// Whether `init` called `MPI_Init_thread` (then `finalize` calls `MPI_Finalize`).

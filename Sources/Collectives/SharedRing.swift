@@ -16,6 +16,8 @@
 //   - a send of stage t, slice k waits until this rank has received slice k of stage t−1: it is
 //     the same chunk, and the partial sum (or gathered value) must be complete. There is no wait
 //     per step: slices of stage t flow while stage t−1 is still arriving (pipelined across steps).
+// Every slice carries the caller's CallFingerprint in its slot's stamp; a receiver whose left
+// neighbour is in a different call (length, operation or sequence) throws .mismatch.
 // Deadlock-free: receiving never waits for sending, and every send waits only on receives or on
 // the neighbour's receives.
 import CMPIShim
@@ -35,6 +37,7 @@ extension MPICommunicator {
     func sharedRing(_ segment: SharedSegment, _ base: UnsafeMutablePointer<Float>, count: Int,
                     stages: Range<Int>, mean: Bool) throws {
         let n = size, r = rank, right = (r + 1) % n, left = (r + n - 1) % n
+        segment.begin(currentFingerprint)
         let slice = max(1, min(settings.sharedSliceBytes, segment.slotBytes) / MemoryLayout<Float>.stride)
         let lastReduce = n - 2, scale = Float(n)
         func sendChunk(_ t: Int) -> Range<Int> { ShardLayout.chunk(((r - t - 1) % n + n) % n, count: count, ranks: n) }
@@ -65,6 +68,9 @@ extension MPICommunicator {
         while sendT < stages.upperBound || recvT < stages.upperBound {
             var moved = false
             if recvT < stages.upperBound && segment.canTake(left: left) {
+                if let theirs = segment.foreignCall(left: left) {
+                    throw CollectiveError.mismatch(rank: r, call: currentFingerprint, otherRank: left, otherCall: theirs)
+                }
                 let src = segment.slot(left, segment.consumed)
                 let dst = base + recvC.lowerBound + recvK * slice
                 let length = min(slice, recvC.count - recvK * slice)

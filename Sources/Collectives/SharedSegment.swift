@@ -5,6 +5,8 @@
 // Layout of rank i's part of the window (page-aligned, all offsets in bytes):
 //   0      produced: Int64, slices rank i has published into its slots (written by rank i only)
 //   128    consumed: Int64, slices rank i has taken from its LEFT neighbour's slots (written by i only)
+//   256    one 64-byte stamp per slot: the CallFingerprint words of the call that filled it, so
+//          a neighbour in a different call is an error, not wrong data (checks on or off)
 //   4096   slots × slotBytes: the slot ring; slice number q lives in slot q % slots
 // Each counter sits on its own 128-byte line (Zen's adjacent-line prefetch pairs 64-byte lines),
 // so a writer never invalidates the line its peer spins on for the other counter. The counters
@@ -17,6 +19,9 @@ final class SharedSegment {
     /// Bytes before the slots: the two counter lines, padded to a page.
     static let headerBytes = 4096
     static let consumedOffset = 128
+    static let stampOffset = 256, stampBytes = 64
+    /// Most slots whose stamps fit before the slots.
+    static let maxSlots = (headerBytes - stampOffset) / stampBytes
 
     /// The ranks of this node, in world-rank order (key = world rank).
     let nodeComm: MPI_Comm
@@ -35,6 +40,8 @@ final class SharedSegment {
     /// re-read only when they would block, to keep the polled lines mostly unshared.
     var rightConsumed: Int64 = 0
     var leftProduced: Int64 = 0
+    /// The fingerprint words of the call in progress (`CallFingerprint.encoded`), stamped on every slice.
+    let call = UnsafeMutablePointer<Int64>.allocate(capacity: CallFingerprint.words)
 
     /// Allocates the window if all `size` ranks of `world` share this node, else returns nil.
     ///
@@ -43,6 +50,7 @@ final class SharedSegment {
     /// `MPI_Win_allocate_shared`, `MPI_Win_shared_query` and `MPI_Barrier`.
     /// - Throws: `CollectiveError.mpi` if a call fails.
     static func create(world: MPI_Comm, rank: Int, size: Int, slots: Int, slotBytes: Int) throws -> SharedSegment? {
+        precondition(slots >= 1 && slots <= maxSlots, "SharedSegment: \(slots) slots, stamps fit \(maxSlots)")
         var node: MPI_Comm? = CMPIShim_COMM_NULL()
         try mpiCheck(MPI_Comm_split_type(world, CMPIShim_COMM_TYPE_SHARED, Int32(rank), CMPIShim_INFO_NULL(), &node),
                      "MPI_Comm_split_type")
@@ -80,6 +88,14 @@ final class SharedSegment {
                  parts: [UnsafeMutableRawPointer], rank: Int, size: Int) {
         self.nodeComm = nodeComm; self.window = window; self.slots = slots; self.slotBytes = slotBytes
         self.parts = parts; self.rank = rank; self.size = size
+        call.initialize(repeating: 0, count: CallFingerprint.words)
+    }
+
+    deinit { call.deallocate() }
+
+    /// Records the call whose slices follow.
+    func begin(_ fingerprint: CallFingerprint) {
+        for (i, w) in fingerprint.encoded.enumerated() { call[i] = w }
     }
 
     /// Frees the window and the node communicator (collective over the node, like `create`).
@@ -103,8 +119,22 @@ final class SharedSegment {
         (parts[i] + Self.headerBytes + Int(q % Int64(slots)) * slotBytes).assumingMemoryBound(to: Float.self)
     }
 
+    @inline(__always) func stamp(_ i: Int, _ q: Int64) -> UnsafeMutablePointer<Int64> {
+        (parts[i] + Self.stampOffset + Int(q % Int64(slots)) * Self.stampBytes).assumingMemoryBound(to: Int64.self)
+    }
+
+    /// The fingerprint of the call that filled the left neighbour's next slice, if it is not ours.
+    @inline(__always) func foreignCall(left: Int) -> CallFingerprint? {
+        let theirs = stamp(left, consumed)
+        for i in 0 ..< CallFingerprint.words where theirs[i] != call[i] {
+            return CallFingerprint(encoded: UnsafeBufferPointer(start: theirs, count: CallFingerprint.words))
+        }
+        return nil
+    }
+
     /// Publishes the next slice of this rank's channel (its bytes are already in `slot(rank, produced)`).
     @inline(__always) func publish() {
+        stamp(rank, produced).update(from: call, count: CallFingerprint.words)
         produced += 1
         CMPIShim_storeRelease(producedCounter(rank), produced)
     }
