@@ -11,6 +11,8 @@
 // last step also divides by N for a mean) or copy it (allgather), while the slot is still hot in
 // the sender's cache, then a release-store of `consumed`, which frees the slot.
 // No MPI call, no syscall and no message matching on this path: one copy out, one read.
+// Fused forward: when the next send is the slice just received (same chunk, next stage), the
+// add or copy writes it into the outgoing slot in the same pass.
 // Synchronisation points, and why:
 //   - a send waits for a free slot (the right neighbour has consumed the slice `slots` back);
 //   - a send of stage t, slice k waits until this rank has received slice k of stage t−1: it is
@@ -26,14 +28,16 @@ import Foundation
 extension MPICommunicator {
     /// A waiting rank spins this long, then naps between polls (see the wait in `sharedRing`).
     static let sharedSpinSeconds = 50e-6
-    /// One nap: 20 µs asked, ~70 µs slept with Linux's default 50 µs timer slack.
+    /// One nap: 20 µs asked (Linux's default 50 µs timer slack may stretch it; not measured).
     static let sharedNap = timespec(tv_sec: 0, tv_nsec: 20_000)
+
     /// Runs stages `stages` of the schedule above on `base[0 ..< count]` over the shared segment.
     ///
     /// - Parameters:
     ///   - stages: `0 ..< N−1` for reduce-scatter, `N−1 ..< 2N−2` for allgather, both for allreduce.
     ///   - mean: Divide the fully reduced chunk by N (in the last reduce-scatter stage).
-    /// - Throws: `CollectiveError.timeout` if a neighbour does not move within the timeout.
+    /// - Throws: `CollectiveError.timeout` if a neighbour does not move within the timeout,
+    ///   `.mismatch` if the left neighbour's slices belong to a different call.
     func sharedRing(_ segment: SharedSegment, _ base: UnsafeMutablePointer<Float>, count: Int,
                     stages: Range<Int>, mean: Bool) throws {
         let n = size, r = rank, right = (r + 1) % n, left = (r + n - 1) % n
