@@ -20,7 +20,8 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // MPI's handles are macros Swift cannot import; this exports them as functions.
+        // MPI's handles are macros Swift cannot import; this exports them as functions (plus inline
+        // acquire/release helpers for the shared-memory ring, see include/CMPIShim.h).
         .target(name: "CMPIShim", dependencies: ["CMPI"]),
 
         .target(name: "Durable"),

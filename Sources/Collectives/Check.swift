@@ -16,6 +16,7 @@ extension MPICommunicator {
     func collective(_ op: CallFingerprint.Operation, count: Int, root: Int = -1, _ body: () throws -> Void) throws {
         let fingerprint = CallFingerprint(op, count: count, root: root, sequence: sequence)
         sequence += 1
+        currentFingerprint = fingerprint
         guard size > 1 else { return }
         try operation("\(fingerprint)") {
             if settings.checkCollectives { try exchangeFingerprints(fingerprint) }

@@ -1,5 +1,5 @@
 // Implements: CollectiveSettings, the knobs of the collectives (fingerprint checks, timeout,
-// slice size) and how they are read from the environment.
+// slice sizes, shared memory) and how they are read from the environment.
 import Foundation
 
 /// Tunables of an `MPICommunicator`; every rank of a job must use the same values.
@@ -13,6 +13,12 @@ public struct CollectiveSettings: Equatable, Sendable {
     public var sliceBytes: Int
     /// Bytes per message of an allgather or broadcast step.
     public var gatherSliceBytes: Int
+    /// Run the ring over shared memory when all ranks share one node (read by `MPICommunicator.init`;
+    /// turning it off later falls back to MPI messages, turning it on later has no effect).
+    public var sharedMemory: Bool
+    /// Bytes per slice of the shared-memory ring. `init` sizes the slots from it; a larger value
+    /// set later is clamped to the slot size.
+    public var sharedSliceBytes: Int
 
     /// Default check setting: on in debug builds, off in release.
     public static var checkByDefault: Bool {
@@ -29,31 +35,41 @@ public struct CollectiveSettings: Equatable, Sendable {
     /// Default allgather/broadcast message size: 1 MB (single 2 MB CMA messages measured up to
     /// 5x slower than 1 MB ones at a 4 MB allreduce on 2 ranks; see docs/collectives.md).
     public static let defaultGatherSliceBytes = 1 << 20
+    /// Default shared-memory slice: 64 KB (measured with `cohort bench allreduce`, docs/collectives.md).
+    public static let defaultSharedSliceBytes = 64 << 10
 
     /// Creates settings; the defaults are the build defaults.
     public init(checkCollectives: Bool = CollectiveSettings.checkByDefault,
                 timeoutSeconds: Double? = CollectiveSettings.defaultTimeoutSeconds,
                 sliceBytes: Int = CollectiveSettings.defaultSliceBytes,
-                gatherSliceBytes: Int = CollectiveSettings.defaultGatherSliceBytes) {
+                gatherSliceBytes: Int = CollectiveSettings.defaultGatherSliceBytes,
+                sharedMemory: Bool = true,
+                sharedSliceBytes: Int = CollectiveSettings.defaultSharedSliceBytes) {
         self.checkCollectives = checkCollectives
         self.timeoutSeconds = timeoutSeconds
         self.sliceBytes = sliceBytes
         self.gatherSliceBytes = gatherSliceBytes
+        self.sharedMemory = sharedMemory
+        self.sharedSliceBytes = sharedSliceBytes
     }
 
     /// The defaults, overridden by COHORT_CHECK_COLLECTIVES (0/1), COHORT_COLLECTIVE_TIMEOUT
-    /// (seconds; 0 = none), COHORT_RING_SLICE_BYTES and COHORT_GATHER_SLICE_BYTES.
+    /// (seconds; 0 = none), COHORT_RING_SLICE_BYTES, COHORT_GATHER_SLICE_BYTES,
+    /// COHORT_SHARED_MEMORY (0/1) and COHORT_SHARED_SLICE_BYTES.
     ///
     /// - Parameter environment: The process environment (a parameter so tests can pass their own).
     /// - Returns: The settings.
     /// - Throws: `CollectiveError.invalidArgument` naming the variable and its bad value.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CollectiveSettings {
         var s = CollectiveSettings()
-        if let v = environment["COHORT_CHECK_COLLECTIVES"] {
-            switch v.lowercased() {
-            case "1", "true", "yes", "on": s.checkCollectives = true
-            case "0", "false", "no", "off", "": s.checkCollectives = false
-            default: throw CollectiveError.invalidArgument("COHORT_CHECK_COLLECTIVES must be 0 or 1, got '\(v)'")
+        for (name, keyPath) in [("COHORT_CHECK_COLLECTIVES", \CollectiveSettings.checkCollectives),
+                                ("COHORT_SHARED_MEMORY", \CollectiveSettings.sharedMemory)] {
+            if let v = environment[name] {
+                switch v.lowercased() {
+                case "1", "true", "yes", "on": s[keyPath: keyPath] = true
+                case "0", "false", "no", "off", "": s[keyPath: keyPath] = false
+                default: throw CollectiveError.invalidArgument("\(name) must be 0 or 1, got '\(v)'")
+                }
             }
         }
         if let v = environment["COHORT_COLLECTIVE_TIMEOUT"] {
@@ -63,7 +79,8 @@ public struct CollectiveSettings: Equatable, Sendable {
             s.timeoutSeconds = t == 0 ? nil : t
         }
         for (name, keyPath) in [("COHORT_RING_SLICE_BYTES", \CollectiveSettings.sliceBytes),
-                                ("COHORT_GATHER_SLICE_BYTES", \CollectiveSettings.gatherSliceBytes)] {
+                                ("COHORT_GATHER_SLICE_BYTES", \CollectiveSettings.gatherSliceBytes),
+                                ("COHORT_SHARED_SLICE_BYTES", \CollectiveSettings.sharedSliceBytes)] {
             if let v = environment[name] {
                 guard let b = Int(v), b >= 4, b <= 1 << 30 else {
                     throw CollectiveError.invalidArgument("\(name) must be bytes in 4 ... 2^30, got '\(v)'")

@@ -1,5 +1,7 @@
 // Implements: the ring reduce-scatter, allgather and allreduce of MPICommunicator on Float
-// buffers of any length, pipelined in slices.
+// buffers of any length, pipelined in slices. When all ranks share this node they run over
+// shared memory instead (SharedRing.swift, same schedule); the MPI point-to-point path below
+// is for ranks on several nodes, or with COHORT_SHARED_MEMORY=0.
 //
 // Schedule (N ranks, rank r, chunks from ShardLayout, right = r+1, left = r−1, all mod N):
 //   reduce-scatter, steps s = 0 … N−2: send chunk (r−s−1) to right, receive chunk (r−s−2) from
@@ -37,6 +39,9 @@ extension MPICommunicator {
     public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) throws {
         try collective(op == .sum ? .reduceScatterSum : .reduceScatterMean, count: buffer.count) {
             guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+            if let segment = sharedSegmentInUse {
+                return try sharedRing(segment, base, count: buffer.count, stages: 0 ..< size - 1, mean: op == .mean)
+            }
             try ringReduceScatter(base, count: buffer.count)
             if op == .mean { scaleOwnChunk(base, count: buffer.count) }
         }
@@ -50,6 +55,9 @@ extension MPICommunicator {
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try collective(.allGather, count: buffer.count) {
             guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+            if let segment = sharedSegmentInUse {
+                return try sharedRing(segment, base, count: buffer.count, stages: size - 1 ..< 2 * size - 2, mean: false)
+            }
             try ringAllGather(base, count: buffer.count)
         }
     }
@@ -66,6 +74,9 @@ extension MPICommunicator {
     public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp = .sum) throws {
         try collective(op == .sum ? .allReduceSum : .allReduceMean, count: buffer.count) {
             guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+            if let segment = sharedSegmentInUse {
+                return try sharedRing(segment, base, count: buffer.count, stages: 0 ..< 2 * size - 2, mean: op == .mean)
+            }
             try ringReduceScatter(base, count: buffer.count)
             if op == .mean { scaleOwnChunk(base, count: buffer.count) }
             try ringAllGather(base, count: buffer.count)

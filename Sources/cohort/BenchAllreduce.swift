@@ -28,6 +28,7 @@ struct BenchAllreduce: ParsableCommand {
     var bytes: [String] = []
     @Option(help: "Reduce-scatter slice in bytes (default: the library default or COHORT_RING_SLICE_BYTES).") var sliceBytes: Int?
     @Option(help: "Allgather message size in bytes.") var gatherSliceBytes: Int?
+    @Option(help: "Shared-memory ring slice in bytes (default: the library default or COHORT_SHARED_SLICE_BYTES).") var sharedSliceBytes: Int?
     @Option(help: "Minimum timed iterations per size and implementation (after 3 warm-up ones).") var iterations = 9
 
     /// Parsed `--bytes`.
@@ -49,7 +50,7 @@ struct BenchAllreduce: ParsableCommand {
     func validate() throws {
         _ = try sizes
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
-        for (name, v) in [("--slice-bytes", sliceBytes), ("--gather-slice-bytes", gatherSliceBytes)] {
+        for (name, v) in [("--slice-bytes", sliceBytes), ("--gather-slice-bytes", gatherSliceBytes), ("--shared-slice-bytes", sharedSliceBytes)] {
             if let v, v < 4 || v > 1 << 30 { throw ValidationError("\(name) must be in 4 ... 2^30, got \(v)") }
         }
     }
@@ -58,11 +59,13 @@ struct BenchAllreduce: ParsableCommand {
         var settings = try CollectiveSettings.fromEnvironment()
         if let sliceBytes { settings.sliceBytes = sliceBytes }
         if let gatherSliceBytes { settings.gatherSliceBytes = gatherSliceBytes }
+        if let sharedSliceBytes { settings.sharedSliceBytes = sharedSliceBytes }
         let comm = try MPICommunicator(settings: settings)
         let n = comm.size, lead = comm.rank == 0
         guard n >= 2 else { try comm.finalize(); throw BenchError.needsRanks(got: n) }
         if lead {
-            benchNote("bench allreduce: \(n) ranks, slice \(settings.sliceBytes) B, gather message \(settings.gatherSliceBytes) B, checks \(settings.checkCollectives)")
+            let path = comm.usesSharedMemory ? "shared memory, slice \(settings.sharedSliceBytes) B" : "MPI messages, slice \(settings.sliceBytes) B, gather message \(settings.gatherSliceBytes) B"
+            benchNote("bench allreduce: \(n) ranks, ring over \(path), checks \(settings.checkCollectives)")
         }
         for size in try sizes {
             let count = size / 4

@@ -16,6 +16,17 @@ final class CheckTests: XCTestCase {
         XCTAssertFalse(o.output.contains("FAIL"), o.output)
     }
 
+    func testLengthMismatchWithoutChecksIsCaughtOnTheSharedMemoryPath() throws {
+        guard !MPIRun.isRankSide else { return }
+        let o = try MPIRun.run(ranks: 2, test: "CheckTests/testRankSideLengthMismatch",
+                               environment: ["COHORT_CHECK_COLLECTIVES": "0", "COHORT_COLLECTIVE_TIMEOUT": "20"], limit: 40)
+        XCTAssertNotEqual(o.status, 0, o.output)
+        // 1000 vs 999 floats: the same number of slices, so only the slices' stamps tell.
+        XCTAssertTrue(o.output.contains("collective mismatch: rank 0 called allReduce(sum) on 1000 float32 (collective #1) "
+                                        + "but rank 1 called allReduce(sum) on 999 float32 (collective #1)"), o.output)
+        XCTAssertFalse(o.output.contains("FAIL"), o.output)
+    }
+
     func testSkippedCallIsAMismatch() throws {
         guard !MPIRun.isRankSide else { return }
         let o = try MPIRun.run(ranks: 2, test: "CheckTests/testRankSideSkippedCall",

@@ -10,10 +10,13 @@ final class RingTests: XCTestCase {
     func testCollectivesOn2Ranks() throws { try runRanks(2) }
     func testCollectivesOn3Ranks() throws { try runRanks(3) }
     func testCollectivesOn4Ranks() throws { try runRanks(4) }
+    // The MPI point-to-point ring (the path across nodes), forced on one node.
+    func testCollectivesOverMPIMessagesOn2Ranks() throws { try runRanks(2, environment: ["COHORT_SHARED_MEMORY": "0"]) }
+    func testCollectivesOverMPIMessagesOn3Ranks() throws { try runRanks(3, environment: ["COHORT_SHARED_MEMORY": "0"]) }
 
-    func runRanks(_ n: Int) throws {
+    func runRanks(_ n: Int, environment: [String: String] = [:]) throws {
         guard !MPIRun.isRankSide else { return }
-        let outcome = try MPIRun.run(ranks: n, test: "RingTests/testRankSideCollectives")
+        let outcome = try MPIRun.run(ranks: n, test: "RingTests/testRankSideCollectives", environment: environment)
         XCTAssertEqual(outcome.status, 0, outcome.output)
         for r in 0 ..< n { XCTAssertTrue(outcome.output.contains("RANK \(r) OK"), outcome.output) }
     }
@@ -24,8 +27,15 @@ final class RingTests: XCTestCase {
     /// The rank-side half: runs only under mpirun (COHORT_RANK_SIDE=1).
     func testRankSideCollectives() throws {
         guard MPIRun.isRankSide else { return }
-        let comm = try MPICommunicator(settings: CollectiveSettings(checkCollectives: true, timeoutSeconds: 60))
+        var settings = try CollectiveSettings.fromEnvironment()   // COHORT_SHARED_MEMORY picks the path
+        settings.checkCollectives = true
+        settings.timeoutSeconds = 60
+        let comm = try MPICommunicator(settings: settings)
         let n = comm.size, me = comm.rank
+        // All ranks of a test run on this machine, so shared memory is used unless turned off.
+        if comm.usesSharedMemory != settings.sharedMemory {
+            MPIRun.fail(me, "usesSharedMemory is \(comm.usesSharedMemory) with sharedMemory \(settings.sharedMemory)")
+        }
         var cases = 0
         func expectEqual(_ got: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>, _ want: (Int) -> Float, _ what: String) {
             for i in range where got[i].bitPattern != want(i).bitPattern {
@@ -34,13 +44,15 @@ final class RingTests: XCTestCase {
             cases += 1
         }
         let small = [0, 1, 2, 3, n - 1, n, n + 1, 5, 7, 13, 97, 1009]
-        let configs: [(slice: Int, gather: Int, counts: [Int])] = [
-            (64, 128, small + [4099]),                                   // many slices per step
-            (CollectiveSettings.defaultSliceBytes, CollectiveSettings.defaultGatherSliceBytes, small + [65537, 1_000_003]),
+        let configs: [(slice: Int, gather: Int, shared: Int, counts: [Int])] = [
+            (64, 128, 64, small + [4099]),                  // many slices per step; shared slots wrap around
+            (CollectiveSettings.defaultSliceBytes, CollectiveSettings.defaultGatherSliceBytes,
+             CollectiveSettings.defaultSharedSliceBytes, small + [65537, 1_000_003]),
         ]
         for config in configs {
             comm.settings.sliceBytes = config.slice
             comm.settings.gatherSliceBytes = config.gather
+            comm.settings.sharedSliceBytes = config.shared
             for count in config.counts {
                 let tag = "slice \(config.slice) B, count \(count), \(n) ranks"
                 let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: count + 2)

@@ -4,6 +4,7 @@
 #ifndef CMPISHIM_H
 #define CMPISHIM_H
 #include <mpi.h>
+#include <stdint.h>
 
 MPI_Comm CMPIShim_COMM_WORLD(void);
 MPI_Comm CMPIShim_COMM_NULL(void);
@@ -15,6 +16,7 @@ MPI_Op CMPIShim_SUM(void);
 MPI_Op CMPIShim_MAX(void);
 MPI_Op CMPIShim_MIN(void);
 MPI_Errhandler CMPIShim_ERRORS_RETURN(void);
+MPI_Info CMPIShim_INFO_NULL(void);
 MPI_Request CMPIShim_REQUEST_NULL(void);
 MPI_Status *CMPIShim_STATUS_IGNORE(void);
 MPI_Status *CMPIShim_STATUSES_IGNORE(void);
@@ -27,5 +29,22 @@ extern const int CMPIShim_THREAD_FUNNELED;
 extern const int CMPIShim_THREAD_SERIALIZED;
 extern const int CMPIShim_THREAD_MULTIPLE;
 extern const int CMPIShim_MAX_ERROR_STRING;
+extern const int CMPIShim_COMM_TYPE_SHARED;
+
+// Acquire/release counters in memory shared between processes (SharedSegment.swift's
+// handshakes). Swift's `Atomic` lives only in storage Swift owns and cannot be placed at a raw
+// address in an MPI shared window; these can go when the standard library gains an atomic view
+// of a raw pointer (swift-atomics' `UnsafeAtomic`, not a dependency of Cohort). `static inline`
+// so Swift inlines them: one plain load or store on x86-64 plus a compiler barrier.
+static inline int64_t CMPIShim_loadAcquire(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void CMPIShim_storeRelease(int64_t *p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+// The spin-wait hint (x86 `pause`, arm64 `yield`): lets a sibling hyperthread run while polling.
+static inline void CMPIShim_cpuRelax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 #endif

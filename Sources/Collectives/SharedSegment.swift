@@ -1,0 +1,161 @@
+// Implements: SharedSegment, the node-local shared memory of the shared-memory ring
+// (SharedRing.swift): one MPI_Win_allocate_shared window, allocated once per communicator when
+// every rank runs on this node, holding one outgoing channel per rank.
+//
+// Layout of rank i's part of the window (page-aligned, all offsets in bytes):
+//   0      produced: Int64, slices rank i has published into its slots (written by rank i only)
+//   128    consumed: Int64, slices rank i has taken from its LEFT neighbour's slots (written by i only)
+//   256    one 64-byte stamp per slot: the CallFingerprint words of the call that filled it, so
+//          a neighbour in a different call is an error, not wrong data (checks on or off)
+//   4096   slots × slotBytes: the slot ring; slice number q lives in slot q % slots
+// Each counter sits on its own 128-byte line (Zen's adjacent-line prefetch pairs 64-byte lines),
+// so a writer never invalidates the line its peer spins on for the other counter. The counters
+// only grow, over all collectives of the communicator's life, so nothing is reset per call.
+import CMPI
+import CMPIShim
+
+/// The shared window and this rank's view of the channel counters.
+final class SharedSegment {
+    /// Bytes before the slots: the two counter lines, padded to a page.
+    static let headerBytes = 4096
+    static let consumedOffset = 128
+    static let stampOffset = 256, stampBytes = 64
+    /// Most slots whose stamps fit before the slots.
+    static let maxSlots = (headerBytes - stampOffset) / stampBytes
+
+    /// The ranks of this node, in world-rank order (key = world rank).
+    let nodeComm: MPI_Comm
+    var window: MPI_Win?
+    /// Number of slots per rank and the bytes each can hold.
+    let slots: Int
+    let slotBytes: Int
+    /// Rank i's part of the window, for every rank i (same order as the world).
+    let parts: [UnsafeMutableRawPointer]
+    let rank: Int, size: Int
+
+    /// Mirrors of this rank's own counters (the shared copies are written with release order).
+    var produced: Int64 = 0
+    var consumed: Int64 = 0
+    /// Last values read of the right neighbour's `consumed` and the left neighbour's `produced`;
+    /// re-read only when they would block, to keep the polled lines mostly unshared.
+    var rightConsumed: Int64 = 0
+    var leftProduced: Int64 = 0
+    /// The fingerprint words of the call in progress (`CallFingerprint.encoded`), stamped on every slice.
+    let call = UnsafeMutablePointer<Int64>.allocate(capacity: CallFingerprint.words)
+
+    /// Allocates the window if all `size` ranks of `world` share this node, else returns nil.
+    ///
+    /// Collective over `world`: every rank must call it at the same point (MPICommunicator.init).
+    /// The corresponding MPI calls are `MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)`,
+    /// `MPI_Win_allocate_shared`, `MPI_Win_shared_query` and `MPI_Barrier`.
+    /// - Throws: `CollectiveError.mpi` if a call fails.
+    static func create(world: MPI_Comm, rank: Int, size: Int, slots: Int, slotBytes: Int) throws -> SharedSegment? {
+        precondition(slots >= 1 && slots <= maxSlots, "SharedSegment: \(slots) slots, stamps fit \(maxSlots)")
+        var node: MPI_Comm? = CMPIShim_COMM_NULL()
+        try mpiCheck(MPI_Comm_split_type(world, CMPIShim_COMM_TYPE_SHARED, Int32(rank), CMPIShim_INFO_NULL(), &node),
+                     "MPI_Comm_split_type")
+        var nodeSize: Int32 = 0
+        try mpiCheck(MPI_Comm_size(node, &nodeSize), "MPI_Comm_size")
+        // Every rank sees the same answer: either one node holds all ranks, or none does.
+        guard Int(nodeSize) == size else {
+            try mpiCheck(MPI_Comm_free(&node), "MPI_Comm_free")
+            return nil
+        }
+        // A multiple of the page size, so every rank's part of the contiguous window is page-aligned.
+        let bytes = (headerBytes + slots * slotBytes + 4095) / 4096 * 4096
+        var mine: UnsafeMutableRawPointer? = nil
+        var window: MPI_Win? = nil
+        try mpiCheck(MPI_Win_allocate_shared(MPI_Aint(bytes), 1, CMPIShim_INFO_NULL(), node, &mine, &window),
+                     "MPI_Win_allocate_shared")
+        var parts: [UnsafeMutableRawPointer] = []
+        for i in 0 ..< size {
+            var partBytes: MPI_Aint = 0, unit: Int32 = 0
+            var base: UnsafeMutableRawPointer? = nil
+            try mpiCheck(MPI_Win_shared_query(window, Int32(i), &partBytes, &unit, &base), "MPI_Win_shared_query")
+            guard let base, Int(partBytes) >= bytes else {
+                throw CollectiveError.invalidArgument("MPI_Win_shared_query gave rank \(i) \(partBytes) bytes, want \(bytes)")
+            }
+            parts.append(base)
+        }
+        // Zero our own counters, then wait until everyone has, before anyone polls them.
+        parts[rank].initializeMemory(as: UInt8.self, repeating: 0, count: headerBytes)
+        try mpiCheck(MPI_Barrier(node), "MPI_Barrier")
+        return SharedSegment(nodeComm: node!, window: window, slots: slots, slotBytes: slotBytes,
+                             parts: parts, rank: rank, size: size)
+    }
+
+    private init(nodeComm: MPI_Comm, window: MPI_Win?, slots: Int, slotBytes: Int,
+                 parts: [UnsafeMutableRawPointer], rank: Int, size: Int) {
+        self.nodeComm = nodeComm; self.window = window; self.slots = slots; self.slotBytes = slotBytes
+        self.parts = parts; self.rank = rank; self.size = size
+        call.initialize(repeating: 0, count: CallFingerprint.words)
+    }
+
+    deinit { call.deallocate() }
+
+    /// Records the call whose slices follow.
+    func begin(_ fingerprint: CallFingerprint) {
+        for (i, w) in fingerprint.encoded.enumerated() { call[i] = w }
+    }
+
+    /// Frees the window and the node communicator (collective over the node, like `create`).
+    /// The corresponding MPI calls are `MPI_Win_free` and `MPI_Comm_free`.
+    func free() throws {
+        try mpiCheck(MPI_Win_free(&window), "MPI_Win_free")
+        var node: MPI_Comm? = nodeComm
+        try mpiCheck(MPI_Comm_free(&node), "MPI_Comm_free")
+    }
+
+    // MARK: counters and slots
+
+    @inline(__always) func producedCounter(_ i: Int) -> UnsafeMutablePointer<Int64> {
+        parts[i].assumingMemoryBound(to: Int64.self)
+    }
+    @inline(__always) func consumedCounter(_ i: Int) -> UnsafeMutablePointer<Int64> {
+        (parts[i] + Self.consumedOffset).assumingMemoryBound(to: Int64.self)
+    }
+    /// The slot that holds slice number `q` of rank `i`'s channel.
+    @inline(__always) func slot(_ i: Int, _ q: Int64) -> UnsafeMutablePointer<Float> {
+        (parts[i] + Self.headerBytes + Int(q % Int64(slots)) * slotBytes).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always) func stamp(_ i: Int, _ q: Int64) -> UnsafeMutablePointer<Int64> {
+        (parts[i] + Self.stampOffset + Int(q % Int64(slots)) * Self.stampBytes).assumingMemoryBound(to: Int64.self)
+    }
+
+    /// The fingerprint of the call that filled the left neighbour's next slice, if it is not ours.
+    @inline(__always) func foreignCall(left: Int) -> CallFingerprint? {
+        let theirs = stamp(left, consumed)
+        for i in 0 ..< CallFingerprint.words where theirs[i] != call[i] {
+            return CallFingerprint(encoded: UnsafeBufferPointer(start: theirs, count: CallFingerprint.words))
+        }
+        return nil
+    }
+
+    /// Publishes the next slice of this rank's channel (its bytes are already in `slot(rank, produced)`).
+    @inline(__always) func publish() {
+        stamp(rank, produced).update(from: call, count: CallFingerprint.words)
+        produced += 1
+        CMPIShim_storeRelease(producedCounter(rank), produced)
+    }
+
+    /// Frees the left neighbour's slot just read.
+    @inline(__always) func release() {
+        consumed += 1
+        CMPIShim_storeRelease(consumedCounter(rank), consumed)
+    }
+
+    /// Whether this rank may fill `slot(rank, produced)`: the right neighbour has freed it.
+    @inline(__always) func canPublish(right: Int) -> Bool {
+        if produced - rightConsumed < Int64(slots) { return true }
+        rightConsumed = CMPIShim_loadAcquire(consumedCounter(right))
+        return produced - rightConsumed < Int64(slots)
+    }
+
+    /// Whether the left neighbour has published slice `consumed` (then `slot(left, consumed)` holds it).
+    @inline(__always) func canTake(left: Int) -> Bool {
+        if leftProduced > consumed { return true }
+        leftProduced = CMPIShim_loadAcquire(producedCounter(left))
+        return leftProduced > consumed
+    }
+}
