@@ -34,21 +34,21 @@ public final class Adam: Optimizer {
         let m = state[0].pointer, v = state[1].pointer
         let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, e = eps
         let l2 = decoupled ? 0 : weightDecay, shrink = decoupled ? 1 - learningRate * weightDecay : 1
-        // 16 lanes at a time (see SIMDAccess.swift), then the scalar tail; the same formula both ways.
-        let vb1 = SIMD16<Float>(repeating: b1), vb2 = SIMD16<Float>(repeating: b2), vc1 = SIMD16<Float>(repeating: c1)
-        let vc2 = SIMD16<Float>(repeating: c2), ve = SIMD16<Float>(repeating: e), vl2 = SIMD16<Float>(repeating: l2)
-        let vshrink = SIMD16<Float>(repeating: shrink), vstep = SIMD16<Float>(repeating: stepSize)
-        let vinv = SIMD16<Float>(repeating: invRootBC2)
+        // 8 lanes at a time (see SIMDAccess.swift), then the scalar tail; the same formula both ways.
+        let vb1 = FloatVector(repeating: b1), vb2 = FloatVector(repeating: b2), vc1 = FloatVector(repeating: c1)
+        let vc2 = FloatVector(repeating: c2), ve = FloatVector(repeating: e), vl2 = FloatVector(repeating: l2)
+        let vshrink = FloatVector(repeating: shrink), vstep = FloatVector(repeating: stepSize)
+        let vinv = FloatVector(repeating: invRootBC2)
         let vec = n - n % simdWidth
         var i = 0
         while i < vec {
-            let pi = load16(p + i)
-            let gi = load16(g + i) + vl2 * pi
-            let mi = vb1 * load16(m + i) + vc1 * gi
-            let vi = vb2 * load16(v + i) + vc2 * gi * gi
-            store16(mi, m + i)
-            store16(vi, v + i)
-            store16(pi * vshrink - vstep * mi / (vi.squareRoot() * vinv + ve), p + i)
+            let pi = loadVector(p + i)
+            let gi = loadVector(g + i) + vl2 * pi
+            let mi = vb1 * loadVector(m + i) + vc1 * gi
+            let vi = vb2 * loadVector(v + i) + vc2 * gi * gi
+            storeVector(mi, m + i)
+            storeVector(vi, v + i)
+            storeVector(pi * vshrink - vstep * mi / (squareRoot(vi) * vinv + ve), p + i)
             i += simdWidth
         }
         while i < n {

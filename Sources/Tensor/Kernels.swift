@@ -19,15 +19,15 @@ public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointe
 @inline(__always)
 public func addBias(_ y: Tensor, _ b: Tensor, relu: Bool) {
     let f = b.count, rows = y.count / max(f, 1), yp = y.pointer, bp = b.pointer
-    let vec = f - f % simdWidth, zero = SIMD16<Float>(repeating: 0)
+    let vec = f - f % simdWidth, zero = FloatVector(repeating: 0)
     for r in 0..<rows {
         let row = yp + r * f
         var j = 0
         if relu {
-            while j < vec { store16(pointwiseMax(load16(row + j) + load16(bp + j), zero), row + j); j += simdWidth }
+            while j < vec { let v = loadVector(row + j) + loadVector(bp + j); storeVector(zero.replacing(with: v, where: v .> zero), row + j); j += simdWidth }
             while j < f { row[j] = max(row[j] + bp[j], 0); j += 1 }
         } else {
-            while j < vec { store16(load16(row + j) + load16(bp + j), row + j); j += simdWidth }
+            while j < vec { storeVector(loadVector(row + j) + loadVector(bp + j), row + j); j += simdWidth }
             while j < f { row[j] += bp[j]; j += 1 }
         }
     }
@@ -41,7 +41,7 @@ public func addColumnSums(of dy: Tensor, into db: Tensor) {
     for r in 0..<rows {
         let row = dp + r * f
         var j = 0
-        while j < vec { store16(load16(bp + j) + load16(row + j), bp + j); j += simdWidth }
+        while j < vec { storeVector(loadVector(bp + j) + loadVector(row + j), bp + j); j += simdWidth }
         while j < f { bp[j] += row[j]; j += 1 }
     }
 }
@@ -50,9 +50,9 @@ public func addColumnSums(of dy: Tensor, into db: Tensor) {
 @inline(__always)
 public func reluMask(_ dy: Tensor, output y: Tensor) {
     let d = dy.pointer, o = y.pointer, n = dy.count, vec = n - n % simdWidth
-    let zero = SIMD16<Float>(repeating: 0)
+    let zero = FloatVector(repeating: 0)
     var i = 0
-    while i < vec { store16(zero.replacing(with: load16(d + i), where: load16(o + i) .> zero), d + i); i += simdWidth }
+    while i < vec { storeVector(zero.replacing(with: loadVector(d + i), where: loadVector(o + i) .> zero), d + i); i += simdWidth }
     while i < n { d[i] = o[i] > 0 ? d[i] : 0; i += 1 }
 }
 
@@ -60,14 +60,14 @@ public func reluMask(_ dy: Tensor, output y: Tensor) {
 @inline(__always)
 public func reluMaskAndColumnSums(_ dy: Tensor, output y: Tensor, into db: Tensor) {
     let f = db.count, rows = dy.count / max(f, 1), d = dy.pointer, o = y.pointer, bp = db.pointer
-    let vec = f - f % simdWidth, zero = SIMD16<Float>(repeating: 0)
+    let vec = f - f % simdWidth, zero = FloatVector(repeating: 0)
     for r in 0..<rows {
         let dr = d + r * f, orow = o + r * f
         var j = 0
         while j < vec {
-            let v = zero.replacing(with: load16(dr + j), where: load16(orow + j) .> zero)
-            store16(v, dr + j)
-            store16(load16(bp + j) + v, bp + j)
+            let v = zero.replacing(with: loadVector(dr + j), where: loadVector(orow + j) .> zero)
+            storeVector(v, dr + j)
+            storeVector(loadVector(bp + j) + v, bp + j)
             j += simdWidth
         }
         while j < f {
