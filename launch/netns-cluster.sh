@@ -6,6 +6,9 @@
 #   launch/netns-cluster.sh rsh HOST CMD…  mpirun's rsh agent: run CMD inside HOST's namespace
 # A.B is derived from NAME (50,000 subnets), so parallel runs with different names do not share one. Traffic stays
 # on these namespaces and the host end of the bridge. Needs root and iproute2 (../shared/multinode.md).
+# mpirun across these nodes wants `--mca rtc_hwloc_vmhole none`: OpenMPI 4.1's daemons otherwise
+# map a shared topology at an address chosen on the host, and sometimes crash (SIGSEGV in
+# hwloc_shmem_topology_write) when that address is taken in theirs.
 set -euo pipefail
 cmd=${1:?usage: netns-cluster.sh up NAME K | down NAME | rsh HOST CMD…}; shift
 

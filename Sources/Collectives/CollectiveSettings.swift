@@ -38,6 +38,11 @@ public struct CollectiveSettings: Equatable, Sendable {
     /// Default shared-memory slice: 64 KB (measured with `cohort bench allreduce`, docs/collectives.md).
     public static let defaultSharedSliceBytes = 64 << 10
 
+    /// Seconds a wait spins before it naps between polls. A rank whose communication thread shares
+    /// its core with the compute thread (training) wants this short: every spinning microsecond
+    /// is taken from backward. Default 50 µs (the benchmarks' figure, docs/collectives.md).
+    public var spinSeconds: Double = 50e-6
+
     /// Creates settings; the defaults are the build defaults.
     public init(checkCollectives: Bool = CollectiveSettings.checkByDefault,
                 timeoutSeconds: Double? = CollectiveSettings.defaultTimeoutSeconds,
@@ -71,6 +76,12 @@ public struct CollectiveSettings: Equatable, Sendable {
                 default: throw CollectiveError.invalidArgument("\(name) must be 0 or 1, got '\(v)'")
                 }
             }
+        }
+        if let v = environment["COHORT_SPIN_US"] {
+            guard let us = Double(v), us >= 0, us <= 1e6 else {
+                throw CollectiveError.invalidArgument("COHORT_SPIN_US must be microseconds in 0 ... 1e6, got '\(v)'")
+            }
+            s.spinSeconds = us * 1e-6
         }
         if let v = environment["COHORT_COLLECTIVE_TIMEOUT"] {
             guard let t = Double(v), t >= 0, t.isFinite else {

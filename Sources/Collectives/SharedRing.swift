@@ -26,8 +26,6 @@ import CMPIShim
 import Foundation
 
 extension MPICommunicator {
-    /// A waiting rank spins this long, then naps between polls (see the wait in `sharedRing`).
-    static let sharedSpinSeconds = 50e-6
     /// One nap: 20 µs asked (Linux's default 50 µs timer slack may stretch it; not measured).
     static let sharedNap = timespec(tv_sec: 0, tv_nsec: 20_000)
 
@@ -116,7 +114,7 @@ extension MPICommunicator {
             if idlePolls == 0 { idleSince = monotonicSeconds() }
             idlePolls += 1
             if oversubscribed && idlePolls >= 64 { sched_yield() } else { CMPIShim_cpuRelax() }
-            if idlePolls & 63 == 0 && monotonicSeconds() - idleSince > Self.sharedSpinSeconds {
+            if idlePolls & 63 == 0 && monotonicSeconds() - idleSince > settings.spinSeconds {
                 var nap = Self.sharedNap
                 nanosleep(&nap, nil)
             }

@@ -25,7 +25,9 @@ enum Launcher {
         var args = [config.mpirun, "--allow-run-as-root", "--oversubscribe", "--hostfile", dir + "/hostfile", "-np", "\(ranks)",
                     "--output-filename", dir + "/out", "--merge-stderr-to-stdout",
                     "-x", "COHORT_JOB_ID", "-x", "COHORT_COORDINATOR", "-x", "COHORT_ATTEMPT", "-x", "PMIX_MCA_gds"]
-        if let rsh = config.rshAgent { args += ["--mca", "plm_rsh_agent", rsh] }
+        // Remote daemons through an rsh agent: no shared hwloc topology (OpenMPI 4.1 daemons map it at
+        // the host's address and can crash when that is taken; see launch/netns-cluster.sh).
+        if let rsh = config.rshAgent { args += ["--mca", "plm_rsh_agent", rsh, "--mca", "rtc_hwloc_vmhole", "none"] }
         args += [program, "train", "--job", "\(job)", "--coordinator", endpoint, dir + "/spec.yaml"]
         if config.progressBar { args.append("--bar") }
         let q = { (s: String) in "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }

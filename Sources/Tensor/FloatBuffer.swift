@@ -1,3 +1,5 @@
+import Foundation
+
 // Implements: FloatBuffer, an owned, 64-byte aligned, zero-initialised array of Float.
 // Tensors, parameter stores and activation caches are views into these; the hot loops work on
 // its raw pointer so that no copy-on-write or bounds check sits inside a kernel.
@@ -14,10 +16,19 @@ public final class FloatBuffer: @unchecked Sendable {
     public init(count: Int) {
         precondition(count >= 0, "FloatBuffer count \(count) < 0")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        let bytes = max(count, 1) * 4
+        // Buffers of 2 MB and more (parameters, gradients, optimizer state, activations, data) are
+        // put on transparent huge pages where the kernel allows it (THP "madvise" mode): sgemm and
+        // the streaming kernels then miss the TLB far less.
+        let huge = bytes >= FloatBuffer.hugePage
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: huge ? (bytes + FloatBuffer.hugePage - 1) / FloatBuffer.hugePage * FloatBuffer.hugePage : bytes,
+                                                   alignment: huge ? FloatBuffer.hugePage : 64)
+        if huge { _ = madvise(raw, (bytes + FloatBuffer.hugePage - 1) / FloatBuffer.hugePage * FloatBuffer.hugePage, 14 /* MADV_HUGEPAGE */) }
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
+
+    static let hugePage = 2 << 20
 
     /// Copies `values` into a new buffer.
     public convenience init(_ values: [Float]) {

@@ -159,6 +159,12 @@ public final class Trainer {
         let runStart = Date()
         var samples = 0
         var steadyStart: UInt64 = 0, steadySeconds = 0.0, steadySamples = 0
+        var clock = PhaseClock()
+        defer {
+            if ProcessInfo.processInfo.environment["COHORT_PROFILE"] == "1" {
+                FileHandle.standardError.write(Data("rank \(rank) per step: \(clock.summary)\n".utf8))
+            }
+        }
         progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), ZeRO \(parallel.stage), "
                       + "\(epochs) epochs × \(steps) steps of \(batch)\(ranks > 1 ? " per rank" : "")")
         epochLoop: for epoch in firstEpoch..<max(epochs, firstEpoch) {
@@ -177,15 +183,20 @@ public final class Trainer {
                     steadyStart = DispatchTime.now().uptimeNanoseconds
                 }
                 let indices = sampler.batchIndices(step: step, permutation: perm)
+                if timed { clock.start() }
                 for m in 0..<spec.accumulation {
                     let x = batcher.gather(Array(indices[(m * micro)..<((m + 1) * micro)]))
                     let logits = model.forward(x)
                     let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch) }
+                    clock.mark(0)
                     parallel.backward(r.dlogits, accumulate: m > 0, reduce: m == spec.accumulation - 1)
+                    clock.mark(1)
                     lossSum += r.lossSum
                 }
                 try parallel.finishReduction()
+                clock.mark(2)
                 try parallel.step()
+                if timed { clock.mark(3) }
                 if timed { steadySamples += batch * ranks }
                 seen += batch
                 samples += batch * ranks

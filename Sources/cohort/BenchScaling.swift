@@ -11,11 +11,13 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "Training steps per run (the first 10 are not timed).") var steps = 120
     @Option(help: "Alternating rounds (1 rank, then N ranks); the best of each is reported.") var rounds = 2
     @Option(help: "Gradient bucket size in MB.") var bucketMb = 4.0
+    @Option(help: "ZeRO stage of the N-rank run (0, 1 or 2).") var zeroStage = 0
     @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
 
     func validate() throws {
         guard ranks >= 2 else { throw ValidationError("--ranks must be at least 2, got \(ranks)") }
         guard steps > 20 else { throw ValidationError("--steps must be above 20, got \(steps)") }
+        guard (0...2).contains(zeroStage) else { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
     }
 
@@ -28,11 +30,11 @@ struct BenchScaling: ParsableCommand {
             benchNote("round \(round)/\(rounds): 1 rank")
             one.append(try BenchRun.train(ranks: 1, spec: spec, dir: dir)["steady_samples_per_s"] as! Double)
             benchNote("round \(round)/\(rounds): \(ranks) ranks")
-            let r = try BenchRun.train(ranks: ranks, spec: spec, dir: dir)
+            let r = try BenchRun.train(ranks: ranks, spec: spec, dir: dir, extra: ["--zero-stage", "\(zeroStage)"])
             many.append((r["steady_samples_per_s"] as! Double, r["overlap_hidden"] as? Double ?? 0))
         }
         let s1 = one.max()!, best = many.max { $0.0 < $1.0 }!
         emitJSONLine(["bench": "scaling", "ranks": ranks, "samples_per_s_1": s1, "samples_per_s_n": best.0,
-                      "speedup": best.0 / s1, "overlap_hidden": best.1, "bucket_mb": bucketMb, "steps": steps])
+                      "speedup": best.0 / s1, "overlap_hidden": best.1, "bucket_mb": bucketMb, "steps": steps, "zero_stage": zeroStage])
     }
 }

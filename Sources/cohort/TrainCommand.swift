@@ -66,6 +66,9 @@ struct TrainCommand: ParsableCommand {
             if let a = summary.testAccuracy { obj["test_accuracy"] = a }
             if let s = summary.steadySamplesPerSecond { obj["steady_samples_per_s"] = s }
             if let h = summary.overlapHidden { obj["overlap_hidden"] = h }
+            let timed = Double(max(1, summary.steps - Trainer.warmupSteps))
+            obj["reduce_ms_per_step"] = trainer.parallel.reduceSeconds * 1000 / timed
+            obj["wait_ms_per_step"] = trainer.parallel.waitSeconds * 1000 / timed
             let mem = trainer.parallel.memory
             obj["zero_stage"] = trainer.parallel.stage
             obj["param_bytes"] = mem.parameterBytes

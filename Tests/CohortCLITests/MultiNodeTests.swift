@@ -45,7 +45,7 @@ final class MultiNodeTests: XCTestCase {
         parallel: {ranks: 2, bucket_mb: 0.05}
         """.write(toFile: spec, atomically: true, encoding: .utf8)
         let remote = try sh(["timeout", "180", "mpirun", "--allow-run-as-root", "--hostfile", hostfile, "-np", "2",
-                             "--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self",
+                             "--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self", "--mca", "rtc_hwloc_vmhole", "none",
                              "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
                              "-x", "PMIX_MCA_gds", CLI.binary, "train", spec, "--dump-params", dir + "/remote", "--check-replicas"])
         XCTAssertEqual(remote.status, 0, remote.stderr)

@@ -1,0 +1,28 @@
+// Implements: PhaseClock, seconds spent per phase of the training step (forward, backward, wait
+// for communication, optimizer step), for profiling a run (COHORT_PROFILE=1 prints them per rank).
+import Foundation
+
+public struct PhaseClock {
+    public static let names = ["data+forward", "backward", "wait", "step"]
+    public private(set) var seconds = [Double](repeating: 0, count: 4)
+    public private(set) var steps = 0
+    private var last: UInt64 = DispatchTime.now().uptimeNanoseconds
+
+    public init() {}
+
+    /// Starts timing a step.
+    public mutating func start() { last = DispatchTime.now().uptimeNanoseconds }
+
+    /// Adds the time since the previous mark to phase `i`.
+    public mutating func mark(_ i: Int) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        seconds[i] += Double(now - last) / 1e9
+        last = now
+        if i == seconds.count - 1 { steps += 1 }
+    }
+
+    /// "data+forward 10.52 ms, backward …" per step.
+    public var summary: String {
+        zip(Self.names, seconds).map { String(format: "%@ %.2f ms", $0.0, $0.1 * 1000 / Double(max(steps, 1))) }.joined(separator: ", ")
+    }
+}
