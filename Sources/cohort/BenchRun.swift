@@ -1,7 +1,23 @@
 // Implements: the pieces the training benchmarks share: workload W as a temporary job spec, and
 // one `cohort train` run (alone or under mpirun) whose summary JSON is read back.
+import ArgumentParser
 import Durable
 import Foundation
+
+/// Options of the benchmarks that train workload W on several ranks (scaling, zero).
+struct WorkloadRunOptions: ParsableArguments {
+    @Option(help: "Ranks of the parallel runs.") var ranks = 2
+    @Option(help: "Training steps per run (the first 10 are not timed).") var steps = 120
+    @Option(help: "Rounds over the compared runs, alternating; the best samples/s of each is reported.") var rounds = 2
+    @Option(help: "Gradient bucket size in MB.") var bucketMb = 4.0
+    @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
+
+    func validate() throws {
+        guard ranks >= 2 else { throw ValidationError("--ranks must be at least 2, got \(ranks)") }
+        guard steps > 20 else { throw ValidationError("--steps must be above 20, got \(steps)") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
+    }
+}
 
 enum BenchRun {
     /// Writes workload W (../shared/benchmark.md) for `ranks` ranks to DIR/w.yaml.

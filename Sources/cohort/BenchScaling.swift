@@ -7,24 +7,18 @@ import Foundation
 struct BenchScaling: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "scaling", abstract: "Compare 1-rank and N-rank training throughput.")
 
-    @Option(help: "Ranks of the parallel run.") var ranks = 2
-    @Option(help: "Training steps per run (the first 10 are not timed).") var steps = 120
-    @Option(help: "Alternating rounds (1 rank, then N ranks); the best of each is reported.") var rounds = 2
-    @Option(help: "Gradient bucket size in MB.") var bucketMb = 4.0
+    @OptionGroup var workload: WorkloadRunOptions
     @Option(help: "ZeRO stage of the N-rank run (0, 1 or 2).") var zeroStage = 0
-    @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
 
     func validate() throws {
-        guard ranks >= 2 else { throw ValidationError("--ranks must be at least 2, got \(ranks)") }
-        guard steps > 20 else { throw ValidationError("--steps must be above 20, got \(steps)") }
         guard (0...2).contains(zeroStage) else { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
     }
 
     func run() throws {
+        let (ranks, steps, rounds, bucketMb) = (workload.ranks, workload.steps, workload.rounds, workload.bucketMb)
         let dir = try BenchRun.tempDir("scaling")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let spec = try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: data)
+        let spec = try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: workload.data)
         var one: [Double] = [], many: [(Double, Double)] = []
         for round in 1...rounds {
             benchNote("round \(round)/\(rounds): 1 rank")

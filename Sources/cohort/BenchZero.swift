@@ -8,22 +8,13 @@ import Foundation
 struct BenchZero: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "zero", abstract: "Compare memory and speed of ZeRO stages 0, 1 and 2.")
 
-    @Option(help: "Ranks.") var ranks = 2
-    @Option(help: "Training steps per run (the first 10 are not timed).") var steps = 100
-    @Option(help: "Rounds over the three stages; the best samples/s of each is reported.") var rounds = 2
-    @Option(help: "Gradient bucket size in MB.") var bucketMb = 4.0
-    @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
-
-    func validate() throws {
-        guard ranks >= 2 else { throw ValidationError("--ranks must be at least 2, got \(ranks)") }
-        guard steps > 20 else { throw ValidationError("--steps must be above 20, got \(steps)") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
-    }
+    @OptionGroup var workload: WorkloadRunOptions
 
     func run() throws {
+        let (ranks, steps, rounds, bucketMb) = (workload.ranks, workload.steps, workload.rounds, workload.bucketMb)
         let dir = try BenchRun.tempDir("zero")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let spec = try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: data)
+        let spec = try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: workload.data)
         var best: [Int: [String: Any]] = [:]
         for round in 1...rounds {
             for stage in 0...2 {

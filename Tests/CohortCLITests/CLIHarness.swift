@@ -20,10 +20,10 @@ enum CLI {
         return root + "/.build/release/cohort"
     }
 
-    /// Runs `cohort args…` to completion.
-    static func run(_ args: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {
+    /// Runs `executable args…` to completion with `environment` added to this process's.
+    static func exec(_ executable: String, _ args: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? root)
         var env = ProcessInfo.processInfo.environment
@@ -38,6 +38,11 @@ enum CLI {
         return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs `cohort args…` to completion.
+    static func run(_ args: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {
+        try exec(binary, args, environment: environment, cwd: cwd)
+    }
+
     /// A new temporary directory, removed by the caller.
     static func tempDir() -> String {
         let d = NSTemporaryDirectory() + "cohort-cli-\(UUID().uuidString)"
@@ -49,22 +54,9 @@ enum CLI {
 extension CLI {
     /// Runs `mpirun -np ranks cohort args…` on this machine (oversubscribed, loopback only).
     static func mpirun(_ ranks: Int, _ args: [String], environment: [String: String] = [:]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)",
-                       "--mca", "btl", "self,vader", "-x", "PMIX_MCA_gds", binary] + args
-        var env = ProcessInfo.processInfo.environment
-        env["PMIX_MCA_gds"] = "hash"
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        p.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try exec("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)",
+                                  "--mca", "btl", "self,vader", "-x", "PMIX_MCA_gds", binary] + args,
+                 environment: environment.merging(["PMIX_MCA_gds": "hash"]) { mine, _ in mine })
     }
 
     /// The float32 values of a file written by `cohort train --dump-params`.

@@ -3,18 +3,7 @@ import Foundation
 import XCTest
 
 final class LaunchScriptTests: XCTestCase {
-    func script(_ name: String, _ args: [String]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [CLI.root + "/launch/" + name] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func script(_ name: String, _ args: [String]) throws -> CLIResult { try CLI.exec("/bin/bash", [CLI.root + "/launch/" + name] + args) }
 
     func testHostfileWithAnUnknownHostOrTooFewSlots() throws {
         let dir = CLI.tempDir()

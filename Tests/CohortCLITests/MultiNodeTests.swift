@@ -5,21 +5,7 @@ import Foundation
 import XCTest
 
 final class MultiNodeTests: XCTestCase {
-    func sh(_ args: [String]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["PMIX_MCA_gds"] = "hash"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func sh(_ args: [String]) throws -> CLIResult { try CLI.exec("/usr/bin/env", args, environment: ["PMIX_MCA_gds": "hash"]) }
 
     func testTwoNamespaceNodesTrainToTheSingleNodeParameters() throws {
         let haveIP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].contains { FileManager.default.isExecutableFile(atPath: $0) }
