@@ -111,6 +111,7 @@ final class GradientCheckTests: XCTestCase {
         var order: [Int] = []
         model.backward(logits, layerDone: { order.append($0) })
         XCTAssertEqual(order, [3, 2, 1, 0])
+        XCTAssertEqual(model.firstParameterLayer, 1, "Flatten has no parameters: Linear 1 computes no input gradient")
         XCTAssertEqual(model.layerRanges[1], 0 ..< 35)
         XCTAssertEqual(model.parameterCount, 35 + 24 + 15)
     }
