@@ -3,7 +3,7 @@
 //   begin(S):  copy this rank's part of the state (ZeroLayout ranges: parameters and optimizer
 //              state) into memory — the only pause training sees — then a background thread
 //              writes DIR/step-S.tmp/rank-R.bin and fsyncs it.
-//   commit():  (at the next step, or at the end) wait for that write; all ranks exchange size,
+//   commit():  (`commitDelaySteps` steps later, at the next snapshot, or at the end) wait for that write; all ranks exchange size,
 //              CRC32 and success (one small allreduce: it is also the barrier); rank 0 writes
 //              manifest.json into step-S.tmp, fsyncs it, renames step-S.tmp → step-S, fsyncs DIR,
 //              replaces LATEST atomically, then deletes committed checkpoints beyond `keep` and
@@ -37,6 +37,11 @@ public final class Checkpointer {
         let done = DispatchSemaphore(value: 0)
     }
     private var pendingResult: Result<(bytes: Int, crc: UInt32), Error>?
+    private var snapshotBuffer: UnsafeMutablePointer<Float>?
+    private var snapshotCapacity = 0
+    /// Steps after a snapshot at which every rank commits it (or earlier, at the next snapshot or
+    /// at the end): the background write has that long before anyone waits for it.
+    public var commitDelaySteps = 5
 
     /// Timings of the last checkpoint of this rank, in seconds: copying the state to memory (the
     /// pause training sees), writing and fsyncing its file in the background, and waiting for
@@ -74,7 +79,14 @@ public final class Checkpointer {
         let mine = ranges(of: parallel.rank)
         let k = parallel.optimizers.first?.optimizer.state.count ?? 0
         let total = mine.reduce(0) { $0 + $1.count } * (1 + k)
-        let snapshot = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+        // One snapshot buffer for the run (the previous write has finished: commit() waited), so
+        // taking a snapshot is a copy into pages already mapped, not ~3,000 page faults.
+        if snapshotCapacity < total {
+            snapshotBuffer?.deallocate()
+            snapshotBuffer = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+            snapshotCapacity = total
+        }
+        let snapshot = snapshotBuffer!
         var at = 0
         let params = parallel.model.store.params.pointer
         for r in mine {
@@ -99,7 +111,7 @@ public final class Checkpointer {
             defer { self.lastWriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9 }
             let result = Result { () throws -> (bytes: Int, crc: UInt32) in
                 try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-                let data = Data(bytesNoCopy: snapshot, count: total * 4, deallocator: .custom { p, _ in p.deallocate() })
+                let data = Data(bytesNoCopy: snapshot, count: total * 4, deallocator: .none)
                 try AtomicFile.write(data, to: file)
                 return (total * 4, CRC32.of(data))
             }
@@ -117,6 +129,15 @@ public final class Checkpointer {
             guard lo < hi else { continue }
             (dst + (lo - range.lowerBound)).update(from: opt.state[j].pointer + (lo - r.lowerBound), count: hi - lo)
         }
+    }
+
+    deinit { snapshotBuffer?.deallocate() }
+
+    /// Commits the pending checkpoint once `commitDelaySteps` steps have passed since its snapshot.
+    /// Every rank calls it after every step with the same `step`, so all commit at the same one.
+    public func commitIfDue(step: Int) throws {
+        guard let p = pending, step >= p.step + commitDelaySteps else { return }
+        try commit()
     }
 
     /// Finishes the pending checkpoint, if any (see the protocol above). Every rank must call it.

@@ -202,7 +202,7 @@ public final class Trainer {
                 samples += batch * ranks
                 globalStep += 1
                 try afterStep?(globalStep)
-                try checkpointer?.commit()   // the previous step's checkpoint, written meanwhile
+                try checkpointer?.commitIfDue(step: globalStep)   // a snapshot of a few steps ago, written meanwhile
                 // The shown loss is averaged over ranks every 10 steps: a decision by step number,
                 // so every rank joins the same collectives without asking rank 0's clock.
                 var checkpointDue = everySteps.map { globalStep % $0 == 0 } ?? false
