@@ -26,9 +26,6 @@ import CMPIShim
 import Foundation
 
 extension MPICommunicator {
-    /// One nap: 20 µs asked (Linux's default 50 µs timer slack may stretch it; not measured).
-    static let sharedNap = timespec(tv_sec: 0, tv_nsec: 20_000)
-
     /// Runs stages `stages` of the schedule above on `base[0 ..< count]` over the shared segment.
     ///
     /// - Parameters:
@@ -67,6 +64,7 @@ extension MPICommunicator {
 
         var idlePolls = 0
         var idleSince = 0.0
+        var armedBell: Int32?
         while sendT < stages.upperBound || recvT < stages.upperBound {
             var moved = false
             if recvT < stages.upperBound && segment.canTake(left: left) {
@@ -103,20 +101,28 @@ extension MPICommunicator {
                 advanceSend()
                 moved = true
             }
-            if moved { idlePolls = 0; continue }
+            if moved { idlePolls = 0; armedBell = nil; continue }
             // Nothing to do: spin (with `pause`), yield when ranks share cores, and give up at the
-            // deadline (checked every 256 polls; the clock read costs ~20 ns). A wait longer than
-            // 50 µs means the neighbour is descheduled: nap instead of burning this rank's CPU share,
-            // so the scheduler runs the other load now rather than preempting this rank later, when
-            // both could be working. On the shared 2-core machine, 6 interleaved runs each at
-            // 1-64 MB: 32 MB was ≥ 2× MPI in 5 of 6 runs with naps and 3 of 6 with pure spinning,
-            // 64 MB 5 of 6 vs 3 of 6; 1-8 MB no different (both noisy).
+            // deadline (checked every 256 polls; the clock read costs ~20 ns). After
+            // `settings.spinSeconds` (50 µs) the neighbour is late: sleep on this rank's doorbell
+            // (futex) until it publishes or frees a slot. In training the comm thread shares its
+            // core with backward; napping in 20 µs steps (the previous design) left both ranks'
+            // comm threads running only when the scheduler happened to run them together: the
+            // 7.5 MB reduction of W took 5 ms of wall time and slowed backward by 3–4 ms; with the
+            // doorbell 2.6 ms and 0.6–1.5 ms (2 ranks, COHORT_PROFILE=1).
             if idlePolls == 0 { idleSince = monotonicSeconds() }
             idlePolls += 1
             if oversubscribed && idlePolls >= 64 { sched_yield() } else { CMPIShim_cpuRelax() }
             if idlePolls & 63 == 0 && monotonicSeconds() - idleSince > settings.spinSeconds {
-                var nap = Self.sharedNap
-                nanosleep(&nap, nil)
+                // Sleep in the kernel until a neighbour rings (1 ms at most, so the timeout below
+                // is still checked). The bell read before the last poll makes a ring between that
+                // poll and the sleep end the sleep at once.
+                if let seen = armedBell {
+                    segment.sleep(unless: seen, timeoutNs: 1_000_000)
+                    armedBell = nil
+                } else {
+                    armedBell = segment.bellValue()
+                }
             }
             if idlePolls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - idleSince > limit {
                 let waitingFor = recvT < stages.upperBound

@@ -5,7 +5,9 @@
 // Layout of rank i's part of the window (page-aligned, all offsets in bytes):
 //   0      produced: Int64, slices rank i has published into its slots (written by rank i only)
 //   128    consumed: Int64, slices rank i has taken from its LEFT neighbour's slots (written by i only)
-//   256    one 64-byte stamp per slot: the CallFingerprint words of the call that filled it, so
+//   256    bell: Int32, rung by rank i's neighbours when they publish to or free a slot for it
+//   320    sleeping: Int32, 1 while rank i sleeps on its bell (futex)
+//   384    one 64-byte stamp per slot: the CallFingerprint words of the call that filled it, so
 //          a neighbour in a different call is an error, not wrong data (checks on or off)
 //   4096   slots × slotBytes: the slot ring; slice number q lives in slot q % slots
 // Each counter sits on its own 128-byte line (Zen's adjacent-line prefetch pairs 64-byte lines),
@@ -19,7 +21,8 @@ final class SharedSegment {
     /// Bytes before the slots: the two counter lines, padded to a page.
     static let headerBytes = 4096
     static let consumedOffset = 128
-    static let stampOffset = 256, stampBytes = 64
+    static let bellOffset = 256, sleepingOffset = 320
+    static let stampOffset = 384, stampBytes = 64
     /// Most slots whose stamps fit before the slots.
     static let maxSlots = (headerBytes - stampOffset) / stampBytes
 
@@ -132,17 +135,44 @@ final class SharedSegment {
         return nil
     }
 
-    /// Publishes the next slice of this rank's channel (its bytes are already in `slot(rank, produced)`).
+    /// Publishes the next slice of this rank's channel (its bytes are already in `slot(rank, produced)`),
+    /// and rings the right neighbour, who takes it.
     @inline(__always) func publish() {
         stamp(rank, produced).update(from: call, count: CallFingerprint.words)
         produced += 1
         CMPIShim_storeRelease(producedCounter(rank), produced)
+        ring((rank + 1) % size)
     }
 
-    /// Frees the left neighbour's slot just read.
+    /// Frees the left neighbour's slot just read, and rings the left neighbour, who may refill it.
     @inline(__always) func release() {
         consumed += 1
         CMPIShim_storeRelease(consumedCounter(rank), consumed)
+        ring((rank + size - 1) % size)
+    }
+
+    // MARK: doorbells
+
+    @inline(__always) func bell(_ i: Int) -> UnsafeMutablePointer<Int32> {
+        (parts[i] + Self.bellOffset).assumingMemoryBound(to: Int32.self)
+    }
+    @inline(__always) func sleeping(_ i: Int) -> UnsafeMutablePointer<Int32> {
+        (parts[i] + Self.sleepingOffset).assumingMemoryBound(to: Int32.self)
+    }
+
+    /// Rings rank i's bell (a system call only when it sleeps).
+    @inline(__always) func ring(_ i: Int) { CMPIShim_ring(bell(i), sleeping(i)) }
+
+    /// This rank's bell, read before a last poll that may lead to `sleep(unless:)`.
+    @inline(__always) func bellValue() -> Int32 { CMPIShim_load32(bell(rank)) }
+
+    /// Sleeps until a neighbour rings this rank's bell after it read `seen`, at most `timeoutNs`.
+    /// (Dekker's handshake with `ring`: the sleeper announces itself, then re-reads the bell; a
+    /// ringer increments the bell, then looks for a sleeper. One of the two sees the other.)
+    func sleep(unless seen: Int32, timeoutNs: Int) {
+        CMPIShim_store32(sleeping(rank), 1)
+        if CMPIShim_load32(bell(rank)) == seen { CMPIShim_sleepOnBell(bell(rank), seen, timeoutNs) }
+        CMPIShim_store32(sleeping(rank), 0)
     }
 
     /// Whether this rank may fill `slot(rank, produced)`: the right neighbour has freed it.
