@@ -11,6 +11,8 @@ public final class CommThread: @unchecked Sendable {
     private var running = false
     private var firstError: Error?
     private var stopping = false
+    /// Items handed over, and items finished (run, or skipped after a failure).
+    private var submitted = 0, processed = 0
     private var thread: Thread!
 
     public init(name: String = "cohort-comm") {
@@ -21,10 +23,23 @@ public final class CommThread: @unchecked Sendable {
     }
 
     /// Queues `work`; its error, if any, is rethrown by the next `drain` or `sync`.
-    public func async(_ work: @escaping () throws -> Void) {
+    /// - Returns: A ticket for `wait(for:)`.
+    @discardableResult
+    public func async(_ work: @escaping () throws -> Void) -> Int {
         condition.lock()
         queue.append(work)
+        submitted += 1
+        let ticket = submitted
         condition.signal()
+        condition.unlock()
+        return ticket
+    }
+
+    /// Waits until the item with `ticket` (and everything queued before it) has finished or,
+    /// after an earlier failure, been skipped. Errors stay for `drain`.
+    public func wait(for ticket: Int) {
+        condition.lock()
+        while processed < ticket { condition.wait() }
         condition.unlock()
     }
 
@@ -69,6 +84,7 @@ public final class CommThread: @unchecked Sendable {
             condition.lock()
             if let error, firstError == nil { firstError = error }
             running = false
+            processed += 1
             condition.broadcast()
             condition.unlock()
         }

@@ -45,6 +45,8 @@ public final class DataParallel {
     private let owned: [Range<Int>]
     private let packedOffsets: [Int]
     private let bucketOfLayer: [Int?]
+    /// Stage 0: the comm thread's ticket of each bucket's allreduce this step (nil: not queued).
+    private var bucketTickets: [Int?]
     /// Stage 2: a bucket in the shared gradient buffer is queued and not yet copied out.
     private var scratchQueued = false
 
@@ -68,8 +70,12 @@ public final class DataParallel {
             for (i, lr) in model.layerRanges.enumerated() where !lr.isEmpty && bucket.range.contains(lr.lowerBound) { bucketOf[i] = b }
         }
         bucketOfLayer = bucketOf
-        if self.stage == 0 {
+        bucketTickets = [Int?](repeating: nil, count: plan.buckets.count)
+        if comm == nil || n == 1 {
             owned = [0 ..< model.parameterCount]
+        } else if self.stage == 0 {
+            // One optimizer per bucket, so that a bucket is stepped as soon as it is reduced.
+            owned = plan.buckets.map(\.range)
         } else {
             owned = ZeroLayout(plan: plan, ranks: n).owned(by: r)
         }
@@ -135,7 +141,7 @@ public final class DataParallel {
                 let range = self.plan.buckets[b].range
                 let view = UnsafeMutableBufferPointer(start: grads + range.lowerBound, count: range.count)
                 let scatter = self.stage == 1
-                worker.async {
+                self.bucketTickets[b] = worker.async {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     if scatter { try comm.reduceScatter(view, op: .mean) } else { try comm.allReduce(view, op: .mean) }
                     self.addTiming(reduce: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, wait: 0)
@@ -157,9 +163,11 @@ public final class DataParallel {
         }
     }
 
-    /// Waits until every queued reduction is done; rethrows a collective's error.
+    /// Waits until every queued reduction is done; rethrows a collective's error. At stage 0
+    /// the wait is left to `step()`, which steps each bucket the moment its allreduce is done, so
+    /// the last bucket's allreduce overlaps the optimizer step of the others.
     public func finishReduction() throws {
-        guard worker != nil else { return }
+        guard worker != nil, stage > 0 else { return }
         scratchQueued = false
         let t0 = DispatchTime.now().uptimeNanoseconds
         try worker!.drain()
@@ -179,8 +187,21 @@ public final class DataParallel {
     public func step() throws {
         if let e = deferredError { deferredError = nil; throw e }
         let params = model.store.params.pointer
-        guard stage > 0, let comm, let worker else {
+        guard let comm, let worker, size > 1 else {
             for (_, opt) in optimizers { opt.step(params: params, grads: model.store.grads.pointer) }
+            return
+        }
+        if stage == 0 {
+            for (b, (_, opt)) in optimizers.enumerated() {
+                if let ticket = bucketTickets[b] {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    worker.wait(for: ticket)
+                    addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                    bucketTickets[b] = nil
+                }
+                opt.step(params: params, grads: model.store.grads.pointer)
+            }
+            try worker.drain()   // rethrows a failed allreduce (its bucket was skipped, not stepped twice)
             return
         }
         var k = 0
