@@ -163,11 +163,11 @@ public final class DataParallel {
         }
     }
 
-    /// Waits until every queued reduction is done; rethrows a collective's error. At stage 0
-    /// the wait is left to `step()`, which steps each bucket the moment its allreduce is done, so
-    /// the last bucket's allreduce overlaps the optimizer step of the others.
+    /// Waits until every queued reduction is done; rethrows a collective's error. At stages 0
+    /// and 1 the wait is left to `step()`, which steps each bucket the moment its reduction is
+    /// done, so the last bucket's reduction overlaps the optimizer step of the others.
     public func finishReduction() throws {
-        guard worker != nil, stage > 0 else { return }
+        guard worker != nil, stage == 2 else { return }
         scratchQueued = false
         let t0 = DispatchTime.now().uptimeNanoseconds
         try worker!.drain()
@@ -206,6 +206,13 @@ public final class DataParallel {
         }
         var k = 0
         for (b, range) in owned.enumerated() {
+            // Stage 1: step a bucket as soon as its reduce-scatter is done (see stage 0 above).
+            if let ticket = bucketTickets[b] {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                worker.wait(for: ticket)
+                addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                bucketTickets[b] = nil
+            }
             if !range.isEmpty {
                 let opt = optimizers[k].optimizer
                 k += 1
