@@ -64,7 +64,7 @@ extension MPICommunicator {
 
         var idlePolls = 0
         var idleSince = 0.0
-        var armedBell: Int32?
+        var armed: SharedSegment.Armed?
         while sendT < stages.upperBound || recvT < stages.upperBound {
             var moved = false
             if recvT < stages.upperBound && segment.canTake(left: left) {
@@ -101,7 +101,7 @@ extension MPICommunicator {
                 advanceSend()
                 moved = true
             }
-            if moved { idlePolls = 0; armedBell = nil; continue }
+            if moved { idlePolls = 0; armed = nil; continue }
             // Nothing to do: spin (with `pause`), yield when ranks share cores, and give up at the
             // deadline (checked every 256 polls; the clock read costs ~20 ns). After
             // `settings.spinSeconds` (50 µs) the neighbour is late: sleep on this rank's doorbell
@@ -117,11 +117,11 @@ extension MPICommunicator {
                 // Sleep in the kernel until a neighbour rings (1 ms at most, so the timeout below
                 // is still checked). The bell read before the last poll makes a ring between that
                 // poll and the sleep end the sleep at once.
-                if let seen = armedBell {
-                    segment.sleep(unless: seen, timeoutNs: 1_000_000)
-                    armedBell = nil
+                if let a = armed {
+                    segment.sleep(unless: a, timeoutNs: 1_000_000)
+                    armed = nil
                 } else {
-                    armedBell = segment.bellValue()
+                    armed = segment.arm()
                 }
             }
             if idlePolls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - idleSince > limit {

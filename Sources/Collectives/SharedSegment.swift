@@ -140,14 +140,14 @@ final class SharedSegment {
     @inline(__always) func publish() {
         stamp(rank, produced).update(from: call, count: CallFingerprint.words)
         produced += 1
-        CMPIShim_storeRelease(producedCounter(rank), produced)
+        CMPIShim_store64(producedCounter(rank), produced)   // seq_cst: see `sleep`
         ring((rank + 1) % size)
     }
 
     /// Frees the left neighbour's slot just read, and rings the left neighbour, who may refill it.
     @inline(__always) func release() {
         consumed += 1
-        CMPIShim_storeRelease(consumedCounter(rank), consumed)
+        CMPIShim_store64(consumedCounter(rank), consumed)   // seq_cst: see `sleep`
         ring((rank + size - 1) % size)
     }
 
@@ -163,15 +163,27 @@ final class SharedSegment {
     /// Rings rank i's bell (a system call only when it sleeps).
     @inline(__always) func ring(_ i: Int) { CMPIShim_ring(bell(i), sleeping(i)) }
 
-    /// This rank's bell, read before a last poll that may lead to `sleep(unless:)`.
-    @inline(__always) func bellValue() -> Int32 { CMPIShim_load32(bell(rank)) }
+    /// What `sleep` compares against: this rank's bell and the neighbours' counters, read before
+    /// a last poll.
+    struct Armed { let bell: Int32, leftProduced: Int64, rightConsumed: Int64 }
 
-    /// Sleeps until a neighbour rings this rank's bell after it read `seen`, at most `timeoutNs`.
-    /// (Dekker's handshake with `ring`: the sleeper announces itself, then re-reads the bell; a
-    /// ringer increments the bell, then looks for a sleeper. One of the two sees the other.)
-    func sleep(unless seen: Int32, timeoutNs: Int) {
+    @inline(__always) func arm() -> Armed {
+        Armed(bell: CMPIShim_load32(bell(rank)), leftProduced: CMPIShim_load64(producedCounter((rank + size - 1) % size)),
+              rightConsumed: CMPIShim_load64(consumedCounter((rank + 1) % size)))
+    }
+
+    /// Sleeps until a neighbour publishes to or frees a slot for this rank, at most `timeoutNs`;
+    /// returns at once if one has since `armed` was read. Dekker's handshake: the sleeper stores
+    /// `sleeping` then loads the neighbours' counters; a neighbour stores its counter then loads
+    /// `sleeping` (all seq_cst), so one of the two sees the other, and a neighbour that sees the
+    /// sleeper bumps the bell (so futex_wait returns at once if it comes after `armed.bell`) and
+    /// wakes it. The timeout bounds any wake that is missed all the same.
+    func sleep(unless armed: Armed, timeoutNs: Int) {
         CMPIShim_store32(sleeping(rank), 1)
-        if CMPIShim_load32(bell(rank)) == seen { CMPIShim_sleepOnBell(bell(rank), seen, timeoutNs) }
+        if CMPIShim_load64(producedCounter((rank + size - 1) % size)) == armed.leftProduced
+            && CMPIShim_load64(consumedCounter((rank + 1) % size)) == armed.rightConsumed {
+            CMPIShim_sleepOnBell(bell(rank), armed.bell, timeoutNs)
+        }
         CMPIShim_store32(sleeping(rank), 0)
     }
 

@@ -57,11 +57,15 @@ static inline void CMPIShim_cpuRelax(void) {
 #include <time.h>
 #include <unistd.h>
 static inline int32_t CMPIShim_load32(const int32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline int64_t CMPIShim_load64(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void CMPIShim_store64(int64_t *p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 static inline void CMPIShim_store32(int32_t *p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
-/// Rings `bell`; wakes its sleeper if `sleeping` says one may be waiting.
+/// Rings `bell` and wakes its sleeper, if `sleeping` says there is one (otherwise: one load).
 static inline void CMPIShim_ring(int32_t *bell, const int32_t *sleeping) {
-    __atomic_fetch_add(bell, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(sleeping, __ATOMIC_SEQ_CST)) syscall(SYS_futex, bell, FUTEX_WAKE, 1, NULL, NULL, 0);
+    if (__atomic_load_n(sleeping, __ATOMIC_SEQ_CST)) {
+        __atomic_fetch_add(bell, 1, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, bell, FUTEX_WAKE, 1, NULL, NULL, 0);
+    }
 }
 /// Sleeps while `*bell == expected`, at most `timeoutNs` nanoseconds (or until a signal).
 static inline void CMPIShim_sleepOnBell(int32_t *bell, int32_t expected, long timeoutNs) {
