@@ -33,7 +33,6 @@ public final class Checkpointer {
     struct Pending {
         let step: Int, sampler: Manifest.Sampler, optimizerSteps: Int, learningRate: Double
         let tmp: String
-        var result: Result<(bytes: Int, crc: UInt32), Error>?
         let done = DispatchSemaphore(value: 0)
     }
     private var pendingResult: Result<(bytes: Int, crc: UInt32), Error>?
@@ -100,7 +99,7 @@ public final class Checkpointer {
         let tmp = "\(directory)/\(Checkpointer.name(step)).tmp"
         let file = "\(tmp)/\(Checkpointer.fileName(parallel.rank))"
         let opt = parallel.optimizers.first?.optimizer
-        var p = Pending(step: step, sampler: sampler, optimizerSteps: opt?.steps ?? 0,
+        let p = Pending(step: step, sampler: sampler, optimizerSteps: opt?.steps ?? 0,
                         learningRate: Double(opt?.learningRate ?? 0), tmp: tmp)
         let done = p.done
         pendingResult = nil
@@ -118,7 +117,6 @@ public final class Checkpointer {
             self.pendingResult = result
             done.signal()
         }
-        p.result = nil
         pending = p
     }
 

@@ -169,16 +169,26 @@ public final class DataParallel {
     public func finishReduction() throws {
         guard worker != nil, stage == 2 else { return }
         scratchQueued = false
+        try waiting { try worker!.drain() }
+    }
+
+    /// Waits for bucket b's reduction, if one is queued this step.
+    private func waitForBucket(_ b: Int, _ worker: CommThread) {
+        guard let ticket = bucketTickets[b] else { return }
+        waiting { worker.wait(for: ticket) }
+        bucketTickets[b] = nil
+    }
+
+    /// Runs `body`, counting its time as the compute thread waiting for communication.
+    private func waiting<T>(_ body: () throws -> T) rethrows -> T {
         let t0 = DispatchTime.now().uptimeNanoseconds
-        try worker!.drain()
-        addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        defer { addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        return try body()
     }
 
     /// Waits for the comm thread inside backward; an error is kept for `finishReduction`.
     private func waitForComm() {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        do { try worker!.drain() } catch { deferredError = error }
-        addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        do { try waiting { try worker!.drain() } } catch { deferredError = error }
     }
     private var deferredError: Error?
 
@@ -193,12 +203,7 @@ public final class DataParallel {
         }
         if stage == 0 {
             for (b, (_, opt)) in optimizers.enumerated() {
-                if let ticket = bucketTickets[b] {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    worker.wait(for: ticket)
-                    addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-                    bucketTickets[b] = nil
-                }
+                waitForBucket(b, worker)
                 opt.step(params: params, grads: model.store.grads.pointer)
             }
             try worker.drain()   // rethrows a failed allreduce (its bucket was skipped, not stepped twice)
@@ -207,12 +212,7 @@ public final class DataParallel {
         var k = 0
         for (b, range) in owned.enumerated() {
             // Stage 1: step a bucket as soon as its reduce-scatter is done (see stage 0 above).
-            if let ticket = bucketTickets[b] {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                worker.wait(for: ticket)
-                addTiming(reduce: 0, wait: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-                bucketTickets[b] = nil
-            }
+            waitForBucket(b, worker)
             if !range.isEmpty {
                 let opt = optimizers[k].optimizer
                 k += 1

@@ -20,10 +20,10 @@ public final class FloatBuffer: @unchecked Sendable {
         // Buffers of 2 MB and more (parameters, gradients, optimizer state, activations, data) are
         // put on transparent huge pages where the kernel allows it (THP "madvise" mode): sgemm and
         // the streaming kernels then miss the TLB far less.
-        let huge = bytes >= FloatBuffer.hugePage
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: huge ? (bytes + FloatBuffer.hugePage - 1) / FloatBuffer.hugePage * FloatBuffer.hugePage : bytes,
-                                                   alignment: huge ? FloatBuffer.hugePage : 64)
-        if huge { _ = madvise(raw, (bytes + FloatBuffer.hugePage - 1) / FloatBuffer.hugePage * FloatBuffer.hugePage, 14 /* MADV_HUGEPAGE */) }
+        let page = FloatBuffer.hugePage, huge = bytes >= page
+        let size = huge ? (bytes + page - 1) / page * page : bytes
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: huge ? page : 64)
+        if huge { _ = madvise(raw, size, 14 /* MADV_HUGEPAGE */) }
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
