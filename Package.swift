@@ -35,7 +35,7 @@ let package = Package(
             "Tensor", "NN", "Data", "Durable", "Collectives", "Parallel", "Checkpoint", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: fast),
         // Control plane: never imports Tensor, NN or MPI (docs/architecture.md).
-        .target(name: "Wire", dependencies: ["CZMQ"]),
+        .target(name: "Wire", dependencies: ["CZMQ", "Durable"]),
         .target(name: "Coordinator", dependencies: [
             "Wire", "Durable", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
         ]),

@@ -11,17 +11,28 @@ public final class TrainerReporter: @unchecked Sendable {
     private var heartbeat: Thread?
     private var stopped = false
 
-    /// Reads COHORT_JOB_ID and COHORT_COORDINATOR (exported by the coordinator's launch);
-    /// returns nil when the trainer was not started by a coordinator.
+    /// Reads COHORT_JOB_ID and COHORT_COORDINATOR (exported by the coordinator's launch), and
+    /// COHORT_KEY and COHORT_SERVER_KEY when the coordinator uses CURVE; returns nil when the
+    /// trainer was not started by a coordinator.
     public static func fromEnvironment(rank: Int) -> TrainerReporter? {
         let env = ProcessInfo.processInfo.environment
         guard let job = env["COHORT_JOB_ID"], let ep = env["COHORT_COORDINATOR"] else { return nil }
-        return TrainerReporter(endpoint: ep, job: job, rank: rank)
+        return TrainerReporter(endpoint: ep, job: job, rank: rank, curve: environmentKeys())
     }
 
-    public init(endpoint: String, job: String, rank: Int, timeoutMs: Int = 2000) {
+    /// CURVE keys from COHORT_KEY and COHORT_SERVER_KEY, or nil. Reports are best effort, so a
+    /// bad key file is one warning on stderr (the coordinator will then refuse the reports).
+    public static func environmentKeys() -> CurveClientKeys? {
+        do { return try CurveClientKeys.resolve(keyFile: nil, serverKeyFile: nil) } catch {
+            FileHandle.standardError.write(Data("warning: not reporting to the coordinator with CURVE: \(error)\n".utf8))
+            return nil
+        }
+    }
+
+    /// - Parameter curve: the coordinator's public key and ours, when it uses CURVE.
+    public init(endpoint: String, job: String, rank: Int, timeoutMs: Int = 2000, curve: CurveClientKeys? = nil) {
         self.job = job; self.rank = rank
-        client = RequestClient(endpoint: endpoint, timeoutMs: timeoutMs)
+        client = RequestClient(endpoint: endpoint, timeoutMs: timeoutMs, curve: curve)
     }
 
     /// Announces the rank and starts heartbeating every `WireProtocol.heartbeatIntervalMs`.

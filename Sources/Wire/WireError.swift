@@ -12,6 +12,8 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
     case malformed(reason: String)
     /// The peer answered with an `error` message.
     case remote(code: String, message: String)
+    /// The security handshake with `endpoint` failed (a refused or missing CURVE key).
+    case handshake(endpoint: String, failure: HandshakeFailure)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
         case let .timeout(endpoint, ms): return "no reply from the coordinator at \(endpoint) within \(ms) ms"
         case let .malformed(reason): return "malformed message: \(reason)"
         case let .remote(_, message): return message
+        case let .handshake(endpoint, failure): return failure.describe(endpoint: endpoint)
         }
     }
 }

@@ -1,11 +1,33 @@
 // Implements: ZMQSocket, a thin owner of one libzmq socket: options, bind/connect, multipart send
-// and receive with a poll timeout. Every raw zmq_* call of Cohort lives in this file and goes
-// through `zmqCheck`, which turns -1 into WireError.zmq naming the call.
+// and receive with a poll timeout, socket monitoring; ZMQContext; and the CURVE/Z85 helpers.
+// Every raw zmq_* call of Cohort lives in this file and goes through `zmqCheck`, which turns -1
+// into WireError.zmq naming the call.
 import CZMQ
 import Foundation
 
 /// The process-wide libzmq context (never terminated: sockets close with linger 0).
 nonisolated(unsafe) let sharedContext: UnsafeMutableRawPointer = zmq_ctx_new()!
+
+/// A libzmq context. `shared` is the process-wide one; a coordinator with CURVE keys makes its
+/// own, because a context holds only one ZAP handler (inproc://zeromq.zap.01).
+public final class ZMQContext: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+    private let owned: Bool
+
+    /// The process-wide context, never terminated.
+    public static let shared = ZMQContext(handle: sharedContext)
+
+    private init(handle: UnsafeMutableRawPointer) { self.handle = handle; owned = false }
+
+    /// A new context, terminated when the last socket using it (each holds a reference) is gone.
+    /// The corresponding C function is `zmq_ctx_new`.
+    public init() throws(WireError) {
+        guard let h = zmq_ctx_new() else { throw .zmq(call: "zmq_ctx_new", errno: zmq_errno()) }
+        handle = h; owned = true
+    }
+
+    deinit { if owned { zmq_ctx_term(handle) } }
+}
 
 @discardableResult
 func zmqCheck(_ rc: Int32, _ call: String) throws(WireError) -> Int32 {
@@ -14,16 +36,21 @@ func zmqCheck(_ rc: Int32, _ call: String) throws(WireError) -> Int32 {
 }
 
 public final class ZMQSocket {
-    public enum Kind { case router, dealer
-        var raw: Int32 { self == .router ? ZMQ_ROUTER : ZMQ_DEALER }
+    public enum Kind { case router, dealer, rep, pair
+        var raw: Int32 {
+            switch self { case .router: ZMQ_ROUTER; case .dealer: ZMQ_DEALER; case .rep: ZMQ_REP; case .pair: ZMQ_PAIR }
+        }
     }
     let handle: UnsafeMutableRawPointer
+    /// Kept so the context outlives its sockets (an owned context terminates in its deinit).
+    public let context: ZMQContext
 
     /// Opens a socket with linger 0 (closing never blocks on unsent messages).
     /// The corresponding C function is `zmq_socket`.
-    public init(_ kind: Kind) throws(WireError) {
-        guard let h = zmq_socket(sharedContext, kind.raw) else { throw .zmq(call: "zmq_socket", errno: zmq_errno()) }
+    public init(_ kind: Kind, context: ZMQContext = .shared) throws(WireError) {
+        guard let h = zmq_socket(context.handle, kind.raw) else { throw .zmq(call: "zmq_socket", errno: zmq_errno()) }
         handle = h
+        self.context = context
         try setInt(ZMQ_LINGER, 0)
     }
 
@@ -44,6 +71,32 @@ public final class ZMQSocket {
     public func setRoutingID(_ id: String) throws(WireError) {
         let bytes = Array(id.utf8)
         try zmqCheck(zmq_setsockopt(handle, ZMQ_ROUTING_ID, bytes, bytes.count), "zmq_setsockopt(ZMQ_ROUTING_ID)")
+    }
+
+    /// Sets a string option (CURVE keys in Z85, ZMQ_ZAP_DOMAIN); `name` names it in errors.
+    public func setString(_ option: Int32, _ value: String, name: String) throws(WireError) {
+        let bytes = Array(value.utf8)
+        try zmqCheck(zmq_setsockopt(handle, option, bytes, bytes.count), "zmq_setsockopt(\(name))")
+    }
+
+    /// Makes this socket a CURVE server with `secretKey` (Z85) whose ZAP requests carry `zapDomain`.
+    public func setCurveServer(secretKey: String, zapDomain: String) throws(WireError) {
+        try setInt(ZMQ_CURVE_SERVER, 1)
+        try setString(ZMQ_CURVE_SECRETKEY, secretKey, name: "ZMQ_CURVE_SECRETKEY")
+        try setString(ZMQ_ZAP_DOMAIN, zapDomain, name: "ZMQ_ZAP_DOMAIN")
+    }
+
+    /// Makes this socket a CURVE client of the server with public key `serverKey` (all Z85).
+    public func setCurveClient(serverKey: String, publicKey: String, secretKey: String) throws(WireError) {
+        try setString(ZMQ_CURVE_SERVERKEY, serverKey, name: "ZMQ_CURVE_SERVERKEY")
+        try setString(ZMQ_CURVE_PUBLICKEY, publicKey, name: "ZMQ_CURVE_PUBLICKEY")
+        try setString(ZMQ_CURVE_SECRETKEY, secretKey, name: "ZMQ_CURVE_SECRETKEY")
+    }
+
+    /// Publishes this socket's `events` (ZMQ_EVENT_* bits) on a PAIR endpoint `inproc://…` of
+    /// its context. The corresponding C function is `zmq_socket_monitor`.
+    public func monitor(_ endpoint: String, events: Int32) throws(WireError) {
+        try zmqCheck(zmq_socket_monitor(handle, endpoint, events), "zmq_socket_monitor(\(endpoint))")
     }
 
     public func bind(_ endpoint: String) throws(WireError) { try zmqCheck(zmq_bind(handle, endpoint), "zmq_bind(\(endpoint))") }
@@ -89,5 +142,39 @@ public final class ZMQSocket {
             if zmq_msg_more(&msg) == 0 { break }
         }
         return frames
+    }
+}
+
+/// CURVE keys in Z85 (40 characters for 32 bytes). The corresponding C functions are
+/// `zmq_curve_keypair`, `zmq_curve_public`, `zmq_z85_encode` and `zmq_z85_decode`.
+public enum ZMQCurve {
+    /// A new random key pair (public, secret), both Z85.
+    public static func keypair() throws(WireError) -> (publicKey: String, secretKey: String) {
+        var pub = [CChar](repeating: 0, count: 41), sec = [CChar](repeating: 0, count: 41)
+        try zmqCheck(zmq_curve_keypair(&pub, &sec), "zmq_curve_keypair")
+        return (String(cString: pub), String(cString: sec))
+    }
+
+    /// The public key (Z85) that belongs to `secretKey` (Z85).
+    public static func publicKey(secretKey: String) throws(WireError) -> String {
+        var pub = [CChar](repeating: 0, count: 41)
+        try zmqCheck(zmq_curve_public(&pub, secretKey), "zmq_curve_public")
+        return String(cString: pub)
+    }
+
+    /// 32 bytes from a 40-character Z85 string; nil if it is not one.
+    public static func decode(_ z85: String) -> Data? {
+        guard z85.utf8.count == 40 else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        guard zmq_z85_decode(&out, z85) != nil else { return nil }
+        return Data(out)
+    }
+
+    /// Z85 text of `bytes` (a multiple of 4 long, e.g. a 32-byte key).
+    public static func encode(_ bytes: Data) -> String {
+        guard bytes.count % 4 == 0 else { return bytes.map { String(format: "%02x", $0) }.joined() }
+        var out = [CChar](repeating: 0, count: bytes.count * 5 / 4 + 1)
+        _ = bytes.withUnsafeBytes { zmq_z85_encode(&out, $0.bindMemory(to: UInt8.self).baseAddress, bytes.count) }
+        return String(cString: out)
     }
 }

@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
         if checkReplicas { trainer.afterStep = { step in try trainer.parallel.checkReplicasIdentical(step: step) } }
         // Launched by the coordinator: rank 0 announces the run and reports progress and checkpoints.
         var reporter: TrainerReporter?
-        if let id = self.job, let coordinator, trainer.rank == 0 { reporter = TrainerReporter(endpoint: coordinator, job: id, rank: 0) }
+        if let id = self.job, let coordinator, trainer.rank == 0 { reporter = TrainerReporter(endpoint: coordinator, job: id, rank: 0, curve: TrainerReporter.environmentKeys()) }
         reporter?.hello(worldSize: trainer.ranks)
         defer { reporter?.stop() }
         if let reporter {
