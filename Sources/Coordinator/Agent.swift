@@ -14,12 +14,14 @@ public final class Agent: @unchecked Sendable {
     private var stopping = false
     private let done = DispatchSemaphore(value: 0)
     private var seen: Set<RankProcess> = []
+    private var lastHandshakeFailure: HandshakeFailure?
 
+    /// - Parameter curve: the coordinator's public key and the agent's, when it uses CURVE.
     public init(name: String, host: String? = nil, address: String = "127.0.0.1", slots: Int, coordinator: String,
-                heartbeatIntervalMs: Int = WireProtocol.heartbeatIntervalMs) {
+                heartbeatIntervalMs: Int = WireProtocol.heartbeatIntervalMs, curve: CurveClientKeys? = nil) {
         self.name = name; self.host = host ?? ProcessInfo.processInfo.hostName; self.address = address; self.slots = slots
         endpoint = coordinator; intervalMs = heartbeatIntervalMs
-        client = RequestClient(endpoint: coordinator, timeoutMs: 2000, routingID: "agent:\(name)")
+        client = RequestClient(endpoint: coordinator, timeoutMs: 2000, routingID: "agent:\(name)", curve: curve)
     }
 
     /// Starts registering and heartbeating on a thread.
@@ -44,12 +46,24 @@ public final class Agent: @unchecked Sendable {
         return m
     }
 
+    /// Logs a failed handshake (a refused key) once until a reply arrives, and reopens the socket
+    /// after a final one: libzmq does not reconnect after a refusal, and the key may be authorized later.
+    private func reportHandshake() {
+        guard let failure = client.handshakeFailure() else { return }
+        if failure != lastHandshakeFailure {
+            FileHandle.standardError.write(Data("agent \(name): \(failure.describe(endpoint: endpoint))\n".utf8))
+        }
+        lastHandshakeFailure = failure
+        if failure.isFinal { client.reset() }
+    }
+
     private func run() {
         try? client.post(message(.register))
         var next = Date()
         while !isStopping {
             if Date() >= next {
                 next = Date().addingTimeInterval(Double(intervalMs) / 1000)
+                reportHandshake()
                 var hb = message(.heartbeat)
                 let now = Set(Self.rankProcesses())
                 hb.processes = Array(now)
@@ -62,8 +76,9 @@ public final class Agent: @unchecked Sendable {
                 seen = now
             }
             // Replies to posts are acknowledgements; only `kill` asks for action.
-            if let m = try? client.receive(timeoutMs: 50), m.type == .kill, let job = m.job {
-                kill(job: job, ranks: Set(m.ranks ?? []))
+            if let m = try? client.receive(timeoutMs: 50) {
+                lastHandshakeFailure = nil  // a reply: the handshake went through
+                if m.type == .kill, let job = m.job { kill(job: job, ranks: Set(m.ranks ?? [])) }
             }
         }
         client.reset()  // close the socket: a new agent with this name must not find it in use

@@ -13,6 +13,8 @@ public final class Coordinator: @unchecked Sendable {
     public private(set) var endpoint = ""
     public private(set) var metricsPort: Int?
     var metricsServer: MetricsServer?
+    /// Keys and ZAP handler when CURVE is on (CoordinatorCurve.swift).
+    var curve: Curve?
 
     /// Live view of agents, keyed by node name (loop thread only).
     struct LiveNode { var host: String; var address: String; var slots: Int; var lastSeen: Date; var routingID: Data }
@@ -42,11 +44,11 @@ public final class Coordinator: @unchecked Sendable {
 
     /// Binds, recovers attempts left by a previous run, and starts serving on a thread.
     public func start() throws {
-        let r = try ZMQSocket(.router)
+        let r = try ZMQSocket(.router, context: try startCurve())  // with keys: own context, ZAP handler first
         try r.setInt(ZMQ_ROUTER_MANDATORY, 1)  // a ROUTER otherwise silently drops unroutable replies
         try r.setInt(ZMQ_ROUTER_HANDOVER, 1)   // a restarted agent (same routing id) takes over its old connection
         try r.setInt64(ZMQ_MAXMSGSIZE, WireProtocol.hardMessageCapBytes)
-        try r.bind(config.bind)
+        try bindRouter(r)
         router = r
         endpoint = try r.lastEndpoint()
         try recover()
@@ -67,6 +69,7 @@ public final class Coordinator: @unchecked Sendable {
         guard !was, thread != nil else { return }
         stopped.wait()
         metricsServer?.stop()
+        stopCurve()
     }
 
     var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }

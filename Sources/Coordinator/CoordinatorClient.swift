@@ -1,18 +1,21 @@
 // Implements: CoordinatorClient, the typed client every CLI command and test uses: one method per
-// request, each one round trip with a timeout. Errors: ClientError.unreachable (exit 3 in the CLI)
-// or .rejected carrying the coordinator's error sentence.
+// request, each one round trip with a timeout. Errors: ClientError.unreachable (exit 3 in the CLI),
+// .refused when the CURVE handshake failed, or .rejected carrying the coordinator's error sentence.
 import Foundation
 import Wire
 
 public enum ClientError: Error, CustomStringConvertible {
     case unreachable(endpoint: String, ms: Int)
     case rejected(code: String, message: String)
+    /// The security handshake failed: our CURVE key was refused, or one was expected.
+    case refused(endpoint: String, failure: HandshakeFailure)
     case io(String)
 
     public var description: String {
         switch self {
         case let .unreachable(ep, ms): return "could not reach the coordinator at \(ep) (no reply within \(ms) ms)"
         case let .rejected(_, message): return message
+        case let .refused(ep, failure): return failure.describe(endpoint: ep)
         case let .io(s): return s
         }
     }
@@ -21,8 +24,9 @@ public enum ClientError: Error, CustomStringConvertible {
 public final class CoordinatorClient {
     let client: RequestClient
 
-    public init(endpoint: String, timeoutMs: Int = WireProtocol.defaultTimeoutMs) {
-        client = RequestClient(endpoint: endpoint, timeoutMs: timeoutMs)
+    /// - Parameter curve: the coordinator's public key and ours, when it uses CURVE.
+    public init(endpoint: String, timeoutMs: Int = WireProtocol.defaultTimeoutMs, curve: CurveClientKeys? = nil) {
+        client = RequestClient(endpoint: endpoint, timeoutMs: timeoutMs, curve: curve)
     }
 
     func call(_ m: Message) throws(ClientError) -> Message {
@@ -30,6 +34,7 @@ public final class CoordinatorClient {
             switch error {
             case let .timeout(ep, ms): throw .unreachable(endpoint: ep, ms: ms)
             case let .remote(code, message): throw .rejected(code: code, message: message)
+            case let .handshake(ep, failure): throw .refused(endpoint: ep, failure: failure)
             default: throw .io("\(error)")
             }
         }

@@ -1,6 +1,6 @@
 // Implements: CoordinatorConfig, cluster/coordinator.yaml: bind address, state directory,
-// heartbeat interval × liveness, limits and launch settings. Non-loopback binds are refused
-// until CURVE keys exist.
+// heartbeat interval × liveness, limits, launch settings and CURVE keys. Non-loopback binds are
+// refused without CURVE keys (BindPolicy.swift).
 import Foundation
 import Wire
 import Yams
@@ -34,6 +34,12 @@ public struct CoordinatorConfig: Codable, Sendable {
     public var progressBar = false
     /// Grace between SIGTERM and SIGKILL when cancelling (milliseconds).
     public var killGraceMs: Int = 3000
+    /// The coordinator's CURVE key pair file (`cohort keys`); with `authorizedKeys`, turns CURVE on.
+    public var curveSecretKey: String?
+    /// File of client public keys (Z85) allowed to connect, one per line.
+    public var authorizedKeys: String?
+    /// Key pair file handed to launched ranks (COHORT_KEY); its public key must be authorized.
+    public var workerKey: String?
 
     public init() {}
 
@@ -65,7 +71,8 @@ public struct CoordinatorConfig: Codable, Sendable {
             return s
         }
         let known: Set = ["bind", "state_dir", "heartbeat_interval_ms", "heartbeat_liveness", "max_frame_bytes",
-                          "max_queued_jobs", "metrics_port", "mpirun", "rsh_agent", "worker_program", "kill_grace_ms"]
+                          "max_queued_jobs", "metrics_port", "mpirun", "rsh_agent", "worker_program", "kill_grace_ms",
+                          "curve_secret_key", "authorized_keys", "worker_key"]
         for k in map.keys where !known.contains(k) { throw ConfigError(message: "\(source): unknown key \(k)") }
         if let v = try str("bind") { c.bind = v }
         if let v = try str("state_dir") { c.stateDir = v }
@@ -78,13 +85,16 @@ public struct CoordinatorConfig: Codable, Sendable {
         if let v = try str("rsh_agent") { c.rshAgent = v }
         if let v = try str("worker_program") { c.workerProgram = v }
         if let v = try int("kill_grace_ms") { c.killGraceMs = v }
+        if let v = try str("curve_secret_key") { c.curveSecretKey = v }
+        if let v = try str("authorized_keys") { c.authorizedKeys = v }
+        if let v = try str("worker_key") { c.workerKey = v }
         try c.validate(source: source)
         return c
     }
 
-    /// - Throws: `ConfigError` for a non-loopback bind or an out-of-range number.
+    /// - Throws: `ConfigError` for a non-loopback bind without CURVE keys or an out-of-range number.
     public func validate(source: String = "config") throws {
-        try Self.requireLoopback(bind)
+        try validateBind(source: source)
         guard heartbeatIntervalMs >= 10 else { throw ConfigError(message: "\(source): heartbeat_interval_ms must be ≥ 10, got \(heartbeatIntervalMs)") }
         guard heartbeatLiveness >= 1 else { throw ConfigError(message: "\(source): heartbeat_liveness must be ≥ 1, got \(heartbeatLiveness)") }
         guard maxFrameBytes >= 1024, Int64(maxFrameBytes) <= WireProtocol.hardMessageCapBytes else {
@@ -99,6 +109,6 @@ public struct CoordinatorConfig: Codable, Sendable {
         let hostPort = endpoint.dropFirst("tcp://".count)
         let host = hostPort.split(separator: ":").first.map(String.init) ?? ""
         if host == "localhost" || host.hasPrefix("127.") { return }
-        throw ConfigError(message: "bind \(endpoint): refusing a non-loopback address (\(host)); binding beyond 127.0.0.1 requires CURVE keys, which this version does not support yet")
+        throw ConfigError(message: "bind \(endpoint): refusing a non-loopback address (\(host)) without CURVE keys; set curve_secret_key and authorized_keys (docs/protocol.md, Security)")
     }
 }

@@ -25,6 +25,7 @@ enum Launcher {
         var args = [config.mpirun, "--allow-run-as-root", "--oversubscribe", "--hostfile", dir + "/hostfile", "-np", "\(ranks)",
                     "--output-filename", dir + "/out", "--merge-stderr-to-stdout",
                     "-x", "COHORT_JOB_ID", "-x", "COHORT_COORDINATOR", "-x", "COHORT_ATTEMPT", "-x", "PMIX_MCA_gds"]
+        args += WorkerKeys.exports(config)  // COHORT_KEY, COHORT_SERVER_KEY when CURVE is on
         // Remote daemons through an rsh agent: no shared hwloc topology (OpenMPI 4.1 daemons map it at
         // the host's address and can crash when that is taken; see launch/netns-cluster.sh).
         if let rsh = config.rshAgent { args += ["--mca", "plm_rsh_agent", rsh, "--mca", "rtc_hwloc_vmhole", "none"] }
@@ -43,7 +44,7 @@ enum Launcher {
         echo $rc > .exit_code.tmp && mv .exit_code.tmp exit_code
         """
         try AtomicFile.write(script, to: dir + "/run.sh")
-        let env = ProcessInfo.processInfo.environment.merging([
+        let env = WorkerKeys.environment(config, base: ProcessInfo.processInfo.environment).merging([
             "COHORT_JOB_ID": "\(job)", "COHORT_COORDINATOR": endpoint, "COHORT_ATTEMPT": "\(attempt)", "PMIX_MCA_gds": "hash",
         ]) { _, new in new }
         return try spawn(["/bin/sh", dir + "/run.sh"], env: env, log: dir + "/wrapper.log")
