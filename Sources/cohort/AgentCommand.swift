@@ -10,13 +10,15 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Node name (default: the host name).") var name: String?
     @Option(help: "Address mpirun reaches this node at.") var address = "127.0.0.1"
     @Option(help: "Rank slots this node offers.") var slots = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var curve: CurveOptions
 
     func validate() throws {
         guard slots >= 0 && slots <= 4096 else { throw ValidationError("--slots must be in 0…4096, got \(slots)") }
     }
 
     func run() throws {
-        let agent = Agent(name: name ?? ProcessInfo.processInfo.hostName, address: address, slots: slots, coordinator: coordinator)
+        let agent = Agent(name: name ?? ProcessInfo.processInfo.hostName, address: address, slots: slots, coordinator: coordinator,
+                          curve: try curve.load())
         agent.start()
         print("agent \(agent.name) (\(address), \(slots) slots) reporting to \(coordinator)")
         fflush(stdout)

@@ -1,5 +1,5 @@
 // Implements: ClusterOptions, the options every job command shares (--coordinator, --timeout-ms,
-// --json), declared once and pulled in with @OptionGroup.
+// --json, and CURVE's --key and --server-key), declared once and pulled in with @OptionGroup.
 import ArgumentParser
 import Coordinator
 import Wire
@@ -9,6 +9,7 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("timeout-ms"), help: "Give up on a request after this many milliseconds (exit 3).")
     var timeoutMs = WireProtocol.defaultTimeoutMs
     @Flag(help: "Print JSON for scripts instead of tables.") var json = false
+    @OptionGroup var curve: CurveOptions
 
     func validate() throws {
         guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive, got \(timeoutMs)") }
@@ -17,7 +18,7 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
-    var client: CoordinatorClient { CoordinatorClient(endpoint: coordinator, timeoutMs: timeoutMs) }
+    var client: CoordinatorClient { get throws { CoordinatorClient(endpoint: coordinator, timeoutMs: timeoutMs, curve: try curve.load()) } }
 }
 
 /// A finished job's outcome as the process exit code: 0 succeeded, 2 failed or cancelled.

@@ -6,14 +6,15 @@ import Data
 import Foundation
 import Tensor
 import Train
+import Wire
 
 struct Cohort: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Train models data-parallel across processes and nodes.",
         subcommands: [TrainCommand.self, RunCommand.self, EvalCommand.self, ExportCommand.self, BenchCommand.self,
-                      CoordinatorCommand.self, AgentCommand.self, SubmitCommand.self, StatusCommand.self, ListCommand.self,
-                      LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self])
+                      CoordinatorCommand.self, AgentCommand.self, KeysCommand.self, SubmitCommand.self, StatusCommand.self,
+                      ListCommand.self, LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self])
 }
 
 @main
@@ -59,6 +60,10 @@ enum Main {
             return "see cluster/jobs/ for example specs"
         case ClientError.unreachable:
             return "start one with 'cohort coordinator', or pass --coordinator ENDPOINT"
+        case ClientError.refused:
+            return "check --key and --server-key (default: $COHORT_KEY, $COHORT_SERVER_KEY); the coordinator admits the keys in its authorized_keys"
+        case is KeyFileError:
+            return "'cohort keys NAME' makes NAME.key (our key pair, for --key) and NAME.pub (a public key, for --server-key)"
         case let ClientError.rejected(code, _) where code == "unschedulable":
             return "add nodes ('cohort agent'), lower parallel.ranks, or submit with --wait-for-nodes"
         default:

@@ -22,6 +22,7 @@ final class HelpTests: XCTestCase {
           bench                   Measure Cohort and print one JSON line per result.
           coordinator             Run the coordinator daemon.
           agent                   Run this node's agent.
+          keys                    Make a CURVE key pair for the control plane.
           submit                  Queue a job spec on the coordinator.
           status                  Show one job's state, reason and progress.
           list                    List jobs, newest first.
