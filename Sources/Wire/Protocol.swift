@@ -14,6 +14,6 @@ public enum WireProtocol {
     public static let hardMessageCapBytes: Int64 = 4 << 20
     /// Requests wait this long for a reply before a client gives up (milliseconds).
     public static let defaultTimeoutMs = 5000
-    /// Default coordinator endpoint (loopback only until CURVE keys exist).
+    /// Default coordinator endpoint (loopback: other addresses need CURVE keys, docs/protocol.md).
     public static let defaultEndpoint = "tcp://127.0.0.1:5555"
 }

@@ -15,7 +15,8 @@ struct CoordinatorCommand: ParsableCommand {
         if let stateDir { c.stateDir = stateDir }
         let coordinator = try Coordinator(config: c)
         try coordinator.start()
-        print("coordinator listening on \(coordinator.endpoint), state in \(c.stateDir)\(coordinator.metricsPort.map { ", metrics on http://127.0.0.1:\($0)/metrics" } ?? "")")
+        print("coordinator listening on \(coordinator.endpoint), state in \(c.stateDir)\(coordinator.metricsPort.map { ", metrics on http://127.0.0.1:\($0)/metrics" } ?? "")"
+              + (coordinator.curvePublicKey.map { ", CURVE public key \($0)" } ?? ""))
         fflush(stdout)
         waitForSignal()
         coordinator.stop()
