@@ -10,48 +10,10 @@ final class FaultTests: XCTestCase {
         try XCTSkipUnless(CLI.haveData, "needs the Fashion-MNIST data set")
     }
 
-    /// Workload W's model (784-1024-1024-10, Adam) with a global batch of 512 that 1 or 2 ranks split.
-    func spec(steps: Int, minRanks: Int = 2, restarts: Int = 3) -> String {
-        """
-        name: fault
-        model: {kind: mlp, hidden: [1024, 1024]}
-        data: {kind: fashion-mnist}
-        train: {epochs: 100, global_batch: 512, optimizer: adam, lr: 0.001, seed: 3, max_steps: \(steps)}
-        parallel: {ranks: 2, min_ranks: \(minRanks)}
-        checkpoint: {every_steps: 10, keep: 100}
-        fault: {max_restarts: \(restarts)}
-
-        """
-    }
-
-    /// A clean `cohort train` on `ranks` ranks from checkpoint `from` up to `steps`; returns the
-    /// parameters of its last checkpoint.
-    func cleanResume(_ spec: String, ranks: Int, from: String, steps: Int, dir: String) throws -> [Float] {
-        let file = dir + "/clean-\(ranks)-\(UUID().uuidString).yaml", out = dir + "/clean-\(UUID().uuidString)"
-        try spec.write(toFile: file, atomically: true, encoding: .utf8)
-        let r = ranks == 1 ? try CLI.run(["train", file, "--resume", from, "--checkpoint-dir", out, "--max-steps", "\(steps)", "--plain"])
-            : try CLI.mpirun(ranks, ["train", file, "--resume", from, "--checkpoint-dir", out, "--max-steps", "\(steps)", "--plain"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return try exported(out + "/step-\(String(format: "%08d", steps))", dir: dir)
-    }
-
-    func exported(_ checkpoint: String, dir: String) throws -> [Float] {
-        let out = dir + "/export-\(UUID().uuidString).bin"
-        let r = try CLI.run(["export", checkpoint, out])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return try CLI.floats(out)
-    }
-
-    func assertClose(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
-        let worst = zip(a, b).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? .infinity
-        XCTAssertLessThanOrEqual(worst, 1e-6, "\(what): largest relative difference \(worst)", file: file, line: line)
-    }
-
     func testKilledRankRestartsFromTheLastCheckpointAndEndsLikeACleanResume() throws {
         let cluster = try LocalCluster(name: "killrank", slots: [2])
         defer { cluster.shutdown() }
-        let text = spec(steps: 160)
+        let text = ResumeCheck.spec(steps: 160)
         let job = try cluster.submit(text)
         try cluster.waitUntil(seconds: 60, "step 45") { try cluster.step(job) >= 45 }
         let pid = try XCTUnwrap(cluster.rankPid(job: job, rank: 1))
@@ -63,15 +25,15 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue((h[0]["reason"] as? String ?? "").contains("rank 1"), "\(h[0])")
         let resumed = try XCTUnwrap(h[1]["start_step"] as? Int)
         XCTAssertTrue(resumed >= 40 && resumed % 10 == 0, "resumed from step \(resumed)")
-        let final = try exported(cluster.checkpoints(job) + "/step-00000160", dir: cluster.dir)
-        let clean = try cleanResume(text, ranks: 2, from: cluster.checkpoints(job) + "/step-\(String(format: "%08d", resumed))", steps: 160, dir: cluster.dir)
-        assertClose(final, clean, "restarted job vs a clean resume from step \(resumed)")
+        let final = try ResumeCheck.exported(cluster.checkpoints(job) + "/step-00000160", dir: cluster.dir)
+        let clean = try ResumeCheck.cleanResume(text, ranks: 2, from: cluster.checkpoints(job) + "/step-\(String(format: "%08d", resumed))", steps: 160, dir: cluster.dir)
+        ResumeCheck.assertClose(final, clean, "restarted job vs a clean resume from step \(resumed)")
     }
 
     func testHungRankIsDetectedByItsHeartbeatsAndTheJobRestartedWithin10Seconds() throws {
         let cluster = try LocalCluster(name: "hung", slots: [2])  // default heartbeat settings
         defer { cluster.shutdown() }
-        let job = try cluster.submit(spec(steps: 100_000))
+        let job = try cluster.submit(ResumeCheck.spec(steps: 100_000))
         try cluster.waitUntil(seconds: 60, "step 25") { try cluster.step(job) >= 25 }
         let pid = try XCTUnwrap(cluster.rankPid(job: job, rank: 1))
         kill(pid, SIGSTOP)
@@ -91,7 +53,7 @@ final class FaultTests: XCTestCase {
     func testLostNodeShrinksTheJobAndItGrowsBackAtACheckpoint() throws {
         let cluster = try LocalCluster(name: "elastic", slots: [1, 1], config: "heartbeat_interval_ms: 200")
         defer { cluster.shutdown() }
-        let text = spec(steps: 200, minRanks: 1)
+        let text = ResumeCheck.spec(steps: 200, minRanks: 1)
         let job = try cluster.submit(text)
         try cluster.waitUntil(seconds: 60, "step 35") { try cluster.step(job) >= 35 }
         cluster.killAgent(2)
@@ -112,9 +74,9 @@ final class FaultTests: XCTestCase {
         let ckpt = { (s: Int) in cluster.checkpoints(job) + "/step-\(String(format: "%08d", s))" }
         // The 1-rank stretch equals a clean 1-rank run between the same checkpoints, and the end
         // equals a clean 2-rank run from the checkpoint the grown attempt resumed from.
-        assertClose(try exported(ckpt(grown), dir: cluster.dir), try cleanResume(text, ranks: 1, from: ckpt(shrunk), steps: grown, dir: cluster.dir),
+        ResumeCheck.assertClose(try ResumeCheck.exported(ckpt(grown), dir: cluster.dir), try ResumeCheck.cleanResume(text, ranks: 1, from: ckpt(shrunk), steps: grown, dir: cluster.dir),
                     "1-rank stretch \(shrunk)…\(grown)")
-        assertClose(try exported(ckpt(200), dir: cluster.dir), try cleanResume(text, ranks: 2, from: ckpt(grown), steps: 200, dir: cluster.dir),
+        ResumeCheck.assertClose(try ResumeCheck.exported(ckpt(200), dir: cluster.dir), try ResumeCheck.cleanResume(text, ranks: 2, from: ckpt(grown), steps: 200, dir: cluster.dir),
                     "2-rank stretch \(grown)…200")
     }
 }

@@ -75,52 +75,10 @@ final class LocalCluster {
     /// `cohort ARGS… --coordinator EP`.
     func cohort(_ args: [String]) throws -> CLIResult { try CLI.run(args + ["--coordinator", endpoint]) }
 
-    func json(_ args: [String]) throws -> Any {
-        let r = try cohort(args + ["--json"])
-        guard r.status == 0 else { throw XCTSkip("cohort \(args) failed: \(r.stderr)") }
-        return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
-    }
-
     func liveNodes() throws -> [String] {
         ((try json(["nodes"]) as? [[String: Any]]) ?? []).filter { $0["live"] as? Bool == true }.compactMap { $0["name"] as? String }
     }
 
-    /// Submits spec text; returns the job id.
-    func submit(_ spec: String) throws -> String {
-        let path = dir + "/job-\(UUID().uuidString).yaml"
-        try spec.write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try cohort(["submit", path, "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        return obj?["id"] as? String ?? ""
-    }
-
-    func status(_ job: String) throws -> [String: Any] { (try json(["status", job]) as? [String: Any]) ?? [:] }
-
-    func state(_ job: String) throws -> String { try status(job)["state"] as? String ?? "" }
-
-    func step(_ job: String) throws -> Int { ((try status(job)["progress"] as? [String: Any])?["step"] as? Int) ?? 0 }
-
-    func history(_ job: String) throws -> [[String: Any]] { try status(job)["history"] as? [[String: Any]] ?? [] }
-
-    /// The job's checkpoint directory (inside the coordinator's state).
-    func checkpoints(_ job: String) -> String { "\(dir)/state/jobs/\(job)/checkpoints" }
-
-    /// Polls `check` every 20 ms; fails the test after `seconds`.
-    func waitUntil(seconds: Double, _ what: String, _ check: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try check() { return }
-            usleep(20_000)
-        }
-        XCTFail("timed out after \(seconds) s waiting for: \(what)\n\(logs())")
-        throw XCTSkip("timed out: \(what)")
-    }
-
-    func logs() -> String {
-        let c = (try? String(contentsOfFile: dir + "/coordinator.log", encoding: .utf8)) ?? ""
-        return "coordinator log:\n" + c.split(separator: "\n").suffix(30).joined(separator: "\n")
-    }
 
     /// Pid of rank `rank` of `job` started by this cluster's coordinator.
     func rankPid(job: String, rank: Int) -> pid_t? {
