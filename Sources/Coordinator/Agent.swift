@@ -7,7 +7,8 @@ import Wire
 public final class Agent: @unchecked Sendable {
     public let name: String, host: String, address: String, slots: Int
     public let endpoint: String
-    let intervalMs: Int
+    /// Heartbeat pace; the coordinator's replies set it to its own interval.
+    var intervalMs: Int
     private let client: RequestClient
     private var thread: Thread?
     private let lock = NSLock()
@@ -75,32 +76,47 @@ public final class Agent: @unchecked Sendable {
                 }
                 seen = now
             }
-            // Replies to posts are acknowledgements; only `kill` asks for action.
-            if let m = try? client.receive(timeoutMs: 50) {
+            // Replies to posts are acknowledgements (carrying the coordinator's heartbeat interval);
+            // only `kill` asks for action.
+            if let m = try? client.receive(timeoutMs: 20) {
                 lastHandshakeFailure = nil  // a reply: the handshake went through
-                if m.type == .kill, let job = m.job { kill(job: job, ranks: Set(m.ranks ?? [])) }
+                if m.type == .kill, let job = m.job { kill(job: job, ranks: Set(m.ranks ?? []), now: m.signal == "KILL") }
+                if m.type == .ok, let i = m.intervalMs, i >= 10, i != intervalMs {
+                    intervalMs = i
+                    next = min(next, Date().addingTimeInterval(Double(i) / 1000))
+                }
             }
         }
         client.reset()  // close the socket: a new agent with this name must not find it in use
         done.signal()
     }
 
-    /// SIGTERM to the job's local ranks (all of them if `ranks` is empty), SIGKILL after 2 s.
-    func kill(job: String, ranks: Set<Int>) {
+    /// SIGTERM to the job's local ranks (all of them if `ranks` is empty), SIGKILL after 2 s; with
+    /// `now`, SIGKILL at once (which also ends a stopped process).
+    func kill(job: String, ranks: Set<Int>, now: Bool = false) {
         let targets = Self.rankProcesses().filter { $0.job == job && (ranks.isEmpty || ranks.contains($0.rank)) }
+        if now {
+            for p in targets { Foundation.kill(pid_t(p.pid), SIGKILL) }
+            return
+        }
         for p in targets { Foundation.kill(pid_t(p.pid), SIGTERM) }
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
             for p in targets { Foundation.kill(pid_t(p.pid), SIGKILL) }
         }
     }
 
-    /// Rank processes on this machine: those whose environment holds COHORT_JOB_ID and
-    /// OMPI_COMM_WORLD_RANK (mpirun exports both to every rank).
+    /// Rank processes of this node: those whose environment holds COHORT_JOB_ID and
+    /// OMPI_COMM_WORLD_RANK (mpirun exports both to every rank), in the agent's own network namespace
+    /// (nodes made of namespaces share one /proc; each agent sees and kills only its node's ranks).
     static func rankProcesses() -> [RankProcess] {
         var out: [RankProcess] = []
         let me = getpid()
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), pid != me, let env = Launcher.readProcFile("/proc/\(pid)/environ") else { continue }
+        let fm = FileManager.default
+        let myNet = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        for entry in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != me else { continue }
+            if let myNet, let net = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net"), net != myNet { continue }
+            guard let env = Launcher.readProcFile("/proc/\(pid)/environ") else { continue }
             var job: String?, rank: Int?
             for kv in env.split(separator: 0) {
                 let s = String(decoding: kv, as: UTF8.self)

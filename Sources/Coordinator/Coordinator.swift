@@ -23,8 +23,22 @@ public final class Coordinator: @unchecked Sendable {
     struct Active {
         var job: Int64; var attempt: Int64; var dir: String; var allocation: [AllocationSlice]
         var wrapperPid: pid_t?; var isChild: Bool; var killDeadline: Date?; var hardKilled = false; var fault: String?
+        var launchedAt = Date()
+        /// Last trainer heartbeat per rank; ranks that said goodbye (ended cleanly) are in `doneRanks`.
+        var beats: [Int: Date] = [:]
+        var doneRanks: Set<Int> = []
+        /// A checkpoint was committed during this attempt (resets the back-off).
+        var committed = false
+        /// Being ended to restart at this many ranks (growth at a checkpoint), not for a fault.
+        var resizeTo: Int?
+        var ranks: Int { allocation.reduce(0) { $0 + $1.slots } }
+        /// Still meant to run: no fault, resize or kill under way.
+        var healthy: Bool { fault == nil && resizeTo == nil && killDeadline == nil }
     }
     var active: [Int64: Active] = [:]  // by job id
+    /// Restarting jobs wait until then (back-off), and the count of faults in a row without a checkpoint.
+    var notBefore: [Int64: Date] = [:]
+    var failStreak: [Int64: Int] = [:]
     private var thread: Thread?
     private let lock = NSLock()
     private var stopping = false
@@ -94,6 +108,7 @@ public final class Coordinator: @unchecked Sendable {
         do {
             try monitorAttempts()
             expireNodes()
+            watchTrainers()
             try schedule()
         } catch { log("tick: \(error)") }
         updateSnapshot()
@@ -141,9 +156,8 @@ public final class Coordinator: @unchecked Sendable {
         for (name, n) in nodes where !isLive(n) {
             nodes[name] = nil
             try? store.event(job: nil, kind: "node-lost", detail: "\(name): no heartbeat for \(livenessWindow) s")
-            for (job, a) in active where a.allocation.contains(where: { $0.node == name }) && a.fault == nil {
-                active[job]?.fault = "node \(name) lost"
-                terminate(job: job)
+            for (job, a) in active where a.allocation.contains(where: { $0.node == name }) && a.healthy {
+                fault(job, "node \(name) lost: no heartbeat for \(livenessWindow) s")
             }
         }
     }

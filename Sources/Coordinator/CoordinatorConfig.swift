@@ -28,12 +28,23 @@ public struct CoordinatorConfig: Codable, Sendable {
     /// Passed as --mca plm_rsh_agent (tests use a script that enters a namespace or runs locally).
     public var rshAgent: String?
     /// Program each rank runs; default: this cohort executable. Only the config names it: a job
-    /// spec never can. Invoked as `PROGRAM train --job ID --coordinator EP SPEC`.
+    /// spec never can. Invoked as `PROGRAM train --job ID --coordinator EP --checkpoint-dir DIR --resume auto SPEC`.
     public var workerProgram: String?
     /// Ask rank 0 for a redrawn progress bar in its log (`cohort run` on a terminal follows it).
     public var progressBar = false
     /// Grace between SIGTERM and SIGKILL when cancelling (milliseconds).
     public var killGraceMs: Int = 3000
+    /// Extra mpirun arguments for every launch (e.g. `--mca btl_tcp_if_include 10.1.2.0/24`).
+    public var mpirunArgs: [String] = []
+    /// An attempt whose ranks have not all started heartbeating this long after launch is a fault
+    /// (milliseconds; 0 waits forever).
+    public var startupTimeoutMs: Int = 120_000
+    /// Wait before restarting a failed attempt; doubled for each further fault in a row without a new
+    /// checkpoint, up to `restartBackoffMaxMs` (milliseconds).
+    public var restartBackoffMs: Int = 1000
+    public var restartBackoffMaxMs: Int = 30_000
+    /// A rank that has not heard from the coordinator this long exits (milliseconds; see TrainerReporter).
+    public var fenceMs: Int = WireProtocol.trainerFenceMs
     /// The coordinator's CURVE key pair file (`cohort keys`); with `authorizedKeys`, turns CURVE on.
     public var curveSecretKey: String?
     /// File of client public keys (Z85) allowed to connect, one per line.
@@ -72,6 +83,7 @@ public struct CoordinatorConfig: Codable, Sendable {
         }
         let known: Set = ["bind", "state_dir", "heartbeat_interval_ms", "heartbeat_liveness", "max_frame_bytes",
                           "max_queued_jobs", "metrics_port", "mpirun", "rsh_agent", "worker_program", "kill_grace_ms",
+                          "mpirun_args", "startup_timeout_ms", "restart_backoff_ms", "restart_backoff_max_ms", "fence_ms",
                           "curve_secret_key", "authorized_keys", "worker_key"]
         for k in map.keys where !known.contains(k) { throw ConfigError(message: "\(source): unknown key \(k)") }
         if let v = try str("bind") { c.bind = v }
@@ -85,6 +97,16 @@ public struct CoordinatorConfig: Codable, Sendable {
         if let v = try str("rsh_agent") { c.rshAgent = v }
         if let v = try str("worker_program") { c.workerProgram = v }
         if let v = try int("kill_grace_ms") { c.killGraceMs = v }
+        if let v = map["mpirun_args"] {
+            guard let list = v as? [Any], list.allSatisfy({ $0 is String }) else {
+                throw ConfigError(message: "\(source): mpirun_args must be a list of strings, got \(v)")
+            }
+            c.mpirunArgs = list.map { $0 as! String }
+        }
+        if let v = try int("startup_timeout_ms") { c.startupTimeoutMs = v }
+        if let v = try int("restart_backoff_ms") { c.restartBackoffMs = v }
+        if let v = try int("restart_backoff_max_ms") { c.restartBackoffMaxMs = v }
+        if let v = try int("fence_ms") { c.fenceMs = v }
         if let v = try str("curve_secret_key") { c.curveSecretKey = v }
         if let v = try str("authorized_keys") { c.authorizedKeys = v }
         if let v = try str("worker_key") { c.workerKey = v }
@@ -96,6 +118,12 @@ public struct CoordinatorConfig: Codable, Sendable {
     public func validate(source: String = "config") throws {
         try validateBind(source: source)
         guard heartbeatIntervalMs >= 10 else { throw ConfigError(message: "\(source): heartbeat_interval_ms must be ≥ 10, got \(heartbeatIntervalMs)") }
+        guard startupTimeoutMs >= 0, restartBackoffMs >= 0, restartBackoffMaxMs >= restartBackoffMs else {
+            throw ConfigError(message: "\(source): startup_timeout_ms and restart_backoff_ms must be ≥ 0 and restart_backoff_max_ms ≥ restart_backoff_ms")
+        }
+        guard fenceMs >= 2 * heartbeatIntervalMs else {
+            throw ConfigError(message: "\(source): fence_ms must be at least twice heartbeat_interval_ms, got \(fenceMs)")
+        }
         guard heartbeatLiveness >= 1 else { throw ConfigError(message: "\(source): heartbeat_liveness must be ≥ 1, got \(heartbeatLiveness)") }
         guard maxFrameBytes >= 1024, Int64(maxFrameBytes) <= WireProtocol.hardMessageCapBytes else {
             throw ConfigError(message: "\(source): max_frame_bytes must be in 1024…\(WireProtocol.hardMessageCapBytes), got \(maxFrameBytes)")

@@ -11,7 +11,7 @@ extension Coordinator {
         case .status:
             let job = try lookup(m)
             guard case let .success(row) = job else { return job.failureValue! }
-            var r = Message.ok(to: m.id); r.jobInfo = try info(row)
+            var r = Message.ok(to: m.id); r.jobInfo = try info(row, history: true)
             return r
         case .list:
             var r = Message.ok(to: m.id)
@@ -126,7 +126,9 @@ extension Coordinator {
             try store.upsertNode(name: name, host: m.host ?? name, address: address, slots: slots)
         }
         nodes[name] = LiveNode(host: m.host ?? name, address: address, slots: slots, lastSeen: Date(), routingID: identity)
-        return .ok(to: m.id)
+        var r = Message.ok(to: m.id)
+        r.intervalMs = config.heartbeatIntervalMs
+        return r
     }
 
     func trainer(_ m: Message) throws -> Message {
@@ -137,31 +139,50 @@ extension Coordinator {
             guard let step = m.step, let loss = m.loss else { return .error(to: m.id, .badRequest, "progress needs \"step\" and \"loss\"") }
             try store.addProgress(job: row.id, rank: m.rank ?? 0, step: step, loss: loss, samplesPerS: m.samplesPerS ?? 0)
         case .checkpointCommitted:
+            // Recorded even from an attempt being ended: the checkpoint is durable either way.
             guard let step = m.step, let path = m.path else { return .error(to: m.id, .badRequest, "checkpoint-committed needs \"step\" and \"path\"") }
             try store.addCheckpoint(job: row.id, step: step, path: path)
+            if let a = active[row.id], m.attempt.map({ Int64($0) == a.attempt }) ?? true {
+                active[row.id]?.committed = true
+                failStreak[row.id] = 0
+                try considerGrowth(row.id)
+            }
         case .hello:
-            try store.event(job: row.id, kind: "trainer-hello", detail: "rank \(m.rank ?? -1) of \(m.worldSize ?? -1) pid \(m.pid ?? -1)")
+            try store.event(job: row.id, kind: "trainer-hello",
+                            detail: "rank \(m.rank ?? -1) of \(m.worldSize ?? -1) pid \(m.pid ?? -1) attempt \(m.attempt ?? -1) from step \(m.step ?? 0)")
+            if m.rank == 0, let attempt = m.attempt, let step = m.step { try store.setAttemptStartStep(Int64(attempt), step: step) }
         default: break  // heartbeat: liveness only
         }
-        return .ok(to: m.id)
+        return trainerBeat(m, job: row.id) ?? .ok(to: m.id)
     }
 
-    func info(_ row: JobRow) throws -> JobInfo {
+    func info(_ row: JobRow) throws -> JobInfo { try info(row, history: false) }
+
+    /// With `history`, every attempt and why it ended (`status`).
+    func info(_ row: JobRow, history: Bool) throws -> JobInfo {
         let attempt = try store.latestAttempt(job: row.id)
         var reason = row.reason
-        if row.state == .pending || (row.state == .restarting && active[row.id] == nil) { reason = waitReason(row) }
+        if row.state == .pending { reason = waitReason(row) }
+        if row.state == .restarting && active[row.id] == nil { reason = (row.reason.map { $0 + "; " } ?? "") + waitReason(row) }
         return JobInfo(id: "\(row.id)", name: row.name, state: row.state, ranks: row.ranks, priority: row.priority, reason: reason,
                        submittedAt: row.submittedAt, startedAt: row.startedAt, finishedAt: row.finishedAt, exitCode: row.exitCode,
                        attempts: row.attempts, allocation: row.state.isTerminal || row.state == .pending ? attempt?.allocation ?? [] : attempt?.allocation ?? [],
-                       progress: try store.latestProgress(job: row.id), lastCheckpointStep: try store.lastCheckpointStep(job: row.id))
+                       progress: try store.latestProgress(job: row.id), lastCheckpointStep: try store.lastCheckpointStep(job: row.id),
+                       history: history ? try store.attempts(job: row.id).map {
+                           AttemptInfo(number: $0.number, ranks: $0.ranks, allocation: $0.allocation, startedAt: $0.startedAt,
+                                       finishedAt: $0.finishedAt, exitCode: $0.exitCode, outcome: $0.outcome, reason: $0.reason, startStep: $0.startStep)
+                       } : nil)
     }
 
     /// "needs 4 slots; 2 free on 1 live node", plus what it waits behind.
     func waitReason(_ row: JobRow) -> String {
         let n = schedulerNodes()
         let free = n.reduce(0) { $0 + $1.free }, total = n.reduce(0) { $0 + $1.total }
-        var s = "needs \(row.ranks) slot\(row.ranks == 1 ? "" : "s"); \(free) free on \(n.count) live node\(n.count == 1 ? "" : "s")"
-        if row.ranks > total { s += " (waiting for nodes: the cluster has \(total) slots)" } else if free >= row.ranks { s += " (queued behind earlier or higher-priority jobs)" }
+        let need = row.state == .restarting ? restartSizes(row).min() ?? row.ranks : row.ranks
+        let needs = need == row.ranks ? "\(need)" : "\(need)–\(row.ranks)"
+        var s = "needs \(needs) slot\(row.ranks == 1 ? "" : "s"); \(free) free on \(n.count) live node\(n.count == 1 ? "" : "s")"
+        if let t = notBefore[row.id], t > Date() { s += String(format: " (back-off: %.1f s left)", t.timeIntervalSinceNow) }
+        else if need > total { s += " (waiting for nodes: the cluster has \(total) slots)" } else if free >= need { s += " (queued behind earlier or higher-priority jobs)" }
         return s
     }
 

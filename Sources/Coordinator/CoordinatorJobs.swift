@@ -10,9 +10,13 @@ extension Coordinator {
 
     /// Launches queued jobs in Scheduler order while they fit.
     func schedule() throws {
-        let queued = try store.jobs(in: [.pending, .restarting]).filter { active[$0.id] == nil }
+        let now = Date()
+        let queued = try store.jobs(in: [.pending, .restarting]).filter { active[$0.id] == nil && notBefore[$0.id].map { $0 <= now } ?? true }
         guard !queued.isEmpty else { return }
-        let plan = Scheduler.plan(queue: queued.map { .init(id: $0.id, ranks: $0.ranks, priority: $0.priority) }, nodes: schedulerNodes())
+        // A first launch waits for all its ranks; a restart of an elastic job takes what is live.
+        let plan = Scheduler.plan(queue: queued.map {
+            .init(id: $0.id, ranks: $0.ranks, priority: $0.priority, sizes: $0.state == .restarting ? restartSizes($0) : nil)
+        }, nodes: schedulerNodes())
         for (q, slices) in plan {
             guard let job = queued.first(where: { $0.id == q.id }) else { continue }
             let allocation = slices.map { AllocationSlice(node: $0.node.name, address: $0.node.address, slots: $0.slots) }
@@ -26,13 +30,13 @@ extension Coordinator {
             active[job.id] = Active(job: job.id, attempt: attempt, dir: dir, allocation: allocation, wrapperPid: nil, isChild: true)
             do {
                 let pid = try Launcher.launch(job: job.id, attempt: attempt, dir: dir, allocation: allocation, spec: job.spec,
-                                              endpoint: endpoint, config: config)
+                                              checkpointDir: checkpointDir(job), endpoint: endpoint, config: config)
                 active[job.id]?.wrapperPid = pid
                 try store.setAttemptPid(attempt, pid: Int(pid))
                 if to == .scheduled { try store.transition(job.id, from: .scheduled, to: .running, reason: nil, detail: "launched pid \(pid)") }
             } catch {
                 active[job.id] = nil
-                try store.db.write { try Store.finishAttempt($0, attempt, exitCode: nil, outcome: "launch-failed") }
+                try store.db.write { try Store.finishAttempt($0, attempt, exitCode: nil, outcome: "launch-failed", reason: "\(error)") }
                 try store.transition(job.id, from: to, to: .failed, reason: "launch failed: \(error)")
             }
         }
@@ -66,23 +70,32 @@ extension Coordinator {
         }
     }
 
-    /// Ends an attempt: cancel wins, exit 0 succeeds, anything else restarts while allowed.
+    /// Ends an attempt: cancel wins, exit 0 succeeds, a resize restarts at once, anything else
+    /// restarts after a back-off while faults stay within max_restarts.
     func finish(_ jobID: Int64, _ a: Active, exitCode: Int?) throws {
         active[jobID] = nil
         guard let job = try store.job(jobID) else { return }
         let outcome: String
         let next: JobState
         var reason: String?
+        var exitText = exitCode.map { "exit code \($0)" } ?? "no exit status"
+        if exitCode != 0, let said = Launcher.failureSummary(dir: a.dir) { exitText += ": " + said }
         if job.cancelRequested {
             (outcome, next, reason) = ("cancelled", .cancelled, "cancelled by request")
-        } else if exitCode == 0 && a.fault == nil {
+        } else if exitCode == 0 && a.fault == nil && a.resizeTo == nil {
             (outcome, next) = ("succeeded", .succeeded)
+        } else if let size = a.resizeTo {
+            (outcome, next, reason) = ("resized", .restarting, "growing from \(a.ranks) to \(size) ranks")
+            notBefore[jobID] = nil
         } else {
-            let why = a.fault ?? (exitCode.map { "exit code \($0)" } ?? "attempt lost (no exit status)")
-            if job.attempts <= job.maxRestarts {
-                (outcome, next, reason) = ("failed", .restarting, "restarting after \(why) (attempt \(job.attempts) of \(job.maxRestarts + 1))")
+            let why = a.fault ?? (exitCode != nil ? "mpirun \(exitText)" : "attempt lost (no exit status)")
+            let faults = try store.faultCount(job: jobID) + 1
+            if faults <= job.maxRestarts {
+                let delay = backoff(jobID, a)
+                notBefore[jobID] = Date().addingTimeInterval(delay)
+                (outcome, next, reason) = ("failed", .restarting, String(format: "%@; restart %d of %d in %.1f s", why, faults, job.maxRestarts, delay))
             } else {
-                (outcome, next, reason) = ("failed", .failed, why)
+                (outcome, next, reason) = ("failed", .failed, job.maxRestarts > 0 ? "\(why) (after \(job.maxRestarts) restart\(job.maxRestarts == 1 ? "" : "s"))" : why)
             }
         }
         var from = job.state
@@ -90,23 +103,37 @@ extension Coordinator {
             try store.transition(jobID, from: .scheduled, to: .running, reason: nil, detail: "re-attached")
             from = .running
         }
-        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), exit \(exitCode.map(String.init) ?? "unknown")") {
-            try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome)
+        let attemptReason = a.fault ?? (a.resizeTo != nil ? reason : (outcome == "succeeded" ? nil : exitText))
+        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), \(exitText)") {
+            try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
         }
+        if next.isTerminal { notBefore[jobID] = nil; failStreak[jobID] = nil }
     }
 
-    /// Sends SIGTERM to the attempt's mpirun, asks agents to kill local ranks, arms SIGKILL.
-    func terminate(job: Int64) {
+    /// Ends a healthy attempt for a fault: records why, and kills its ranks at once (a fault's ranks
+    /// need no grace; the restart resumes from the last committed checkpoint).
+    func fault(_ job: Int64, _ why: String) {
+        guard active[job]?.healthy == true else { return }
+        active[job]?.fault = why
+        try? store.event(job: job, kind: "fault", detail: why)
+        log("job \(job): \(why)")
+        terminate(job: job, hard: true)
+    }
+
+    /// Sends SIGTERM to the attempt's mpirun, asks agents to kill local ranks, arms SIGKILL. `hard`
+    /// (a fault or a resize): agents SIGKILL every local rank of the job at once (a stopped rank
+    /// too), and mpirun gets one second instead of the kill grace.
+    func terminate(job: Int64, hard: Bool = false) {
         guard let a = active[job] else { return }
         if let m = Launcher.mpirunPid(dir: a.dir) { kill(m, SIGTERM) }
-        active[job]?.killDeadline = Date().addingTimeInterval(Double(config.killGraceMs) / 1000)
+        active[job]?.killDeadline = Date().addingTimeInterval(hard ? 1 : Double(config.killGraceMs) / 1000)
         var first = 0
         for slice in a.allocation {
             let ranks = Array(first ..< first + slice.slots)
             first += slice.slots
             guard let n = nodes[slice.node] else { continue }
             var m = Message(.kill)
-            m.job = "\(job)"; m.ranks = ranks
+            m.job = "\(job)"; m.ranks = hard ? [] : ranks; m.signal = hard ? "KILL" : "TERM"
             send(m, to: n.routingID)
         }
     }

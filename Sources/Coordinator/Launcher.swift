@@ -15,7 +15,7 @@ struct LaunchError: Error, CustomStringConvertible {
 enum Launcher {
     /// Writes `dir`/{hostfile,spec.yaml,run.sh} and spawns run.sh. Returns the wrapper's pid.
     static func launch(job: Int64, attempt: Int64, dir: String, allocation: [AllocationSlice], spec: String,
-                       endpoint: String, config: CoordinatorConfig) throws -> pid_t {
+                       checkpointDir: String, endpoint: String, config: CoordinatorConfig) throws -> pid_t {
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
         let hostfile = allocation.map { "\($0.address) slots=\($0.slots)" }.joined(separator: "\n") + "\n"
         try AtomicFile.write(hostfile, to: dir + "/hostfile")
@@ -24,12 +24,16 @@ enum Launcher {
         let program = config.workerProgram ?? selfExecutable()
         var args = [config.mpirun, "--allow-run-as-root", "--oversubscribe", "--hostfile", dir + "/hostfile", "-np", "\(ranks)",
                     "--output-filename", dir + "/out", "--merge-stderr-to-stdout",
-                    "-x", "COHORT_JOB_ID", "-x", "COHORT_COORDINATOR", "-x", "COHORT_ATTEMPT", "-x", "PMIX_MCA_gds"]
+                    "-x", "COHORT_JOB_ID", "-x", "COHORT_COORDINATOR", "-x", "COHORT_ATTEMPT", "-x", "PMIX_MCA_gds",
+                    "-x", "COHORT_HEARTBEAT_MS", "-x", "COHORT_FENCE_MS"]
         args += WorkerKeys.exports(config)  // COHORT_KEY, COHORT_SERVER_KEY when CURVE is on
         // Remote daemons through an rsh agent: no shared hwloc topology (OpenMPI 4.1 daemons map it at
         // the host's address and can crash when that is taken; see launch/netns-cluster.sh).
         if let rsh = config.rshAgent { args += ["--mca", "plm_rsh_agent", rsh, "--mca", "rtc_hwloc_vmhole", "none"] }
-        args += [program, "train", "--job", "\(job)", "--coordinator", endpoint, dir + "/spec.yaml"]
+        args += config.mpirunArgs
+        // Every attempt resumes from the job's newest committed checkpoint, if there is one.
+        args += [program, "train", "--job", "\(job)", "--coordinator", endpoint, "--checkpoint-dir", checkpointDir, "--resume", "auto",
+                 dir + "/spec.yaml"]
         if config.progressBar { args.append("--bar") }
         let q = { (s: String) in "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let script = """
@@ -46,6 +50,7 @@ enum Launcher {
         try AtomicFile.write(script, to: dir + "/run.sh")
         let env = WorkerKeys.environment(config, base: ProcessInfo.processInfo.environment).merging([
             "COHORT_JOB_ID": "\(job)", "COHORT_COORDINATOR": endpoint, "COHORT_ATTEMPT": "\(attempt)", "PMIX_MCA_gds": "hash",
+            "COHORT_HEARTBEAT_MS": "\(config.heartbeatIntervalMs)", "COHORT_FENCE_MS": "\(config.fenceMs)",
         ]) { _, new in new }
         return try spawn(["/bin/sh", dir + "/run.sh"], env: env, log: dir + "/wrapper.log")
     }
@@ -94,6 +99,25 @@ enum Launcher {
     static func exitCode(dir: String) -> Int? {
         guard let s = try? String(contentsOfFile: dir + "/exit_code", encoding: .utf8) else { return nil }
         return Int(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// What mpirun said ended the attempt, from its log: "rank 1 exited on signal 9 (Killed)" or
+    /// "rank 2 exited with code 1"; nil if it said neither.
+    static func failureSummary(dir: String) -> String? {
+        guard let log = try? String(contentsOfFile: dir + "/mpirun.log", encoding: .utf8) else { return nil }
+        let text = log.split(whereSeparator: \.isNewline).joined(separator: " ")
+        func groups(_ pattern: String) -> [String]? {
+            guard let re = try? NSRegularExpression(pattern: pattern),
+                  let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+            return (1 ..< m.numberOfRanges).compactMap { Range(m.range(at: $0), in: text).map { String(text[$0]) } }
+        }
+        if let g = groups(#"process rank (\d+) with PID \d+ on node (\S+) exited on signal (\d+) \(([^)]+)\)"#), g.count == 4 {
+            return "rank \(g[0]) exited on signal \(g[2]) (\(g[3]))"
+        }
+        if let g = groups(#"Process name:\s+\[\[\d+,\d+\],(\d+)\]\s+Exit code:\s+(\d+)"#), g.count == 2 {
+            return "rank \(g[0]) exited with code \(g[1])"
+        }
+        return nil
     }
 
     static func mpirunPid(dir: String) -> pid_t? {

@@ -1,5 +1,6 @@
 // Implements: Scheduler, the pure placement rule: jobs in (priority desc, submission asc) order;
-// the head job runs when enough free slots exist on live nodes, and later jobs wait behind it
+// the head job runs when enough free slots exist on live nodes (an elastic restart: for the largest
+// of its allowed sizes that fits), and later jobs wait behind it
 // (no backfill, so FIFO-within-priority holds). A job larger than the whole live cluster is
 // skipped, not allowed to block the queue. Ranks are packed onto as few nodes as possible.
 
@@ -38,7 +39,11 @@ public enum Scheduler {
         public var id: Int64
         public var ranks: Int
         public var priority: Int
-        public init(id: Int64, ranks: Int, priority: Int) { self.id = id; self.ranks = ranks; self.priority = priority }
+        /// World sizes it may run at, largest first: [ranks], or for an elastic restart down to min_ranks.
+        public var sizes: [Int]
+        public init(id: Int64, ranks: Int, priority: Int, sizes: [Int]? = nil) {
+            self.id = id; self.ranks = ranks; self.priority = priority; self.sizes = sizes ?? [ranks]
+        }
     }
 
     /// Queue order: higher priority first, then earlier submission.
@@ -52,8 +57,8 @@ public enum Scheduler {
         let capacity = nodes.reduce(0) { $0 + $1.total }
         var out: [(job: Queued, slices: [(node: Node, slots: Int)])] = []
         for job in order(queue) {
-            if job.ranks > capacity { continue }  // waits for nodes; must not block the queue
-            guard let slices = place(ranks: job.ranks, on: nodes) else { break }
+            if (job.sizes.min() ?? job.ranks) > capacity { continue }  // waits for nodes; must not block the queue
+            guard let slices = job.sizes.lazy.compactMap({ place(ranks: $0, on: nodes) }).first else { break }
             for s in slices { if let i = nodes.firstIndex(where: { $0.name == s.node.name }) { nodes[i].free -= s.slots } }
             out.append((job, slices))
         }

@@ -1,5 +1,6 @@
 // Implements: SpecSummary, the few fields of a job spec the coordinator owns (name,
-// parallel.ranks, priority, fault.max_restarts), read leniently: every other key belongs to the
+// parallel.ranks and min_ranks, priority, fault.max_restarts, train.global_batch and accumulation
+// for the world sizes an elastic restart may use, checkpoint.dir), read leniently: every other key belongs to the
 // trainer, which validates it. A missing or invalid ranks is refused here.
 import Foundation
 import Yams
@@ -14,9 +15,26 @@ public struct SpecSummary: Sendable, Equatable {
     public var ranks: Int
     public var priority: Int
     public var maxRestarts: Int
+    /// Fewest ranks a restart may run on (parallel.min_ranks; default: ranks, not elastic).
+    public var minRanks: Int
+    /// train.global_batch, which every world size must split (nil: batch_per_rank, a fixed size).
+    public var globalBatch: Int?
+    public var accumulation: Int
+    /// checkpoint.dir as written (relative paths are placed in the job's state directory).
+    public var checkpointDir: String?
 
-    public init(name: String, ranks: Int, priority: Int, maxRestarts: Int) {
+    public init(name: String, ranks: Int, priority: Int, maxRestarts: Int, minRanks: Int? = nil, globalBatch: Int? = nil,
+                accumulation: Int = 1, checkpointDir: String? = nil) {
         self.name = name; self.ranks = ranks; self.priority = priority; self.maxRestarts = maxRestarts
+        self.minRanks = minRanks ?? ranks; self.globalBatch = globalBatch; self.accumulation = accumulation
+        self.checkpointDir = checkpointDir
+    }
+
+    /// World sizes a restart may use, largest first: ranks down to min_ranks, those that split the
+    /// global batch evenly into micro-batches. Just [ranks] for a job that is not elastic.
+    public var restartSizes: [Int] {
+        guard let g = globalBatch, minRanks < ranks else { return [ranks] }
+        return stride(from: ranks, through: minRanks, by: -1).filter { g % $0 == 0 && (g / $0) % accumulation == 0 }
     }
 
     /// - Throws: `SpecError` naming the bad key and value.
@@ -43,7 +61,16 @@ public struct SpecSummary: Sendable, Equatable {
             guard let mi = m as? Int, mi >= 0 else { throw JobSpecError(message: "job spec \(name): fault.max_restarts must be an integer ≥ 0, got \(m)") }
             restarts = mi
         }
-        return SpecSummary(name: name, ranks: ranks, priority: priority, maxRestarts: restarts)
+        var minRanks: Int?
+        if let m = parallel["min_ranks"] {
+            guard let mi = m as? Int, mi >= 1, mi <= ranks else { throw JobSpecError(message: "job spec \(name): parallel.min_ranks must be an integer in 1…\(ranks), got \(m)") }
+            minRanks = mi
+        }
+        let train = map["train"] as? [String: Any]
+        let global = train?["global_batch"] as? Int, accumulation = train?["accumulation"] as? Int ?? 1
+        let dir = (map["checkpoint"] as? [String: Any])?["dir"] as? String
+        return SpecSummary(name: name, ranks: ranks, priority: priority, maxRestarts: restarts, minRanks: minRanks,
+                           globalBatch: global.flatMap { $0 > 0 ? $0 : nil }, accumulation: max(1, accumulation), checkpointDir: dir)
     }
 
     /// The spec text with parallel.ranks set to `ranks` (appended as an override mapping when the

@@ -48,10 +48,16 @@ struct AttemptRow {
     var pid: Int?
     var finishedAt: Double?
     var exitCode: Int?
+    var startedAt: Double
+    var outcome: String?
+    var reason: String?
+    var startStep: Int?
+    var ranks: Int { allocation.reduce(0) { $0 + $1.slots } }
 
     init(_ r: Row) {
         id = r["id"]; jobID = r["job_id"]; number = r["number"]; dir = r["dir"]; pid = r["pid"]
-        finishedAt = r["finished_at"]; exitCode = r["exit_code"]
+        finishedAt = r["finished_at"]; exitCode = r["exit_code"]; startedAt = r["started_at"]
+        outcome = r["outcome"]; reason = r["reason"]; startStep = r["start_step"]
         let json: String = r["allocation"]
         allocation = (try? JSONDecoder().decode([AllocationSlice].self, from: Data(json.utf8))) ?? []
     }
@@ -100,6 +106,14 @@ final class Store: @unchecked Sendable {
             CREATE TABLE progress(id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL, rank INTEGER NOT NULL,
                                   step INTEGER NOT NULL, loss REAL NOT NULL, samples_per_s REAL NOT NULL, at REAL NOT NULL);
             CREATE INDEX progress_job ON progress(job_id, id);
+            """)
+        }
+        m.registerMigration("v2") { db in
+            // Why each attempt ended, the step its trainers started at (after a resume), and how many
+            // ranks it ran (an elastic restart may run fewer than the job asks for).
+            try db.execute(sql: """
+            ALTER TABLE attempts ADD COLUMN reason TEXT;
+            ALTER TABLE attempts ADD COLUMN start_step INTEGER;
             """)
         }
         try m.migrate(db)

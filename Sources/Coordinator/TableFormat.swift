@@ -32,6 +32,12 @@ public enum TableFormat {
         if let p = j.progress { lines.append(String(format: "  progress:   step %d  loss %.4f  %.0f samples/s", p.step, p.loss, p.samplesPerS)) }
         if let c = j.lastCheckpointStep { lines.append("  checkpoint: step \(c)") }
         if let e = j.exitCode { lines.append("  exit code:  \(e)") }
+        for a in j.history ?? [] {
+            let place = a.allocation.map { "\($0.node)×\($0.slots)" }.joined(separator: " ")
+            let from = a.startStep.map { $0 > 0 ? ", from step \($0)" : "" } ?? ""
+            let end = a.outcome.map { o in "\(o)" + (a.reason.map { ": \($0)" } ?? "") } ?? "running"
+            lines.append("  attempt \(a.number): \(a.ranks) rank\(a.ranks == 1 ? "" : "s") on \(place)\(from); \(end)")
+        }
         return lines.joined(separator: "\n")
     }
 

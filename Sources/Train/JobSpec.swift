@@ -23,7 +23,12 @@ public struct JobSpec: Codable, Sendable, Equatable {
     }
     public struct Training: Codable, Sendable, Equatable {
         public var epochs: Int
-        public var batch_per_rank: Int
+        /// Samples per rank per step. Give this or `global_batch`.
+        public var batch_per_rank: Int?
+        /// Samples per step over all ranks, split evenly over however many ranks run: what an elastic
+        /// job (parallel.min_ranks below parallel.ranks) gives, so that a restart on fewer ranks takes
+        /// the same optimizer steps on the same samples.
+        public var global_batch: Int?
         /// "sgd", "adam" or "adamw".
         public var optimizer: String
         public var lr: Double
@@ -64,6 +69,17 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var seed: UInt64 { UInt64(train.seed ?? 1) }
     public var accumulation: Int { train.accumulation ?? 1 }
     public var ranks: Int { parallel?.ranks ?? 1 }
+
+    /// Samples per rank per step when `worldSize` ranks run: batch_per_rank, or global_batch split.
+    /// - Throws: `SpecError` when global_batch (or its per-rank share, by the accumulation) does not divide.
+    public func batchPerRank(worldSize: Int) throws(SpecError) -> Int {
+        if let b = train.batch_per_rank { return b }
+        let g = train.global_batch ?? 1
+        guard g % worldSize == 0, (g / worldSize) % accumulation == 0 else {
+            throw SpecError(source: name, message: "train.global_batch \(g) does not split into \(worldSize) rank(s) × \(accumulation) micro-batch(es)")
+        }
+        return g / worldSize
+    }
 
     /// Parses and validates a spec; `source` names it in errors.
     /// The text the spec was parsed from (recorded in checkpoints).
@@ -125,20 +141,30 @@ public struct JobSpec: Codable, Sendable, Equatable {
         if let c = model.channels, c.count != 2 || c.contains(where: { $0 <= 0 }) { throw fail("model.channels: expected two positive counts, got \(c)") }
         guard data.kind == "fashion-mnist" else { throw fail("data.kind: unknown data set '\(data.kind)' (expected fashion-mnist)") }
         guard train.epochs > 0 else { throw fail("train.epochs: must be at least 1, got \(train.epochs)") }
-        guard train.batch_per_rank > 0 else { throw fail("train.batch_per_rank: must be at least 1, got \(train.batch_per_rank)") }
+        switch (train.batch_per_rank, train.global_batch) {
+        case (nil, nil): throw fail("missing key 'train.batch_per_rank' (or 'train.global_batch')")
+        case (.some, .some): throw fail("train: give batch_per_rank or global_batch, not both")
+        case let (b?, nil): guard b > 0 else { throw fail("train.batch_per_rank: must be at least 1, got \(b)") }
+        case let (nil, g?):
+            guard g > 0 else { throw fail("train.global_batch: must be at least 1, got \(g)") }
+            if let r = parallel?.ranks, r > 0, g % r != 0 { throw fail("train.global_batch: \(g) does not split over parallel.ranks \(r)") }
+        }
         guard ["sgd", "adam", "adamw"].contains(train.optimizer) else { throw fail("train.optimizer: unknown optimizer '\(train.optimizer)' (expected sgd, adam or adamw)") }
         guard train.lr > 0, train.lr.isFinite else { throw fail("train.lr: must be a positive number, got \(train.lr)") }
         if let s = train.seed, s < 0 { throw fail("train.seed: must be non-negative, got \(s)") }
         if let a = train.accumulation {
             guard a > 0 else { throw fail("train.accumulation: must be at least 1, got \(a)") }
-            guard train.batch_per_rank % a == 0 else {
-                throw fail("train.accumulation: \(a) does not divide train.batch_per_rank \(train.batch_per_rank)")
+            if let b = train.batch_per_rank, b % a != 0 {
+                throw fail("train.accumulation: \(a) does not divide train.batch_per_rank \(b)")
             }
         }
         if let m = train.max_steps, m <= 0 { throw fail("train.max_steps: must be at least 1, got \(m)") }
         if let p = parallel {
             if let r = p.ranks, r < 1 { throw fail("parallel.ranks: must be at least 1, got \(r)") }
             if let m = p.min_ranks, m < 1 || m > (p.ranks ?? m) { throw fail("parallel.min_ranks: must be in 1…ranks, got \(m)") }
+            if let m = p.min_ranks, m < (p.ranks ?? m), train.global_batch == nil {
+                throw fail("parallel.min_ranks: an elastic job (min_ranks \(m) below ranks \(p.ranks ?? m)) must give train.global_batch instead of batch_per_rank, so a restart on fewer ranks keeps the batch")
+            }
             if let z = p.zero_stage, !(0...2).contains(z) { throw fail("parallel.zero_stage: must be 0, 1 or 2, got \(z)") }
             if let b = p.bucket_mb, !(b > 0 && b <= 1024) { throw fail("parallel.bucket_mb: must be in (0, 1024], got \(b)") }
             if let m = p.memory_limit_mb, !(m > 0) { throw fail("parallel.memory_limit_mb: must be positive, got \(m)") }
@@ -167,7 +193,7 @@ extension JobSpec {
         "name": .leaf,
         "model": .map(["kind": .leaf, "hidden": .leaf, "channels": .leaf]),
         "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf]),
-        "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,
+        "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "global_batch": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,
                        "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf]),
         "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf]),
         "checkpoint": .map(["every_steps": .leaf, "every_seconds": .leaf, "keep": .leaf, "dir": .leaf]),

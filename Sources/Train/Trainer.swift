@@ -81,11 +81,15 @@ public final class Trainer {
     public let checkpointer: Checkpointer?
     /// Where training starts: steps done, and the epoch and samples of it consumed.
     private var start = (step: 0, epoch: 0, samples: 0)
+    /// Samples per rank per step at this world size (JobSpec.batchPerRank).
+    public let batch: Int
+    /// The step this run starts at: 0, or the resumed checkpoint's.
+    public var startStep: Int { start.step }
     /// Steps not counted in `TrainSummary.steadySamplesPerSecond`.
     public static let warmupSteps = 10
     /// Called after every optimizer step with the global step number (checks, checkpoints).
     public var afterStep: ((Int) throws -> Void)?
-    /// Called every 10 steps with (step, loss averaged over ranks, aggregate samples/s).
+    /// Called at a run's first step and every 10 steps with (step, loss averaged over ranks, aggregate samples/s).
     public var onProgress: ((Int, Double, Double) -> Void)?
 
     /// Loads the data, builds and initialises the model and its optimizer, and (with a
@@ -100,6 +104,7 @@ public final class Trainer {
         guard size >= minRanks && size <= max(maxRanks, minRanks) else {
             throw TrainError("\(size) ranks started, but the spec allows \(minRanks)…\(maxRanks) (parallel.min_ranks…parallel.ranks)")
         }
+        batch = try spec.batchPerRank(worldSize: size)
         let dir = FashionMNIST.directory(override: options.dataDirectory ?? spec.data.path)
         train = try FashionMNIST.load(directory: dir, train: true)
         test = options.evaluate ? try FashionMNIST.load(directory: dir, train: false) : nil
@@ -141,7 +146,7 @@ public final class Trainer {
 
     /// Runs every epoch (or `train.max_steps` steps) and returns the summary.
     public func run() throws -> TrainSummary {
-        let batch = spec.train.batch_per_rank, micro = batch / spec.accumulation
+        let batch = self.batch, micro = batch / spec.accumulation
         let sampler = DistributedSampler(count: train.count, rank: rank, ranks: ranks, batch: batch, seed: spec.seed,
                                          dropLast: spec.data.drop_last ?? false)
         let batcher = Batcher(dataset: train, batch: micro)
@@ -215,6 +220,10 @@ public final class Trainer {
                     onProgress?(globalStep, shownLoss, Double(seen * ranks) / max(Date().timeIntervalSince(epochStart), 1e-9))
                 } else if shownLoss == 0 {
                     shownLoss = lossSum / Double(seen)  // this rank's own, until the first average
+                }
+                if globalStep == start.step + 1 && !(step % 10 == 9 || step == steps - 1) {
+                    // The first step of a run (after a resume: the moment training resumed) is reported too.
+                    onProgress?(globalStep, shownLoss, Double(seen * ranks) / max(Date().timeIntervalSince(epochStart), 1e-9))
                 }
                 if checkpointDue, let checkpointer {
                     try checkpointer.begin(step: globalStep, sampler: .init(seed: spec.seed, epoch: epoch, position: (step + 1) * globalBatch))

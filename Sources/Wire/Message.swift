@@ -37,7 +37,12 @@ public struct Message: Codable, Sendable, Equatable {
     public var processes: [RankProcess]?
     public var pid: Int?
     public var ranks: [Int]?
+    /// `kill`: "TERM" (graceful, SIGKILL after 2 s) or "KILL" (at once; a fault's ranks need no grace).
+    public var signal: String?
     // trainer
+    /// The attempt a trainer belongs to (COHORT_ATTEMPT); a heartbeat of an attempt that is over is
+    /// answered with `stale-attempt`, and the rank exits.
+    public var attempt: Int?
     public var worldSize: Int?
     public var step: Int?
     public var loss: Double?
@@ -52,6 +57,9 @@ public struct Message: Codable, Sendable, Equatable {
     public var text: String?
     public var done: Bool?
     public var points: [ProgressPoint]?
+    /// The coordinator's heartbeat interval, in its `ok` to an agent's register and heartbeat: the
+    /// agent heartbeats at that pace (milliseconds).
+    public var intervalMs: Int?
 
     public init(_ type: Kind, id: String = Message.newID()) {
         self.v = WireProtocol.version; self.type = type; self.id = id

@@ -8,6 +8,9 @@ public enum WireProtocol {
     public static let heartbeatIntervalMs = 1000
     /// …and a peer is dead after this many silent intervals (3-5 is reasonable, zguide).
     public static let heartbeatLiveness = 3
+    /// A trainer that has had no reply from the coordinator for this long exits (milliseconds): a
+    /// rank cut off from the cluster must not outlive the attempt the coordinator restarted without it.
+    public static let trainerFenceMs = 60_000
     /// Body frames larger than this are refused with an error, not parsed (bytes).
     public static let maxFrameBytes = 1 << 20
     /// libzmq drops the connection of a peer sending a message over this hard cap (bytes).

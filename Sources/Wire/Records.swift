@@ -38,14 +38,38 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var allocation: [AllocationSlice]
     public var progress: ProgressPoint?
     public var lastCheckpointStep: Int?
+    /// Every attempt, oldest first: how many ranks ran where, and why it ended (`status` only).
+    public var history: [AttemptInfo]?
 
     public init(id: String, name: String, state: JobState, ranks: Int, priority: Int, reason: String?, submittedAt: Double,
                 startedAt: Double?, finishedAt: Double?, exitCode: Int?, attempts: Int, allocation: [AllocationSlice],
-                progress: ProgressPoint?, lastCheckpointStep: Int?) {
+                progress: ProgressPoint?, lastCheckpointStep: Int?, history: [AttemptInfo]? = nil) {
+        self.history = history
         self.id = id; self.name = name; self.state = state; self.ranks = ranks; self.priority = priority
         self.reason = reason; self.submittedAt = submittedAt; self.startedAt = startedAt; self.finishedAt = finishedAt
         self.exitCode = exitCode; self.attempts = attempts; self.allocation = allocation; self.progress = progress
         self.lastCheckpointStep = lastCheckpointStep
+    }
+}
+
+/// One attempt of a job: an mpirun launch, from its start to its end.
+public struct AttemptInfo: Codable, Sendable, Equatable {
+    public var number: Int
+    public var ranks: Int
+    public var allocation: [AllocationSlice]
+    public var startedAt: Double
+    public var finishedAt: Double?
+    public var exitCode: Int?
+    /// succeeded, failed, resized, cancelled, lost, launch-failed; nil while it runs.
+    public var outcome: String?
+    /// Why it ended, e.g. "rank 1 sent no heartbeat for 3.0 s (hung or dead)".
+    public var reason: String?
+    /// The step its trainers started at (a resumed checkpoint's step; 0 for a fresh start).
+    public var startStep: Int?
+    public init(number: Int, ranks: Int, allocation: [AllocationSlice], startedAt: Double, finishedAt: Double?, exitCode: Int?,
+                outcome: String?, reason: String?, startStep: Int?) {
+        self.number = number; self.ranks = ranks; self.allocation = allocation; self.startedAt = startedAt
+        self.finishedAt = finishedAt; self.exitCode = exitCode; self.outcome = outcome; self.reason = reason; self.startStep = startStep
     }
 }
 

@@ -1,82 +1,160 @@
-// Implements: TrainerReporter, what a trainer started by the coordinator calls to report: hello,
-// progress (step, loss, samples/s), checkpoint-committed, and heartbeats from a background thread.
-// Reports are best effort: a coordinator that is down must never stop training.
+// Implements: TrainerReporter, what every rank started by the coordinator runs: heartbeats (with the
+// rank's step) and, from rank 0, hello, progress and checkpoint-committed. A background thread owns
+// the socket and sends everything, so training never waits on the coordinator: reports are queued
+// and a coordinator that is down costs nothing but dropped reports. The thread also fences the rank:
+// when the coordinator answers `stale-attempt` (the attempt was ended, e.g. after another rank died)
+// or has not answered for `fenceMs`, the rank exits rather than live on beside a restarted attempt.
 import Foundation
 
 public final class TrainerReporter: @unchecked Sendable {
     public let job: String
     public let rank: Int
+    /// The attempt this rank belongs to (COHORT_ATTEMPT), carried by every message.
+    public let attempt: Int?
+    public let heartbeatMs: Int
+    public let fenceMs: Int
+    /// Called (on the reporter's thread) when the rank must stop; the default prints the reason and
+    /// exits with status 75 at once (`_exit`: no atexit handlers race the training threads).
+    public var onFenced: (String) -> Void = { reason in
+        FileHandle.standardError.write(Data("cohort train: \(reason); exiting\n".utf8))
+        _exit(75)
+    }
     private let client: RequestClient
     private let lock = NSLock()
-    private var heartbeat: Thread?
+    private var queue: [Message] = []
+    private var step = 0
     private var stopped = false
+    private var thread: Thread?
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Reports queued beyond this are dropped, oldest first (the coordinator is away).
+    static let queueLimit = 256
 
-    /// Reads COHORT_JOB_ID and COHORT_COORDINATOR (exported by the coordinator's launch), and
-    /// COHORT_KEY and COHORT_SERVER_KEY when the coordinator uses CURVE; returns nil when the
-    /// trainer was not started by a coordinator.
+    /// Reads COHORT_JOB_ID, COHORT_COORDINATOR, COHORT_ATTEMPT, COHORT_HEARTBEAT_MS and COHORT_FENCE_MS
+    /// (exported by the coordinator's launch), and COHORT_KEY and COHORT_SERVER_KEY when the
+    /// coordinator uses CURVE; nil when the trainer was not started by a coordinator.
     public static func fromEnvironment(rank: Int) -> TrainerReporter? {
         let env = ProcessInfo.processInfo.environment
         guard let job = env["COHORT_JOB_ID"], let ep = env["COHORT_COORDINATOR"] else { return nil }
-        return TrainerReporter(endpoint: ep, job: job, rank: rank, curve: environmentKeys())
+        return TrainerReporter(endpoint: ep, job: job, rank: rank, environment: env)
     }
 
-    /// CURVE keys from COHORT_KEY and COHORT_SERVER_KEY, or nil. Reports are best effort, so a
-    /// bad key file is one warning on stderr (the coordinator will then refuse the reports).
-    public static func environmentKeys() -> CurveClientKeys? {
-        do { return try CurveClientKeys.resolve(keyFile: nil, serverKeyFile: nil) } catch {
-            FileHandle.standardError.write(Data("warning: not reporting to the coordinator with CURVE: \(error)\n".utf8))
+    /// CURVE keys from COHORT_KEY and COHORT_SERVER_KEY in `environment`, or nil. A bad key file
+    /// is one warning on stderr: the coordinator then refuses the reports and the rank is fenced.
+    public static func environmentKeys(_ environment: [String: String]) -> CurveClientKeys? {
+        do { return try CurveClientKeys.resolve(keyFile: nil, serverKeyFile: nil, environment: environment) } catch {
+            FileHandle.standardError.write(Data("warning: cannot report to the coordinator with CURVE: \(error)\n".utf8))
             return nil
         }
     }
 
-    /// - Parameter curve: the coordinator's public key and ours, when it uses CURVE.
-    public init(endpoint: String, job: String, rank: Int, timeoutMs: Int = 2000, curve: CurveClientKeys? = nil) {
+    /// - Parameters:
+    ///   - environment: supplies COHORT_ATTEMPT, COHORT_HEARTBEAT_MS and COHORT_FENCE_MS when set,
+    ///     and the CURVE keys (COHORT_KEY, COHORT_SERVER_KEY) unless `curve` is given.
+    ///   - curve: the coordinator's public key and ours, when it uses CURVE.
+    public init(endpoint: String, job: String, rank: Int, environment: [String: String] = ProcessInfo.processInfo.environment,
+                curve: CurveClientKeys? = nil) {
         self.job = job; self.rank = rank
-        client = RequestClient(endpoint: endpoint, timeoutMs: timeoutMs, curve: curve)
+        attempt = environment["COHORT_ATTEMPT"].flatMap { Int($0) }
+        heartbeatMs = max(10, environment["COHORT_HEARTBEAT_MS"].flatMap { Int($0) } ?? WireProtocol.heartbeatIntervalMs)
+        fenceMs = max(heartbeatMs * 2, environment["COHORT_FENCE_MS"].flatMap { Int($0) } ?? WireProtocol.trainerFenceMs)
+        client = RequestClient(endpoint: endpoint, timeoutMs: min(2000, max(200, heartbeatMs * 2)),
+                               curve: curve ?? Self.environmentKeys(environment))
     }
 
-    /// Announces the rank and starts heartbeating every `WireProtocol.heartbeatIntervalMs`.
-    public func hello(worldSize: Int) {
-        var m = base(.hello)
-        m.worldSize = worldSize; m.pid = Int(getpid())
-        send(m)
-        let t = Thread { [weak self] in
-            while let self, !self.isStopped {
-                Thread.sleep(forTimeInterval: Double(WireProtocol.heartbeatIntervalMs) / 1000)
-                self.send(self.base(.heartbeat))
-            }
-        }
+    /// Starts the reporter's thread: heartbeats from now on.
+    public func start() {
+        lock.lock(); defer { lock.unlock() }
+        guard thread == nil else { return }
+        let t = Thread { [self] in run() }
+        t.name = "reporter"
         t.start()
-        heartbeat = t
+        thread = t
     }
 
-    /// Reports one optimizer step.
+    /// Announces the rank: world size, pid and the step it starts at (above 0 after a resume).
+    public func hello(worldSize: Int, startStep: Int) {
+        var m = base(.hello)
+        m.worldSize = worldSize; m.pid = Int(getpid()); m.step = startStep
+        enqueue(m)
+        setStep(startStep)
+    }
+
+    /// Reports one optimizer step (rank 0).
     public func progress(step: Int, loss: Double, samplesPerSecond: Double) {
         var m = base(.progress)
         m.step = step; m.loss = loss; m.samplesPerS = samplesPerSecond
-        send(m)
+        enqueue(m)
     }
 
     /// Reports a committed checkpoint (after its manifest is durable).
     public func checkpointCommitted(step: Int, path: String) {
         var m = base(.checkpointCommitted)
         m.step = step; m.path = path
-        send(m)
+        enqueue(m)
     }
 
-    /// Stops heartbeating.
-    public func stop() { lock.lock(); stopped = true; lock.unlock() }
+    /// The step heartbeats carry.
+    public func setStep(_ s: Int) { lock.lock(); step = s; lock.unlock() }
 
-    var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    /// Says goodbye (a final heartbeat with `done`, so the coordinator stops watching this rank),
+    /// sends what is queued (waiting at most `drainSeconds`), then stops heartbeating.
+    public func stop(drainSeconds: Double = 3) {
+        var bye = base(.heartbeat)
+        bye.done = true
+        lock.lock()
+        let running = thread != nil && !stopped
+        if running { queue.append(bye) }
+        stopped = true
+        lock.unlock()
+        guard running else { return }
+        wake.signal()
+        _ = finished.wait(timeout: .now() + drainSeconds)
+    }
 
     func base(_ kind: Message.Kind) -> Message {
         var m = Message(kind)
-        m.job = job; m.rank = rank
+        m.job = job; m.rank = rank; m.attempt = attempt
         return m
     }
 
-    func send(_ m: Message) {
-        lock.lock(); defer { lock.unlock() }
-        _ = try? client.exchange(m)
+    func enqueue(_ m: Message) {
+        lock.lock()
+        queue.append(m)
+        if queue.count > Self.queueLimit { queue.removeFirst(queue.count - Self.queueLimit) }
+        lock.unlock()
+        wake.signal()
+    }
+
+    private func run() {
+        var lastReply = Date(), nextBeat = Date()
+        while true {
+            lock.lock()
+            let batch = queue, stopping = stopped, s = step
+            queue.removeAll()
+            lock.unlock()
+            var out = batch
+            if Date() >= nextBeat && !stopping {
+                var hb = base(.heartbeat)
+                hb.step = s
+                out.append(hb)
+                nextBeat = Date().addingTimeInterval(Double(heartbeatMs) / 1000)
+            }
+            for m in out {
+                guard let reply = try? client.exchange(m) else { continue }
+                lastReply = Date()
+                if reply.type == .error, reply.code == .staleAttempt || reply.code == .unknownJob {
+                    onFenced("the coordinator ended this attempt (\(reply.message ?? "stale attempt"))")
+                    return
+                }
+            }
+            if stopping { break }
+            if Date().timeIntervalSince(lastReply) * 1000 > Double(fenceMs) {
+                onFenced("no reply from the coordinator at \(client.endpoint) for \(fenceMs / 1000) s (fencing)")
+                return
+            }
+            _ = wake.wait(timeout: .now() + max(0.001, nextBeat.timeIntervalSinceNow))
+        }
+        finished.signal()
     }
 }

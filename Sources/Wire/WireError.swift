@@ -31,4 +31,6 @@ public enum ProtocolErrorCode: String, Codable, Sendable {
     case malformed, badVersion = "bad-version", unknownType = "unknown-type", tooLarge = "too-large"
     case badRequest = "bad-request", unknownJob = "unknown-job", badSpec = "bad-spec"
     case unschedulable, invalidState = "invalid-state", unknownNode = "unknown-node", `internal`
+    /// A trainer of an attempt the coordinator has ended: it must exit (fencing).
+    case staleAttempt = "stale-attempt"
 }

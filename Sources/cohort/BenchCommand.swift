@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Cohort and print one JSON line per result.",
-        subcommands: [BenchCompute.self, BenchAllreduce.self, BenchScaling.self, BenchZero.self])
+        subcommands: [BenchCompute.self, BenchAllreduce.self, BenchScaling.self, BenchZero.self, BenchRecovery.self])
 }
 
 /// Prints `object` as one JSON line on stdout (keys sorted).

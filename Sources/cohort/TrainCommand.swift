@@ -39,22 +39,31 @@ struct TrainCommand: ParsableCommand {
         if let maxSteps { job.train.max_steps = maxSteps }
         let context = try RankContext()
         defer { context.finish() }
+        // Launched by the coordinator: every rank heartbeats (so a hung or dead rank is noticed) and
+        // is fenced when its attempt ends; rank 0 also reports hello, progress and checkpoints.
+        var reporter: TrainerReporter?
+        if let id = self.job, let coordinator {
+            reporter = TrainerReporter(endpoint: coordinator, job: id, rank: context.comm?.rank ?? 0)
+            reporter?.start()
+        }
+        defer { reporter?.stop() }
         let trainer = try Trainer(spec: job, options: TrainOptions(
             dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : bar ? .bar : Progress.automatic,
             bucketBytes: bucketMb.map { Int($0 * 1_048_576) }, zeroStage: zeroStage,
             checkpointDirectory: checkpointDir, resume: resume), comm: context.comm, worker: context.worker)
-        if checkReplicas { trainer.afterStep = { step in try trainer.parallel.checkReplicasIdentical(step: step) } }
-        // Launched by the coordinator: rank 0 announces the run and reports progress and checkpoints.
-        var reporter: TrainerReporter?
-        if let id = self.job, let coordinator, trainer.rank == 0 { reporter = TrainerReporter(endpoint: coordinator, job: id, rank: 0, curve: TrainerReporter.environmentKeys()) }
-        reporter?.hello(worldSize: trainer.ranks)
-        defer { reporter?.stop() }
+        trainer.afterStep = { [checkReplicas] step in
+            reporter?.setStep(step)
+            if checkReplicas { try trainer.parallel.checkReplicasIdentical(step: step) }
+        }
         if let reporter {
-            trainer.onProgress = { step, loss, samplesPerSecond in reporter.progress(step: step, loss: loss, samplesPerSecond: samplesPerSecond) }
-            trainer.checkpointer?.onCommit = { step, path in reporter.checkpointCommitted(step: step, path: path) }
+            reporter.hello(worldSize: trainer.ranks, startStep: trainer.startStep)
+            if trainer.rank == 0 {
+                trainer.onProgress = { step, loss, samplesPerSecond in reporter.progress(step: step, loss: loss, samplesPerSecond: samplesPerSecond) }
+                trainer.checkpointer?.onCommit = { step, path in reporter.checkpointCommitted(step: step, path: path) }
+            }
         }
         let summary = try trainer.run()
-        reporter?.progress(step: summary.steps, loss: summary.finalLoss, samplesPerSecond: summary.samplesPerSecond)
+        if trainer.rank == 0 { reporter?.progress(step: summary.steps, loss: summary.finalLoss, samplesPerSecond: summary.samplesPerSecond) }
         if let dumpParams {
             let p = trainer.model.store.params
             try AtomicFile.write(Data(bytes: p.pointer, count: p.count * 4), to: "\(dumpParams).rank\(trainer.rank)")

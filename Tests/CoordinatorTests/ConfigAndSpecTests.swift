@@ -38,7 +38,12 @@ final class ConfigAndSpecTests: XCTestCase {
         fault: {max_restarts: 3}
         priority: 4
         """)
-        XCTAssertEqual(s, SpecSummary(name: "fashion-mlp", ranks: 2, priority: 4, maxRestarts: 3))
+        XCTAssertEqual(s, SpecSummary(name: "fashion-mlp", ranks: 2, priority: 4, maxRestarts: 3, minRanks: 1))
+        XCTAssertEqual(s.restartSizes, [2], "not elastic without a global batch")
+        let elastic = try SpecSummary.parse("name: e\ntrain: {global_batch: 120, accumulation: 5}\nparallel: {ranks: 6, min_ranks: 2}\ncheckpoint: {dir: ck}\n")
+        XCTAssertEqual(elastic.restartSizes, [6, 4, 3, 2])  // 120/5 = 24 samples per rank… of 6, 4, 3, 2 ranks; not 5
+        XCTAssertEqual(elastic.checkpointDir, "ck")
+        XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: 2, min_ranks: 3}\n")) { XCTAssertTrue("\($0)".contains("min_ranks"), "\($0)") }
         XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: -2}\n")) { XCTAssertTrue("\($0)".contains("-2"), "\($0)") }
         XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: 2}\npriority: high\n")) { XCTAssertTrue("\($0)".contains("priority"), "\($0)") }
     }

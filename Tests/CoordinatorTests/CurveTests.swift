@@ -107,7 +107,7 @@ final class CurveTests: XCTestCase {
     func testRanksGetTheWorkerKeyAndTrainersReportWithIt() throws {
         // A worker program that records the key variables it was started with.
         let program = f.dir + "/env-worker.sh"
-        try TestCluster.write(program, "#!/bin/sh\necho \"$COHORT_KEY|$COHORT_SERVER_KEY\" > \(f.dir)/rank-env\n")
+        try TestCluster.write(program, "#!/bin/sh\necho \"$COHORT_KEY|$COHORT_SERVER_KEY\" > \(f.dir)/rank-env.tmp\nmv \(f.dir)/rank-env.tmp \(f.dir)/rank-env\nexec sleep 30\n")
         var c = f.config()
         c.workerProgram = program
         setenv("COHORT_KEY", f.dir + "/server.key", 1)  // the coordinator's own variables never reach ranks
@@ -121,14 +121,20 @@ final class CurveTests: XCTestCase {
         let client = f.client(f.alice, timeoutMs: 3000)
         try f.cluster.waitForNodes(1, client: client)
         let job = try client.submit(spec: f.cluster.spec("env", ranks: 1))
-        XCTAssertEqual(try client.wait(job.id, timeout: 20).state, .succeeded)
+        defer { _ = try? client.cancel(job.id) }
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: f.dir + "/rank-env") && Date() < deadline { usleep(50_000) }
         let env = try String(contentsOfFile: f.dir + "/rank-env", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(env, "\(f.dir)/worker.key|\(f.dir)/server.pub")
         XCTAssertFalse(try String(contentsOfFile: f.dir + "/server.pub", encoding: .utf8).contains(f.server.secretKey))
-        // What `cohort train` does with those variables: report with the worker's keys.
-        let keys = try CurveClientKeys.resolve(keyFile: nil, serverKeyFile: nil, environment: ["COHORT_KEY": f.dir + "/worker.key", "COHORT_SERVER_KEY": f.dir + "/server.pub"])
-        let reporter = TrainerReporter(endpoint: coordinator.endpoint, job: job.id, rank: 0, curve: keys)
+        // What `cohort train` does with those variables: TrainerReporter reads them and reports.
+        let parts = env.split(separator: "|").map(String.init)
+        let reporter = TrainerReporter(endpoint: coordinator.endpoint, job: job.id, rank: 0,
+                                       environment: ["COHORT_KEY": parts[0], "COHORT_SERVER_KEY": parts[1]])
+        reporter.onFenced = { XCTFail("fenced: \($0)") }
+        reporter.start()
         reporter.progress(step: 7, loss: 0.5, samplesPerSecond: 100)
+        reporter.stop()
         XCTAssertEqual(try client.status(job.id).progress?.step, 7)
     }
 

@@ -20,7 +20,7 @@ final class NodeLossTests: XCTestCase {
         cluster.agents[1].stop()  // node-b goes silent
         var s = try client.status(job.id)
         let deadline = Date().addingTimeInterval(15)
-        while s.state != .restarting && Date() < deadline { usleep(100_000); s = try client.status(job.id) }
+        while !(s.state == .restarting && s.reason?.contains("waiting for nodes") == true) && Date() < deadline { usleep(100_000); s = try client.status(job.id) }
         XCTAssertEqual(s.state, .restarting)
         XCTAssertTrue(s.reason?.contains("waiting for nodes") ?? false, s.reason ?? "")
         XCTAssertEqual(try client.nodes().filter(\.live).map(\.name), ["node-a"])

@@ -46,7 +46,7 @@ final class TestCluster {
         var c = CoordinatorConfig()
         c.bind = bind; c.stateDir = dir + "/state"; c.metricsPort = 0
         c.rshAgent = dir + "/rsh.sh"; c.workerProgram = dir + "/worker.sh"
-        c.heartbeatIntervalMs = 200; c.killGraceMs = 1500
+        c.heartbeatIntervalMs = 200; c.killGraceMs = 1500; c.restartBackoffMs = 100
         return c
     }
 

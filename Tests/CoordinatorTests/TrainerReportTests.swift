@@ -30,7 +30,9 @@ final class TrainerReportTests: XCTestCase {
         try cluster.waitForNodes(2, client: client)
         let job = try client.submit(spec: cluster.spec("trainer", ranks: 2, sleep: 30))
         let reporter = TrainerReporter(endpoint: cluster.endpoint, job: job.id, rank: 0)
-        reporter.hello(worldSize: 2)
+        reporter.onFenced = { XCTFail("fenced: \($0)") }
+        reporter.start()
+        reporter.hello(worldSize: 2, startStep: 0)
         for step in 1 ... 20 { reporter.progress(step: step, loss: 2.0 / Double(step), samplesPerSecond: 1000 + Double(step)) }
         reporter.checkpointCommitted(step: 20, path: "/tmp/ckpt/step-00000020")
         reporter.stop()
