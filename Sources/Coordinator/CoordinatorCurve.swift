@@ -67,10 +67,7 @@ extension Coordinator {
 
     /// worker_key must be authorized, and must not be the coordinator's own pair (ranks get it).
     private func checkWorkerKey(_ keys: CurveKeyPair, allowed: AuthorizedKeysFile) throws {
-        guard let path = config.workerKey else {
-            log("warning: CURVE is on but worker_key is not set: launched ranks cannot report hello, progress or checkpoints")
-            return
-        }
+        guard let path = config.workerKey else { return }  // BindPolicy requires it with CURVE
         let worker = try CurveKeyFile.readPair(path)
         guard worker.publicKey != keys.publicKey else {
             throw ConfigError(message: "worker_key \(path) is the coordinator's own key pair; ranks must never get its secret key (make one for them with 'cohort keys worker')")

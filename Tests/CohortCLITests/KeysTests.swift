@@ -46,9 +46,10 @@ final class KeysTests: XCTestCase {
     func testCurveCoordinatorFromTheCommandLine() throws {
         let dir = CLI.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for name in ["coordinator", "alice", "mallory"] { XCTAssertEqual(try CLI.run(["keys", name, "--dir", dir]).status, 0) }
+        for name in ["coordinator", "alice", "mallory", "worker"] { XCTAssertEqual(try CLI.run(["keys", name, "--dir", dir]).status, 0) }
         let alice = try String(contentsOfFile: dir + "/alice.pub", encoding: .utf8)
-        try "# who may connect\n\(alice.dropLast()) alice\n".write(toFile: dir + "/authorized_keys", atomically: true, encoding: .utf8)
+        let worker = try String(contentsOfFile: dir + "/worker.pub", encoding: .utf8)
+        try "# who may connect\n\(alice.dropLast()) alice\n\(worker)".write(toFile: dir + "/authorized_keys", atomically: true, encoding: .utf8)
         let endpoint = "tcp://127.0.0.1:\(freePort())"
         try """
         bind: \(endpoint)
@@ -56,6 +57,7 @@ final class KeysTests: XCTestCase {
         metrics_port: null
         curve_secret_key: \(dir)/coordinator.key
         authorized_keys: \(dir)/authorized_keys
+        worker_key: \(dir)/worker.key
         """.write(toFile: dir + "/coordinator.yaml", atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)

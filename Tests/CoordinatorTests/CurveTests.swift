@@ -151,15 +151,16 @@ final class CurveTests: XCTestCase {
     }
 
     func testNonLoopbackBindNeedsBothKeys() {
-        let keys = "curve_secret_key: s.key\nauthorized_keys: ak\n"
+        let keys = "curve_secret_key: s.key\nauthorized_keys: ak\nworker_key: w.key\n"
         for (yaml, needle) in [("bind: tcp://0.0.0.0:5555\n", "curve_secret_key and authorized_keys"),
                                ("bind: tcp://0.0.0.0:5555\ncurve_secret_key: s.key\n", "go together"),
                                ("authorized_keys: ak\n", "go together"),
+                               ("curve_secret_key: s.key\nauthorized_keys: ak\n", "worker_key is needed too"),
                                ("worker_key: w.key\n", "worker_key needs curve_secret_key"),
                                ("bind: inproc://x\n" + keys, "CURVE needs a tcp:// or ipc:// endpoint")] {
             XCTAssertThrowsError(try CoordinatorConfig.parse(yaml, source: "c.yaml"), yaml) { XCTAssertTrue("\($0)".contains(needle), "\($0)") }
         }
-        XCTAssertEqual(try CoordinatorConfig.parse("bind: tcp://0.0.0.0:5555\n" + keys + "worker_key: w.key\n", source: "c.yaml").workerKey, "w.key")
+        XCTAssertEqual(try CoordinatorConfig.parse("bind: tcp://0.0.0.0:5555\n" + keys, source: "c.yaml").workerKey, "w.key")
         XCTAssertTrue(try CoordinatorConfig.parse("bind: tcp://127.0.0.1:5555\n" + keys, source: "c.yaml").usesCurve)
     }
 
