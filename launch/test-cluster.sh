@@ -27,6 +27,9 @@ name=${1:?NAME}; shift
 dir=${TMPDIR:-/tmp}/cohort-cluster-$name
 
 die() { echo "error: $*" >&2; exit 1; }
+# Daemons must not keep the caller's descriptors: whoever waits for this script (Foundation's Process
+# waits for a socket its child inherits to close) would otherwise wait for the daemons too.
+close_fds() { local fd; for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; return 0; }
 subnet() { head -1 "$dir/hosts" | cut -d' ' -f1 | cut -d. -f1-3; }
 endpoint() { echo "tcp://$(subnet).1:5555"; }
 node_ns() { [ -n "${1:-}" ] && [ -e "/run/netns/$name-n$1" ] || die "no node '$1' in cluster $name"; echo "$name-n$1"; }
@@ -43,8 +46,8 @@ rank_pids() {
 start_agent() {
   local i=$1 ns; ns=$(node_ns "$i")
   local addr; addr=$(sed -n "${i}p" "$dir/hosts" | cut -d' ' -f1)
-  ip netns exec "$ns" setsid "$COHORT" agent --coordinator "$(endpoint)" --name "n$i" --address "$addr" --slots "$(cat "$dir/slots")" \
-    --key "$dir/keys/agent.key" --server-key "$dir/keys/coordinator.pub" >>"$dir/agent-n$i.log" 2>&1 </dev/null &
+  (close_fds; exec ip netns exec "$ns" setsid "$COHORT" agent --coordinator "$(endpoint)" --name "n$i" --address "$addr" --slots "$(cat "$dir/slots")" \
+    --key "$dir/keys/agent.key" --server-key "$dir/keys/coordinator.pub" >>"$dir/agent-n$i.log" 2>&1 </dev/null) &
   echo $! >"$dir/agent-n$i.pid"
 }
 
@@ -70,7 +73,7 @@ worker_key: $dir/keys/worker.key
 rsh_agent: $netns rsh
 mpirun_args: [--mca, btl, "tcp,self", --mca, btl_tcp_if_include, $net.0/24, --mca, oob_tcp_if_include, "$name-br,eth0"]
 EOF
-  setsid "$COHORT" coordinator --config "$dir/coordinator.yaml" >>"$dir/coordinator.log" 2>&1 </dev/null &
+  (close_fds; exec setsid "$COHORT" coordinator --config "$dir/coordinator.yaml" >>"$dir/coordinator.log" 2>&1 </dev/null) &
   echo $! >"$dir/coordinator.pid"
   for i in $(seq 1 "$k"); do start_agent "$i"; done
   # Up when every agent is live.
