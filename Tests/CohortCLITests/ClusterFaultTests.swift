@@ -26,7 +26,7 @@ final class ClusterFaultTests: XCTestCase {
         try cluster.waitUntil(seconds: 300, "the job to end") { ["SUCCEEDED", "FAILED"].contains(try cluster.state(job)) }
         XCTAssertEqual(try cluster.state(job), "SUCCEEDED", cluster.logs())
         let h = try cluster.history(job)
-        XCTAssertEqual(h.map { $0["outcome"] as? String }, ["failed", "failed", "succeeded"], "\(h)")
+        XCTAssertEqual(h.map { $0["outcome"] as? String }, ["failed", "failed", "succeeded"], "\(h)\n\(cluster.failedAttemptLogs(job))")
         XCTAssertEqual(h.map { $0["ranks"] as? Int }, [3, 3, 2], "\(h)")
         XCTAssertTrue((h[0]["reason"] as? String ?? "").contains("rank 1"), "\(h[0])")
         XCTAssertTrue((h[1]["reason"] as? String ?? "").contains("n3"), "\(h[1])")
@@ -72,6 +72,7 @@ final class ClusterFaultTests: XCTestCase {
                 if ok { correct += 1 }
                 let attempts = try cluster.history(job).map { "\($0["ranks"] as? Int ?? 0)×\($0["outcome"] as? String ?? "?")" }
                 print("soak \(round)/\(n): \(what) at step \(at): \(state), attempts \(attempts), difference \(diff): \(ok ? "correct" : "WRONG")")
+                if !ok || attempts.count > 2 { print(cluster.failedAttemptLogs(job).split(separator: "\n").map { "soak   | \($0)" }.joined(separator: "\n")) }
             } catch {
                 print("soak \(round)/\(n): \(what) at step \(at): \(error)")
             }

@@ -60,6 +60,18 @@ extension JobQueries {
         return "coordinator log:\n" + c.split(separator: "\n").suffix(30).joined(separator: "\n")
     }
 
+    /// mpirun's log of each attempt of `job` that ended with a non-zero exit code.
+    func failedAttemptLogs(_ job: String) -> String {
+        let base = "\(dir)/state/jobs/\(job)"
+        let attempts = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).filter { $0.hasPrefix("attempt-") }.sorted()
+        return attempts.compactMap { a -> String? in
+            let code = (try? String(contentsOfFile: "\(base)/\(a)/exit_code", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let code, code != "0" else { return nil }
+            let log = (try? String(contentsOfFile: "\(base)/\(a)/mpirun.log", encoding: .utf8)) ?? "(no mpirun.log)"
+            return "\(a) exit \(code):\n" + log.split(separator: "\n").suffix(25).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
     /// The job's checkpoint directory (inside the coordinator's state).
     func checkpoints(_ job: String) -> String { "\(dir)/state/jobs/\(job)/checkpoints" }
 
