@@ -33,6 +33,9 @@ up)
   ;;
 down)
   name=${1:?NAME}
+  # The host ends of the veth pairs first: deleting one end removes both at once, while a deleted
+  # namespace frees its end asynchronously (an `up` right after would find the name taken).
+  for v in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$name-v[0-9]*$" || true); do ip link del "$v" 2>/dev/null || true; done
   for ns in $(ip netns list | awk '{print $1}' | grep "^$name-n[0-9]*$" || true); do ip netns del "$ns" || true; done
   ip link del "$name-br" 2>/dev/null || true
   ;;

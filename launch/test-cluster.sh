@@ -37,7 +37,7 @@ node_ns() { [ -n "${1:-}" ] && [ -e "/run/netns/$name-n$1" ] || die "no node '$1
 # Pids whose environment has COHORT_JOB_ID=$1 and OMPI_COMM_WORLD_RANK=$2.
 rank_pids() {
   for p in /proc/[0-9]*; do
-    env=$(tr '\0' '\n' < "$p/environ" 2>/dev/null) || continue
+    env=$( { tr '\0' '\n' <"$p/environ"; } 2>/dev/null) || continue
     grep -qx "COHORT_JOB_ID=$1" <<<"$env" && grep -qx "OMPI_COMM_WORLD_RANK=$2" <<<"$env" && echo "${p#/proc/}"
   done
   return 0
@@ -71,7 +71,7 @@ curve_secret_key: $dir/keys/coordinator.key
 authorized_keys: $dir/keys/authorized_keys
 worker_key: $dir/keys/worker.key
 rsh_agent: $netns rsh
-mpirun_args: [--mca, btl, "tcp,self", --mca, btl_tcp_if_include, $net.0/24, --mca, oob_tcp_if_include, "$name-br,eth0"]
+mpirun_args: [--mca, routed, direct, --mca, btl, "tcp,self", --mca, btl_tcp_if_include, $net.0/24, --mca, oob_tcp_if_include, "$name-br,eth0"]
 EOF
   (close_fds; exec setsid "$COHORT" coordinator --config "$dir/coordinator.yaml" >>"$dir/coordinator.log" 2>&1 </dev/null) &
   echo $! >"$dir/coordinator.pid"

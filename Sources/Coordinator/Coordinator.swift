@@ -32,6 +32,12 @@ public final class Coordinator: @unchecked Sendable {
         /// Being ended to restart at this many ranks (growth at a checkpoint), not for a fault.
         var resizeTo: Int?
         var ranks: Int { allocation.reduce(0) { $0 + $1.slots } }
+        /// The node rank `r` runs on (mpirun's by-slot mapping of the hostfile).
+        func node(ofRank r: Int) -> String? {
+            var first = 0
+            for s in allocation { if r < first + s.slots { return s.node }; first += s.slots }
+            return nil
+        }
         /// Still meant to run: no fault, resize or kill under way.
         var healthy: Bool { fault == nil && resizeTo == nil && killDeadline == nil }
     }

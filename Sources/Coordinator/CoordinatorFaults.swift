@@ -13,7 +13,8 @@ extension Coordinator {
         for (job, a) in active where a.healthy {
             if let (rank, seen) = a.beats.filter({ !a.doneRanks.contains($0.key) }).min(by: { $0.value < $1.value }),
                now.timeIntervalSince(seen) > livenessWindow {
-                fault(job, String(format: "rank %d sent no heartbeat for %.1f s (hung or dead)", rank, now.timeIntervalSince(seen)))
+                let on = a.node(ofRank: rank).map { " on node \($0)" } ?? ""
+                fault(job, String(format: "rank %d%@ sent no heartbeat for %.1f s (hung or dead)", rank, on, now.timeIntervalSince(seen)))
             } else if config.startupTimeoutMs > 0, a.beats.count + a.doneRanks.count < a.ranks,
                       now.timeIntervalSince(a.launchedAt) * 1000 > Double(config.startupTimeoutMs) {
                 let started = Set(a.beats.keys).union(a.doneRanks).count

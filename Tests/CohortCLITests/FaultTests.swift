@@ -44,7 +44,7 @@ final class FaultTests: XCTestCase {
         let seconds = Date().timeIntervalSince(stopped)
         XCTAssertLessThan(seconds, 10, "hung rank to restarted job")
         let first = try cluster.history(job)[0]
-        XCTAssertTrue((first["reason"] as? String ?? "").contains("rank 1 sent no heartbeat"), "\(first)")
+        XCTAssertTrue((first["reason"] as? String ?? "").contains("rank 1 on node n1 sent no heartbeat"), "\(first)")
         // The stopped rank was killed, not left behind.
         XCTAssertTrue(try cluster.waitUntilGone(pid), "the stopped rank \(pid) still exists")
         XCTAssertEqual(try cluster.cohort(["cancel", job]).status, 0)
