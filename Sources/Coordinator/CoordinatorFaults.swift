@@ -64,9 +64,10 @@ extension Coordinator {
     }
 
     /// After a checkpoint commit: an attempt running below the job's size is ended, to restart at
-    /// the largest size the live slots (its own included) now allow.
+    /// the largest size the live slots (its own included) now allow, unless other jobs wait for slots.
     func considerGrowth(_ job: Int64) throws {
         guard let a = active[job], a.healthy, let row = try store.job(job), a.ranks < row.ranks else { return }
+        guard try !store.jobs(in: [.pending, .restarting]).contains(where: { $0.id != job && active[$0.id] == nil }) else { return }
         var free = schedulerNodes()
         for s in a.allocation { if let i = free.firstIndex(where: { $0.name == s.node }) { free[i].free += s.slots } }
         guard let size = restartSizes(row).first(where: { $0 > a.ranks && Scheduler.place(ranks: $0, on: free) != nil }) else { return }

@@ -103,7 +103,9 @@ extension Coordinator {
             try store.transition(jobID, from: .scheduled, to: .running, reason: nil, detail: "re-attached")
             from = .running
         }
-        let attemptReason = a.fault ?? (a.resizeTo != nil ? reason : (outcome == "succeeded" ? nil : exitText))
+        // A fault the coordinator saw first (a silent rank, a lost node) also quotes what mpirun said.
+        let said = a.fault != nil && exitCode != 0 ? Launcher.failureSummary(dir: a.dir).map { "; mpirun: " + $0 } ?? "" : ""
+        let attemptReason = a.fault.map { $0 + said } ?? (a.resizeTo != nil ? reason : (outcome == "succeeded" ? nil : exitText))
         try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), \(exitText)") {
             try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
         }

@@ -68,6 +68,9 @@ public struct SpecSummary: Sendable, Equatable {
         }
         let train = map["train"] as? [String: Any]
         let global = train?["global_batch"] as? Int, accumulation = train?["accumulation"] as? Int ?? 1
+        if let m = minRanks, m < ranks, global == nil {
+            throw JobSpecError(message: "job spec \(name): parallel.min_ranks \(m) below parallel.ranks \(ranks) makes the job elastic, which needs train.global_batch (not batch_per_rank) so a restart on fewer ranks keeps the batch")
+        }
         let dir = (map["checkpoint"] as? [String: Any])?["dir"] as? String
         return SpecSummary(name: name, ranks: ranks, priority: priority, maxRestarts: restarts, minRanks: minRanks,
                            globalBatch: global.flatMap { $0 > 0 ? $0 : nil }, accumulation: max(1, accumulation), checkpointDir: dir)

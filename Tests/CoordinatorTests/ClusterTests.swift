@@ -100,4 +100,45 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(b.exitCode, 3)
         XCTAssertEqual(b.attempts, 2)
     }
+
+    func testSpecsCannotMakeTheCoordinatorRunCommands() throws {
+        let cluster = try TestCluster(name: "inject")
+        defer { cluster.shutdown() }
+        try cluster.startCoordinator()
+        cluster.startAgents()
+        let client = CoordinatorClient(endpoint: cluster.endpoint)
+        try cluster.waitForNodes(2, client: client)
+        // Shell syntax in every string the coordinator reads from a spec: the name, and the
+        // checkpoint directory, which is the one value that reaches mpirun's command line.
+        let marker = cluster.dir + "/pwned"
+        let spec = cluster.spec("x; touch \(marker)", ranks: 1).replacingOccurrences(of: "name: x; touch \(marker)", with: "name: \"x; touch \(marker) $(touch \(marker))\"")
+            + "checkpoint: {dir: \"/tmp/c'; touch \(marker); '$(touch \(marker))`touch \(marker)`\"}\n"
+        let job = try client.submit(spec: spec)
+        XCTAssertEqual(try client.wait(job.id, timeout: 20).state, .succeeded)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "a spec string was run as a command")
+        // The launched program is the configured worker, with arguments the coordinator built.
+        let script = try String(contentsOfFile: cluster.dir + "/state/jobs/\(job.id)/attempt-1/run.sh", encoding: .utf8)
+        XCTAssertTrue(script.contains("'\(cluster.dir)/worker.sh' 'train' '--job' '\(job.id)'"), script)
+    }
+
+    func testRestartsBackOffAndStopAtMaxRestarts() throws {
+        let cluster = try TestCluster(name: "backoff")
+        defer { cluster.shutdown() }
+        try cluster.startCoordinator()
+        cluster.startAgents()
+        let client = CoordinatorClient(endpoint: cluster.endpoint)
+        try cluster.waitForNodes(2, client: client)
+        let job = try client.submit(spec: cluster.spec("flaky", ranks: 1, exit: 7) + "fault: {max_restarts: 3}\n")
+        let end = try client.wait(job.id, timeout: 30)
+        XCTAssertEqual(end.state, .failed)
+        XCTAssertEqual(end.attempts, 4)
+        let history = try client.status(job.id).history ?? []
+        XCTAssertEqual(history.map(\.outcome), ["failed", "failed", "failed", "failed"])
+        XCTAssertTrue(history.allSatisfy { $0.reason == "exit code 7: rank 0 exited with code 7" }, "\(history)")
+        // No checkpoint in between: each wait doubles (0.1, 0.2, 0.4 s with the test's 100 ms base).
+        let gaps = zip(history.dropFirst(), history).map { $0.startedAt - ($1.finishedAt ?? 0) }
+        XCTAssertEqual(gaps.count, 3)
+        for (gap, base) in zip(gaps, [0.1, 0.2, 0.4]) { XCTAssertTrue(gap >= base && gap < base + 1.0, "gaps \(gaps)") }
+        XCTAssertTrue(end.reason?.contains("after 3 restarts") ?? false, end.reason ?? "")
+    }
 }

@@ -34,12 +34,16 @@ final class ConfigAndSpecTests: XCTestCase {
         let s = try SpecSummary.parse("""
         name: fashion-mlp
         model: {kind: mlp, hidden: [1024, 1024]}
+        train: {global_batch: 512}
         parallel: {ranks: 2, min_ranks: 1}
         fault: {max_restarts: 3}
         priority: 4
         """)
-        XCTAssertEqual(s, SpecSummary(name: "fashion-mlp", ranks: 2, priority: 4, maxRestarts: 3, minRanks: 1))
-        XCTAssertEqual(s.restartSizes, [2], "not elastic without a global batch")
+        XCTAssertEqual(s, SpecSummary(name: "fashion-mlp", ranks: 2, priority: 4, maxRestarts: 3, minRanks: 1, globalBatch: 512))
+        XCTAssertEqual(s.restartSizes, [2, 1])
+        XCTAssertThrowsError(try SpecSummary.parse("name: x\ntrain: {batch_per_rank: 8}\nparallel: {ranks: 2, min_ranks: 1}\n")) {
+            XCTAssertTrue("\($0)".contains("needs train.global_batch"), "\($0)")
+        }
         let elastic = try SpecSummary.parse("name: e\ntrain: {global_batch: 120, accumulation: 5}\nparallel: {ranks: 6, min_ranks: 2}\ncheckpoint: {dir: ck}\n")
         XCTAssertEqual(elastic.restartSizes, [6, 4, 3, 2])  // 120/5 = 24 samples per rank… of 6, 4, 3, 2 ranks; not 5
         XCTAssertEqual(elastic.checkpointDir, "ck")

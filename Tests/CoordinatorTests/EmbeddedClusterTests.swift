@@ -21,9 +21,9 @@ final class EmbeddedClusterTests: XCTestCase {
     }
 
     func testWithRanks() throws {
-        let spec = "name: m\nparallel: {min_ranks: 1, ranks: 2, zero_stage: 1}\ntrain: {epochs: 1}\n"
+        let spec = "name: m\nparallel: {min_ranks: 1, ranks: 2, zero_stage: 1}\ntrain: {epochs: 1, global_batch: 8}\n"
         let out = SpecSummary.withRanks(spec, 4)
-        XCTAssertEqual(out, "name: m\nparallel: {min_ranks: 1, ranks: 4, zero_stage: 1}\ntrain: {epochs: 1}\n")
+        XCTAssertEqual(out, "name: m\nparallel: {min_ranks: 1, ranks: 4, zero_stage: 1}\ntrain: {epochs: 1, global_batch: 8}\n")
         XCTAssertEqual(try SpecSummary.parse(out).ranks, 4)
     }
 }

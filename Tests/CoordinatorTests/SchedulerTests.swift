@@ -33,4 +33,13 @@ final class SchedulerTests: XCTestCase {
         let q: [Scheduler.Queued] = [.init(id: 1, ranks: 99, priority: 9), .init(id: 2, ranks: 1, priority: 0)]
         XCTAssertEqual(Scheduler.plan(queue: q, nodes: [a, b]).map(\.job.id), [2])
     }
+
+    func testAnElasticRestartTakesTheLargestSizeThatFits() {
+        let q: [Scheduler.Queued] = [.init(id: 1, ranks: 6, priority: 0, sizes: [6, 4, 3, 2])]
+        let nodes = [Scheduler.Node(name: "a", address: "1", free: 2, total: 2), Scheduler.Node(name: "b", address: "2", free: 3, total: 3)]
+        let plan = Scheduler.plan(queue: q, nodes: nodes)
+        XCTAssertEqual(plan.first?.slices.reduce(0) { $0 + $1.slots }, 4)  // 5 free, but 5 does not split the batch
+        XCTAssertTrue(Scheduler.plan(queue: [.init(id: 1, ranks: 6, priority: 0, sizes: [6])], nodes: nodes).isEmpty)
+    }
 }
+
