@@ -84,7 +84,9 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(state[cancelled.id], .cancelled)
         XCTAssertEqual(state[short.id], .succeeded, "finished while the coordinator was down")
         XCTAssertEqual(state[long.id], .running, "should be re-attached")
-        XCTAssertNotEqual(state[queued.id]?.isTerminal, true)
+        // Still queued, or already run by the new coordinator (it schedules as soon as the agents'
+        // heartbeats arrive, which may be before the first `list` gets through): never lost or failed.
+        XCTAssertTrue([.pending, .scheduled, .running, .succeeded].contains(state[queued.id]), "\(String(describing: state[queued.id]))")
 
         let l = try client.wait(long.id, timeout: 30)
         XCTAssertEqual(l.state, .succeeded)
