@@ -18,10 +18,7 @@ final class ClusterTests: XCTestCase {
     func testTwentyJobsNoDoubleBookingOrderAndLogs() throws {
         let cluster = try TestCluster(name: "twenty")
         defer { cluster.shutdown() }
-        try cluster.startCoordinator()
-        cluster.startAgents()
-        let client = CoordinatorClient(endpoint: cluster.endpoint)
-        try cluster.waitForNodes(2, client: client)
+        let client = try cluster.start()
         // A blocker holds all 4 slots, so all 20 jobs queue up before any starts.
         let blocker = try client.submit(spec: cluster.spec("blocker", ranks: 4, sleep: 1.5))
         var ids: [String] = []
@@ -67,10 +64,7 @@ final class ClusterTests: XCTestCase {
     func testCancelKillsRanksAndFailuresAreReported() throws {
         let cluster = try TestCluster(name: "cancel")
         defer { cluster.shutdown() }
-        try cluster.startCoordinator()
-        cluster.startAgents()
-        let client = CoordinatorClient(endpoint: cluster.endpoint)
-        try cluster.waitForNodes(2, client: client)
+        let client = try cluster.start()
         let long = try client.submit(spec: cluster.spec("long", ranks: 3, sleep: 60))
         // Wait for all three ranks to record their pids.
         var pids: [pid_t] = []
@@ -104,10 +98,7 @@ final class ClusterTests: XCTestCase {
     func testSpecsCannotMakeTheCoordinatorRunCommands() throws {
         let cluster = try TestCluster(name: "inject")
         defer { cluster.shutdown() }
-        try cluster.startCoordinator()
-        cluster.startAgents()
-        let client = CoordinatorClient(endpoint: cluster.endpoint)
-        try cluster.waitForNodes(2, client: client)
+        let client = try cluster.start()
         // Shell syntax in every string the coordinator reads from a spec: the name, and the
         // checkpoint directory, which is the one value that reaches mpirun's command line.
         let marker = cluster.dir + "/pwned"
@@ -124,10 +115,7 @@ final class ClusterTests: XCTestCase {
     func testRestartsBackOffAndStopAtMaxRestarts() throws {
         let cluster = try TestCluster(name: "backoff")
         defer { cluster.shutdown() }
-        try cluster.startCoordinator()
-        cluster.startAgents()
-        let client = CoordinatorClient(endpoint: cluster.endpoint)
-        try cluster.waitForNodes(2, client: client)
+        let client = try cluster.start()
         let job = try client.submit(spec: cluster.spec("flaky", ranks: 1, exit: 7) + "fault: {max_restarts: 3}\n")
         let end = try client.wait(job.id, timeout: 30)
         XCTAssertEqual(end.state, .failed)

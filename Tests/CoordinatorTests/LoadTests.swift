@@ -9,10 +9,7 @@ final class LoadTests: XCTestCase {
     func testTenThousandStatusRequestsFromFourClients() throws {
         let cluster = try TestCluster(name: "load")
         defer { cluster.shutdown() }
-        try cluster.startCoordinator()
-        cluster.startAgents()
-        let setup = CoordinatorClient(endpoint: cluster.endpoint)
-        try cluster.waitForNodes(2, client: setup)
+        let setup = try cluster.start()
         let job = try setup.submit(spec: cluster.spec("load", ranks: 1))
         _ = try setup.wait(job.id, timeout: 20)
         let perClient = 2500

@@ -10,10 +10,7 @@ final class NodeLossTests: XCTestCase {
     func testLostNodeRestartsTheJobWhenItReturns() throws {
         let cluster = try TestCluster(name: "nodeloss")
         defer { cluster.shutdown() }
-        try cluster.startCoordinator()
-        cluster.startAgents()
-        let client = CoordinatorClient(endpoint: cluster.endpoint)
-        try cluster.waitForNodes(2, client: client)
+        let client = try cluster.start()
         // 3 ranks span both nodes; the first attempt sleeps long, so only a restart can finish it.
         let job = try client.submit(spec: cluster.spec("spans", ranks: 3, sleep: 60) + "fault: {max_restarts: 1}\n")
         XCTAssertEqual(job.state, .running)

@@ -65,6 +65,15 @@ final class TestCluster {
         }
     }
 
+    /// Starts the coordinator and both agents and waits until the nodes are live; returns a client.
+    func start() throws -> CoordinatorClient {
+        try startCoordinator()
+        startAgents()
+        let client = CoordinatorClient(endpoint: endpoint)
+        try waitForNodes(2, client: client)
+        return client
+    }
+
     /// Waits until the coordinator reports `n` live nodes.
     func waitForNodes(_ n: Int, client: CoordinatorClient) throws {
         let deadline = Date().addingTimeInterval(10)

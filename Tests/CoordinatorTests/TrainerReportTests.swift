@@ -24,10 +24,7 @@ final class TrainerReportTests: XCTestCase {
     func testProgressCheckpointsMetricsAndPlot() throws {
         let cluster = try TestCluster(name: "report")
         defer { cluster.shutdown() }
-        try cluster.startCoordinator()
-        cluster.startAgents()
-        let client = CoordinatorClient(endpoint: cluster.endpoint)
-        try cluster.waitForNodes(2, client: client)
+        let client = try cluster.start()
         let job = try client.submit(spec: cluster.spec("trainer", ranks: 2, sleep: 30))
         let reporter = TrainerReporter(endpoint: cluster.endpoint, job: job.id, rank: 0)
         reporter.onFenced = { XCTFail("fenced: \($0)") }
