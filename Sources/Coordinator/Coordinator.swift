@@ -45,6 +45,8 @@ public final class Coordinator: @unchecked Sendable {
     /// Restarting jobs wait until then (back-off), and the count of faults in a row without a checkpoint.
     var notBefore: [Int64: Date] = [:]
     var failStreak: [Int64: Int] = [:]
+    /// Each job's spec summary, parsed once (a spec never changes; the scheduler asks every tick).
+    var summaries: [Int64: SpecSummary] = [:]
     private var thread: Thread?
     private let lock = NSLock()
     private var stopping = false

@@ -50,7 +50,12 @@ extension Coordinator {
         return ms / 1000
     }
 
-    func summary(_ row: JobRow) -> SpecSummary? { try? SpecSummary.parse(row.spec) }
+    func summary(_ row: JobRow) -> SpecSummary? {
+        if let s = summaries[row.id] { return s }
+        let s = try? SpecSummary.parse(row.spec)
+        summaries[row.id] = s
+        return s
+    }
 
     /// Sizes a restart may run at, largest first (SpecSummary.restartSizes).
     func restartSizes(_ row: JobRow) -> [Int] { summary(row)?.restartSizes ?? [row.ranks] }

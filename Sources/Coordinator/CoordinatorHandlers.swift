@@ -75,6 +75,7 @@ extension Coordinator {
             terminate(job: row.id)
         } else {
             try store.transition(row.id, from: row.state, to: .cancelled, reason: "cancelled by request")
+            notBefore[row.id] = nil; failStreak[row.id] = nil; summaries[row.id] = nil
         }
         row = try store.job(row.id) ?? row
         var r = Message.ok(to: m.id); r.jobInfo = try info(row)

@@ -109,7 +109,7 @@ extension Coordinator {
         try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), \(exitText)") {
             try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
         }
-        if next.isTerminal { notBefore[jobID] = nil; failStreak[jobID] = nil }
+        if next.isTerminal { notBefore[jobID] = nil; failStreak[jobID] = nil; summaries[jobID] = nil }
     }
 
     /// Ends a healthy attempt for a fault: records why, and kills its ranks at once (a fault's ranks
