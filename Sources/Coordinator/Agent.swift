@@ -108,7 +108,7 @@ public final class Agent: @unchecked Sendable {
     /// Rank processes of this node: those whose environment holds COHORT_JOB_ID and
     /// OMPI_COMM_WORLD_RANK (mpirun exports both to every rank), in the agent's own network namespace
     /// (nodes made of namespaces share one /proc; each agent sees and kills only its node's ranks).
-    static func rankProcesses() -> [RankProcess] {
+    public static func rankProcesses() -> [RankProcess] {
         var out: [RankProcess] = []
         let me = getpid()
         let fm = FileManager.default

@@ -78,8 +78,8 @@ extension Coordinator {
         let outcome: String
         let next: JobState
         var reason: String?
-        var exitText = exitCode.map { "exit code \($0)" } ?? "no exit status"
-        if exitCode != 0, let said = Launcher.failureSummary(dir: a.dir) { exitText += ": " + said }
+        let mpirunSaid = exitCode != 0 ? Launcher.failureSummary(dir: a.dir) : nil
+        let exitText = (exitCode.map { "exit code \($0)" } ?? "no exit status") + (mpirunSaid.map { ": " + $0 } ?? "")
         if job.cancelRequested {
             (outcome, next, reason) = ("cancelled", .cancelled, "cancelled by request")
         } else if exitCode == 0 && a.fault == nil && a.resizeTo == nil {
@@ -104,8 +104,7 @@ extension Coordinator {
             from = .running
         }
         // A fault the coordinator saw first (a silent rank, a lost node) also quotes what mpirun said.
-        let said = a.fault != nil && exitCode != 0 ? Launcher.failureSummary(dir: a.dir).map { "; mpirun: " + $0 } ?? "" : ""
-        let attemptReason = a.fault.map { $0 + said } ?? (a.resizeTo != nil ? reason : (outcome == "succeeded" ? nil : exitText))
+        let attemptReason = a.fault.map { $0 + (mpirunSaid.map { "; mpirun: " + $0 } ?? "") } ?? (a.resizeTo != nil ? reason : (outcome == "succeeded" ? nil : exitText))
         try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), \(exitText)") {
             try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
         }

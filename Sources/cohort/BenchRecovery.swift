@@ -5,7 +5,6 @@
 // restart resumed from).
 import ArgumentParser
 import Coordinator
-import Durable
 import Foundation
 import Wire
 
@@ -29,24 +28,17 @@ struct BenchRecovery: ParsableCommand {
         let cluster = try EmbeddedCluster(slots: ranks)
         defer { cluster.stop() }
         let client = CoordinatorClient(endpoint: cluster.endpoint)
-        let spec = """
-        name: bench-recovery
-        model: {kind: mlp, hidden: [1024, 1024]}
-        data: {kind: fashion-mnist\(data.map { ", path: \($0)" } ?? "")}
-        train: {epochs: 1000, batch_per_rank: 256, optimizer: adam, lr: 0.001, seed: 1}
-        parallel: {ranks: \(ranks)}
-        checkpoint: {every_steps: \(checkpointEvery), keep: 2}
-        fault: {max_restarts: \(kills)}
-        """
+        let spec = BenchRun.workload(name: "bench-recovery", ranks: ranks, data: data,
+                                     more: "checkpoint: {every_steps: \(checkpointEvery), keep: 2}\nfault: {max_restarts: \(kills)}")
         let job = try client.submit(spec: spec).id
         defer { _ = try? client.cancel(job); _ = try? client.wait(job, timeout: 20) }
         var attempts = 1
         for k in 1 ... kills {
             // Let the attempt run past a few checkpoints, at a point that is not one of them.
-            let target = (try progress(client, job)?.step ?? 0) + 3 * checkpointEvery + checkpointEvery / 2
+            let target = (try client.status(job).progress?.step ?? 0) + 3 * checkpointEvery + checkpointEvery / 2
             let before = try waitFor(client, job, seconds: 300) { p in p.step >= target ? p : nil }
-            guard let pid = Self.rankPid(job: job, rank: rank) else { throw LaunchError("rank \(rank) of job \(job) is not running") }
-            kill(pid, SIGKILL)
+            guard let pid = Agent.rankProcesses().first(where: { $0.job == job && $0.rank == rank })?.pid else { throw LaunchError("rank \(rank) of job \(job) is not running") }
+            kill(pid_t(pid), SIGKILL)
             let killed = Date()
             attempts += 1
             let attempt = try waitFor(client, job, seconds: 120) { _ in
@@ -68,8 +60,6 @@ struct BenchRecovery: ParsableCommand {
         }
     }
 
-    func progress(_ client: CoordinatorClient, _ job: String) throws -> ProgressPoint? { try client.status(job).progress }
-
     /// Polls every 5 ms until `check` returns a value (given the latest progress), or fails after `seconds`.
     func waitFor<T>(_ client: CoordinatorClient, _ job: String, seconds: Double, _ check: (ProgressPoint) throws -> T?) throws -> T {
         let deadline = Date().addingTimeInterval(seconds)
@@ -80,15 +70,5 @@ struct BenchRecovery: ParsableCommand {
             usleep(5000)
         }
         throw LaunchError("job \(job) made no progress for \(Int(seconds)) s")
-    }
-
-    /// The pid of job `job`'s rank `rank` on this machine (its environment names both).
-    static func rankPid(job: String, rank: Int) -> pid_t? {
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = pid_t(entry), let env = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
-            let vars = Set(env.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
-            if vars.contains("COHORT_JOB_ID=\(job)") && vars.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
-        }
-        return nil
     }
 }

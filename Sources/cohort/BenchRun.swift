@@ -20,16 +20,24 @@ struct WorkloadRunOptions: ParsableArguments {
 }
 
 enum BenchRun {
-    /// Writes workload W (../shared/benchmark.md) for `ranks` ranks to DIR/w.yaml.
-    static func writeWorkload(dir: String, ranks: Int, steps: Int, bucketMB: Double, data: String?) throws -> String {
-        let spec = dir + "/w.yaml"
-        try AtomicFile.write("""
-        name: bench-w
+    /// Workload W (../shared/benchmark.md) as spec text: `train` and `parallel` extras are appended
+    /// inside their mappings, `more` adds top-level lines.
+    static func workload(name: String, ranks: Int, data: String?, train: String = "", parallel: String = "", more: String = "") -> String {
+        """
+        name: \(name)
         model: {kind: mlp, hidden: [1024, 1024]}
         data: {kind: fashion-mnist\(data.map { ", path: \($0)" } ?? "")}
-        train: {epochs: 100, batch_per_rank: 256, optimizer: adam, lr: 0.001, seed: 1, max_steps: \(steps)}
-        parallel: {ranks: \(ranks), bucket_mb: \(bucketMB)}
-        """, to: spec)
+        train: {epochs: 1000, batch_per_rank: 256, optimizer: adam, lr: 0.001, seed: 1\(train)}
+        parallel: {ranks: \(ranks)\(parallel)}
+        \(more)
+        """
+    }
+
+    /// Writes workload W for `ranks` ranks and `steps` steps to DIR/w.yaml.
+    static func writeWorkload(dir: String, ranks: Int, steps: Int, bucketMB: Double, data: String?) throws -> String {
+        let spec = dir + "/w.yaml"
+        try AtomicFile.write(workload(name: "bench-w", ranks: ranks, data: data, train: ", max_steps: \(steps)", parallel: ", bucket_mb: \(bucketMB)"),
+                             to: spec)
         return spec
     }
 
