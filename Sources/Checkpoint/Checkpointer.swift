@@ -209,7 +209,9 @@ public final class Checkpointer {
         guard m.optimizer.kind == optimizerName, m.optimizer.buffers == k else {
             throw .incompatible("checkpoint \(c.path) was written with optimizer \(m.optimizer.kind); this job uses \(optimizerName)")
         }
-        c.params.withUnsafeBufferPointer { model.store.params.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        if parallel.writesParameters {   // then `parallel.parametersWritten()` on every rank
+            c.params.withUnsafeBufferPointer { model.store.params.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
         for (r, opt) in parallel.optimizers {
             for j in 0..<k {
                 c.optimizerState[j].withUnsafeBufferPointer { opt.state[j].pointer.update(from: $0.baseAddress! + r.lowerBound, count: r.count) }

@@ -16,6 +16,9 @@ public struct CollectiveSettings: Equatable, Sendable {
     /// Run the ring over shared memory when all ranks share one node (read by `MPICommunicator.init`;
     /// turning it off later falls back to MPI messages, turning it on later has no effect).
     public var sharedMemory: Bool
+    /// Allow `nodeSharedMapping` when all ranks share this node (data-parallel ranks then hold one
+    /// copy of the parameters at ZeRO stages 1 and 2 instead of one each, and skip their allgather).
+    public var sharedParameters = true
     /// Bytes per slice of the shared-memory ring. `init` sizes the slots from it; a larger value
     /// set later is clamped to the slot size.
     public var sharedSliceBytes: Int
@@ -60,7 +63,7 @@ public struct CollectiveSettings: Equatable, Sendable {
 
     /// The defaults, overridden by COHORT_CHECK_COLLECTIVES (0/1), COHORT_COLLECTIVE_TIMEOUT
     /// (seconds; 0 = none), COHORT_RING_SLICE_BYTES, COHORT_GATHER_SLICE_BYTES,
-    /// COHORT_SHARED_MEMORY (0/1) and COHORT_SHARED_SLICE_BYTES.
+    /// COHORT_SHARED_MEMORY (0/1), COHORT_SHARED_PARAMETERS (0/1) and COHORT_SHARED_SLICE_BYTES.
     ///
     /// - Parameter environment: The process environment (a parameter so tests can pass their own).
     /// - Returns: The settings.
@@ -68,7 +71,8 @@ public struct CollectiveSettings: Equatable, Sendable {
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CollectiveSettings {
         var s = CollectiveSettings()
         for (name, keyPath) in [("COHORT_CHECK_COLLECTIVES", \CollectiveSettings.checkCollectives),
-                                ("COHORT_SHARED_MEMORY", \CollectiveSettings.sharedMemory)] {
+                                ("COHORT_SHARED_MEMORY", \CollectiveSettings.sharedMemory),
+                                ("COHORT_SHARED_PARAMETERS", \CollectiveSettings.sharedParameters)] {
             if let v = environment[name] {
                 switch v.lowercased() {
                 case "1", "true", "yes", "on": s[keyPath: keyPath] = true

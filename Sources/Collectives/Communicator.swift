@@ -41,4 +41,6 @@ public protocol Communicator: AnyObject {
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp) throws
     /// Copies rank `root`'s `buffer` into every rank's `buffer`.
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
+    /// `count` floats mapped by every rank, if all ranks share this node; nil on every rank otherwise.
+    func nodeSharedMapping(count: Int) throws -> NodeSharedMapping?
 }

@@ -44,6 +44,8 @@ public final class MPICommunicator: Communicator {
 
     /// The shared-memory window of the ring when all ranks run on this node (SharedSegment.swift).
     var sharedSegment: SharedSegment?
+    /// Node-shared mappings made so far (part of each one's name; NodeSharedMapping.swift).
+    var nodeSharedMappings = 0
 
     /// Message tags on `collComm`.
     enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3 }

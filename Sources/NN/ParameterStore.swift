@@ -33,8 +33,9 @@ public struct ParameterLayout: Sendable, Codable, Equatable {
 /// The flat parameter and gradient buffers of one model replica.
 public final class ParameterStore: @unchecked Sendable {
     public let layout: ParameterLayout
-    /// All parameters, (Ψ).
-    public let params: FloatBuffer
+    /// All parameters, (Ψ). Data-parallel ranks on one node may move it to memory they share
+    /// (see `placeParameters`).
+    public private(set) var params: FloatBuffer
     /// Gradients. Normally (Ψ) with the parameters' offsets; ZeRO-2 replaces it by one bucket's
     /// worth of space (see `placeGradients`).
     public private(set) var grads: FloatBuffer
@@ -57,6 +58,13 @@ public final class ParameterStore: @unchecked Sendable {
     /// View of the gradient of parameter tensor `i`.
     public func grad(_ i: Int) -> Tensor {
         Tensor(base: grads, offset: gradOffsets[i], shape: layout.entries[i].shape)
+    }
+
+    /// Replaces the parameter buffer by `buffer` (at least Ψ floats; its contents are kept, the
+    /// old values are not copied). Layers must bind again (`Sequential.placeParameters`).
+    public func placeParameters(_ buffer: FloatBuffer) {
+        precondition(buffer.count >= layout.count, "parameter buffer of \(buffer.count) floats for \(layout.count) parameters")
+        params = buffer
     }
 
     /// Replaces the gradient buffer by one of `count` floats with tensor i's gradient at

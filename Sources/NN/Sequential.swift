@@ -37,6 +37,12 @@ public final class Sequential {
         for layer in layers { layer.bind(to: store) }
     }
 
+    /// Moves the parameters to `buffer` (its contents become the parameters) and rebinds the layers.
+    public func placeParameters(_ buffer: FloatBuffer) {
+        store.placeParameters(buffer)
+        for layer in layers { layer.bind(to: store) }
+    }
+
     /// Parameter count (Ψ).
     public var parameterCount: Int { store.layout.count }
 

@@ -8,6 +8,12 @@
 //   stage 2: as 1, but the layers write gradients into ONE bucket-sized buffer: a bucket's own
 //            chunk is copied out to the rank's gradient shard right after its reduce-scatter,
 //            and a layer waits for that before it writes into the buffer again.
+// Shared parameters (stages 1 and 2, every rank on this node): the ranks map ONE copy of the
+// parameters (NodeSharedMapping), each steps its own elements in place, and the allgather becomes
+// a barrier at the end of the step. Safe because a rank writes elements of bucket b only after
+// b's reduce-scatter, which needs every rank's gradients of b, so every rank has finished the
+// backward of b's layers (the last reads of those parameters in the step); and no rank starts
+// the next forward before the barrier, when every rank has written its elements.
 // Micro-batches before the last of an accumulated step skip the reduction (DDP's no_sync) in
 // stages 0 and 1; stage 2 reduces every micro-batch and accumulates into the shard.
 // With one rank (no communicator) every reduction is skipped.
@@ -35,6 +41,8 @@ public final class DataParallel {
     public let optimizers: [(range: Range<Int>, optimizer: Optimizer)]
     /// Stage 2: this rank's reduced gradients, its owned ranges packed in bucket order.
     public let shardGrads: FloatBuffer?
+    /// The ranks hold one copy of the parameters in node-shared memory (see the file comment).
+    public private(set) var sharesParameters = false
     public var rank: Int { comm?.rank ?? 0 }
     public var size: Int { comm?.size ?? 1 }
 
@@ -101,10 +109,18 @@ public final class DataParallel {
                       optimizerBytes: optimizers.reduce(0) { $0 + $1.optimizer.stateBytes })
     }
 
-    /// Copies rank 0's parameters to every rank.
+    /// Copies rank 0's parameters to every rank. At ZeRO stages 1 and 2 with every rank on this
+    /// node, the ranks instead share one copy (rank 0's values) in node-shared memory.
     public func broadcastParameters() throws {
         guard let comm, let worker, comm.size > 1 else { return }
         let params = model.store.params
+        if stage >= 1, let mapping = try worker.sync({ try comm.nodeSharedMapping(count: params.count) }) {
+            if comm.rank == 0 { mapping.pointer.update(from: params.pointer, count: params.count) }
+            try worker.sync { try comm.barrier() }   // nobody reads the copy before rank 0 has written it
+            model.placeParameters(FloatBuffer(viewing: mapping.pointer, count: params.count, owner: mapping))
+            sharesParameters = true
+            return
+        }
         try worker.sync { try comm.broadcast(UnsafeMutableBufferPointer(start: params.pointer, count: params.count), root: 0) }
     }
 
@@ -221,11 +237,24 @@ public final class DataParallel {
                                        : UnsafePointer(model.store.grads.pointer)
                 opt.step(params: params, grads: grads)
             }
+            guard !sharesParameters else { continue }
             let bucket = plan.buckets[b].range
             worker.async { try comm.allGather(UnsafeMutableBufferPointer(start: params + bucket.lowerBound, count: bucket.count)) }
         }
+        if sharesParameters { worker.async { try comm.barrier() } }   // every rank has written its elements
         try worker.drain()
     }
+
+    /// Call on every rank after parameters were written outside `step()` (a checkpoint restore):
+    /// with shared parameters only rank 0 writes them, and this waits until it has.
+    public func parametersWritten() throws {
+        guard sharesParameters, let comm, let worker else { return }
+        try worker.sync { try comm.barrier() }
+    }
+
+    /// Whether this rank writes the parameters when they are set outside `step()` (every rank,
+    /// unless the ranks share one copy: then rank 0).
+    public var writesParameters: Bool { !sharesParameters || rank == 0 }
 
     /// Sets every optimizer's learning rate.
     public func setLearningRate(_ lr: Float) { for (_, o) in optimizers { o.learningRate = lr } }

@@ -10,12 +10,15 @@ public final class FloatBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     /// Number of floats.
     public let count: Int
+    /// The owner of memory this buffer only views (`init(viewing:count:owner:)`); nil: owned here.
+    private let owner: AnyObject?
 
     /// Allocates `count` zeroed floats.
     /// - Parameter count: Zero or more.
     public init(count: Int) {
         precondition(count >= 0, "FloatBuffer count \(count) < 0")
         self.count = count
+        owner = nil
         let bytes = max(count, 1) * 4
         // Buffers of 2 MB and more (parameters, gradients, optimizer state, activations, data) are
         // put on transparent huge pages where the kernel allows it (THP "madvise" mode): sgemm and
@@ -36,7 +39,15 @@ public final class FloatBuffer: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    /// Views `count` floats that `owner` keeps alive (e.g. memory shared with other processes);
+    /// the contents are left as they are.
+    public init(viewing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.owner = owner
+    }
+
+    deinit { if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() } }
 
     /// The contents as an array (a copy).
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }

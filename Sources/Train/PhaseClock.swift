@@ -7,14 +7,18 @@ public struct PhaseClock {
     public private(set) var seconds = [Double](repeating: 0, count: 4)
     public private(set) var steps = 0
     private var last: UInt64 = DispatchTime.now().uptimeNanoseconds
+    /// Between `start()` and the mark of the last phase: marks of untimed steps count nothing.
+    private var timing = false
 
     public init() {}
 
     /// Starts timing a step.
-    public mutating func start() { last = DispatchTime.now().uptimeNanoseconds }
+    public mutating func start() { last = DispatchTime.now().uptimeNanoseconds; timing = true }
 
-    /// Adds the time since the previous mark to phase `i`.
+    /// Adds the time since the previous mark to phase `i` (the last phase ends the step).
     public mutating func mark(_ i: Int) {
+        guard timing else { return }
+        if i == seconds.count - 1 { timing = false }
         let now = DispatchTime.now().uptimeNanoseconds
         seconds[i] += Double(now - last) / 1e9
         last = now

@@ -142,6 +142,7 @@ public final class Trainer {
                               + "written by \(manifest.world_size) rank(s) at ZeRO stage \(manifest.zero_stage)")
             }
         }
+        try parallel.parametersWritten()
     }
 
     /// Runs every epoch (or `train.max_steps` steps) and returns the summary.
@@ -170,7 +171,7 @@ public final class Trainer {
                 FileHandle.standardError.write(Data("rank \(rank) per step: \(clock.summary)\n".utf8))
             }
         }
-        progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), ZeRO \(parallel.stage), "
+        progress.note("training \(spec.name): \(spec.model.kind), \(model.parameterCount) parameters, \(ranks) rank(s), ZeRO \(parallel.stage)\(parallel.sharesParameters ? " (parameters shared on this node)" : ""), "
                       + "\(epochs) epochs × \(steps) steps of \(batch)\(ranks > 1 ? " per rank" : "")")
         epochLoop: for epoch in firstEpoch..<max(epochs, firstEpoch) {
             let perm = sampler.permutation(epoch: epoch)
@@ -201,7 +202,7 @@ public final class Trainer {
                 try parallel.finishReduction()
                 clock.mark(2)
                 try parallel.step()
-                if timed { clock.mark(3) }
+                clock.mark(3)
                 if timed { steadySamples += batch * ranks }
                 seen += batch
                 samples += batch * ranks

@@ -80,6 +80,7 @@ struct TrainCommand: ParsableCommand {
             obj["wait_ms_per_step"] = trainer.parallel.waitSeconds * 1000 / timed
             let mem = trainer.parallel.memory
             obj["zero_stage"] = trainer.parallel.stage
+            obj["shared_parameters"] = trainer.parallel.sharesParameters
             obj["param_bytes"] = mem.parameterBytes
             obj["grad_bytes"] = mem.gradientBytes
             obj["optimizer_bytes"] = mem.optimizerBytes

@@ -1,5 +1,6 @@
 // ZeRO stages 1 and 2 under mpirun must end with the parameters of stage 0 (plain data-parallel),
-// identical on all ranks, with 2 and 3 ranks; the memory limit refuses stage 0 and admits stage 2.
+// identical on all ranks, with 2 and 3 ranks, whether the ranks share one copy of the parameters
+// (the default on one node) or allgather private copies; the memory limit refuses stage 0 and admits stage 2.
 import Foundation
 import XCTest
 
@@ -20,10 +21,15 @@ final class ZeroTests: XCTestCase {
         return path
     }
 
-    func run(_ n: Int, stage: Int, spec: String) throws -> [[Float]] {
-        let tag = "\(dir)/n\(n)z\(stage)\(abs(spec.hashValue))"
-        let r = try CLI.mpirun(n, ["train", spec, "--zero-stage", "\(stage)", "--dump-params", tag, "--check-replicas"])
+    /// The parameters of every rank after training; `shared`: whether stages 1–2 may keep one
+    /// node-shared copy of the parameters (asserted to have happened) or must allgather them.
+    func run(_ n: Int, stage: Int, spec: String, shared: Bool = true) throws -> [[Float]] {
+        let tag = "\(dir)/n\(n)z\(stage)\(shared)\(abs(spec.hashValue))"
+        let r = try CLI.mpirun(n, ["train", spec, "--zero-stage", "\(stage)", "--dump-params", tag, "--check-replicas"],
+                               environment: ["COHORT_SHARED_PARAMETERS": shared ? "1" : "0"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        let said = (r.stdout + r.stderr).contains("parameters shared on this node")
+        XCTAssertEqual(said, shared && stage > 0, "stage \(stage), shared \(shared): \(r.stderr)")
         return try (0..<n).map { try CLI.floats("\(tag).rank\($0)") }
     }
 
@@ -42,8 +48,14 @@ final class ZeroTests: XCTestCase {
                 let z = try run(n, stage: stage, spec: s)
                 assertClose(base[0], z[0], "\(n) ranks, stage \(stage)")
                 for r in 1..<n { XCTAssertEqual(z[r], z[0], "stage \(stage): rank \(r) differs from rank 0") }
+                // Private copies and an allgather give the same bits as one shared copy.
+                let gathered = try run(n, stage: stage, spec: s, shared: false)
+                for r in 0..<n { XCTAssertEqual(gathered[r], z[0], "stage \(stage), allgathered: rank \(r) differs from the shared run") }
             }
         }
+        // Rank 0 removes the shared object's name once every rank has mapped it.
+        let left = try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix("cohort-") }
+        XCTAssertEqual(left, [], "shared-memory objects left in /dev/shm")
     }
 
     func testStageTwoWithAccumulationMatchesStageZero() throws {
