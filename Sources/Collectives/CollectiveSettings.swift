@@ -16,9 +16,10 @@ public struct CollectiveSettings: Equatable, Sendable {
     /// Run the ring over shared memory when all ranks share one node (read by `MPICommunicator.init`;
     /// turning it off later falls back to MPI messages, turning it on later has no effect).
     public var sharedMemory: Bool
-    /// Allow `nodeSharedMapping` when all ranks share this node (data-parallel ranks then hold one
-    /// copy of the parameters at ZeRO stages 1 and 2 instead of one each, and skip their allgather).
-    public var sharedParameters = true
+    /// Allow `nodeSharedMapping` and `peerBuffers` when all ranks share this node: data-parallel
+    /// ranks then reduce gradients in place (zero-copy) and, at ZeRO stages 1 and 2, hold one copy
+    /// of the parameters instead of one each. Off: private buffers and the shared-memory ring.
+    public var nodeShared = true
     /// Bytes per slice of the shared-memory ring. `init` sizes the slots from it; a larger value
     /// set later is clamped to the slot size.
     public var sharedSliceBytes: Int
@@ -63,7 +64,7 @@ public struct CollectiveSettings: Equatable, Sendable {
 
     /// The defaults, overridden by COHORT_CHECK_COLLECTIVES (0/1), COHORT_COLLECTIVE_TIMEOUT
     /// (seconds; 0 = none), COHORT_RING_SLICE_BYTES, COHORT_GATHER_SLICE_BYTES,
-    /// COHORT_SHARED_MEMORY (0/1), COHORT_SHARED_PARAMETERS (0/1) and COHORT_SHARED_SLICE_BYTES.
+    /// COHORT_SHARED_MEMORY (0/1), COHORT_NODE_SHARED (0/1) and COHORT_SHARED_SLICE_BYTES.
     ///
     /// - Parameter environment: The process environment (a parameter so tests can pass their own).
     /// - Returns: The settings.
@@ -72,7 +73,7 @@ public struct CollectiveSettings: Equatable, Sendable {
         var s = CollectiveSettings()
         for (name, keyPath) in [("COHORT_CHECK_COLLECTIVES", \CollectiveSettings.checkCollectives),
                                 ("COHORT_SHARED_MEMORY", \CollectiveSettings.sharedMemory),
-                                ("COHORT_SHARED_PARAMETERS", \CollectiveSettings.sharedParameters)] {
+                                ("COHORT_NODE_SHARED", \CollectiveSettings.nodeShared)] {
             if let v = environment[name] {
                 switch v.lowercased() {
                 case "1", "true", "yes", "on": s[keyPath: keyPath] = true

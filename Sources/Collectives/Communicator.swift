@@ -43,4 +43,7 @@ public protocol Communicator: AnyObject {
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
     /// `count` floats mapped by every rank, if all ranks share this node; nil on every rank otherwise.
     func nodeSharedMapping(count: Int) throws -> NodeSharedMapping?
+    /// One region of `count` floats per rank that every rank maps (zero-copy reductions), if all
+    /// ranks share this node; nil on every rank otherwise.
+    func peerBuffers(count: Int) throws -> PeerBuffers?
 }

@@ -51,7 +51,7 @@ extension MPICommunicator {
     /// Collective: every rank calls it at the same point with the same `count`.
     /// - Throws: A collective's error (`.timeout`, `.mpi`, `.broken`).
     public func nodeSharedMapping(count: Int) throws -> NodeSharedMapping? {
-        guard size > 1, count > 0, settings.sharedParameters, sharedSegmentInUse != nil else { return nil }
+        guard size > 1, count > 0, settings.nodeShared, sharedSegmentInUse != nil else { return nil }
         let bytes = (count * 4 + 4095) / 4096 * 4096
         nodeSharedMappings += 1
         // The name: rank 0's pid and this communicator's counter, as exact 16-bit floats.

@@ -70,9 +70,16 @@ public final class ParameterStore: @unchecked Sendable {
     /// Replaces the gradient buffer by one of `count` floats with tensor i's gradient at
     /// `offsets[i]` (tensors may share space). Layers must bind again (`Sequential.placeGradients`).
     public func placeGradients(offsets: [Int], count: Int) {
+        placeGradients(offsets: offsets, in: FloatBuffer(count: count))
+    }
+
+    /// The same, in `buffer` (e.g. memory shared with the other ranks of the node).
+    public func placeGradients(offsets: [Int], in buffer: FloatBuffer) {
         precondition(offsets.count == layout.entries.count, "one gradient offset per tensor")
-        for (i, e) in layout.entries.enumerated() { precondition(offsets[i] >= 0 && offsets[i] + e.count <= count, "gradient \(e.name) outside buffer") }
-        grads = FloatBuffer(count: count)
+        for (i, e) in layout.entries.enumerated() {
+            precondition(offsets[i] >= 0 && offsets[i] + e.count <= buffer.count, "gradient \(e.name) outside buffer")
+        }
+        grads = buffer
         gradOffsets = offsets
     }
 }

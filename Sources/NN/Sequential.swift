@@ -33,7 +33,12 @@ public final class Sequential {
 
     /// Moves every gradient to a new buffer laid out by `offsets` (see ParameterStore) and rebinds the layers.
     public func placeGradients(offsets: [Int], count: Int) {
-        store.placeGradients(offsets: offsets, count: count)
+        placeGradients(offsets: offsets, in: FloatBuffer(count: count))
+    }
+
+    /// The same, in `buffer`.
+    public func placeGradients(offsets: [Int], in buffer: FloatBuffer) {
+        store.placeGradients(offsets: offsets, in: buffer)
         for layer in layers { layer.bind(to: store) }
     }
 

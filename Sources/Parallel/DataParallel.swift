@@ -8,6 +8,9 @@
 //   stage 2: as 1, but the layers write gradients into ONE bucket-sized buffer: a bucket's own
 //            chunk is copied out to the rank's gradient shard right after its reduce-scatter,
 //            and a layer waits for that before it writes into the buffer again.
+// Every rank on this node: the gradients live in node-shared memory (PeerBuffers), and a bucket's
+// reduction reads the peers' gradients in place instead of passing them round the ring; a rank
+// writes a bucket's gradients again only when every peer has read them.
 // Shared parameters (stages 1 and 2, every rank on this node): the ranks map ONE copy of the
 // parameters (NodeSharedMapping), each steps its own elements in place, and the allgather becomes
 // a barrier at the end of the step. Safe because a rank writes elements of bucket b only after
@@ -57,6 +60,13 @@ public final class DataParallel {
     private var bucketTickets: [Int?]
     /// Stage 2: a bucket in the shared gradient buffer is queued and not yet copied out.
     private var scratchQueued = false
+    /// Every rank on this node: the gradient regions reductions read in place (nil: the ring).
+    private var peers: PeerBuffers?
+    /// Reductions queued on `peers` so far, and the number of the last one of each bucket (0: none
+    /// since its gradients were last written). The comm thread runs them in this order, so these
+    /// are the numbers `PeerBuffers` gives them.
+    private var peerCalls: Int64 = 0
+    private var bucketCalls: [Int64]
 
     /// - Parameters:
     ///   - comm: nil for a single process; otherwise it must only be used on `worker`.
@@ -79,6 +89,7 @@ public final class DataParallel {
         }
         bucketOfLayer = bucketOf
         bucketTickets = [Int?](repeating: nil, count: plan.buckets.count)
+        bucketCalls = [Int64](repeating: 0, count: plan.buckets.count)
         if comm == nil || n == 1 {
             owned = [0 ..< model.parameterCount]
         } else if self.stage == 0 {
@@ -109,10 +120,16 @@ public final class DataParallel {
                       optimizerBytes: optimizers.reduce(0) { $0 + $1.optimizer.stateBytes })
     }
 
-    /// Copies rank 0's parameters to every rank. At ZeRO stages 1 and 2 with every rank on this
-    /// node, the ranks instead share one copy (rank 0's values) in node-shared memory.
+    /// Copies rank 0's parameters to every rank. With every rank on this node, also moves the
+    /// gradients to node-shared memory and, at ZeRO stages 1 and 2, has the ranks share one copy
+    /// of the parameters (rank 0's values) instead. Collective; call once, before training.
     public func broadcastParameters() throws {
         guard let comm, let worker, comm.size > 1 else { return }
+        let grads = model.store.grads
+        if let p = try worker.sync({ try comm.peerBuffers(count: grads.count) }) {
+            model.placeGradients(offsets: model.store.gradOffsets, in: FloatBuffer(viewing: p.mine, count: grads.count, owner: p))
+            peers = p
+        }
         let params = model.store.params
         if stage >= 1, let mapping = try worker.sync({ try comm.nodeSharedMapping(count: params.count) }) {
             if comm.rank == 0 { mapping.pointer.update(from: params.pointer, count: params.count) }
@@ -136,9 +153,12 @@ public final class DataParallel {
             // A layer may write into the shared buffer only once the bucket queued before it has
             // left it (its reduce-scatter and copy-out are done).
             model.backward(dlogits, accumulate: false, beforeGrads: { layer in
-                guard self.bucketOfLayer[layer] != nil, self.scratchQueued else { return }
-                self.waitForComm()
-                self.scratchQueued = false
+                guard self.bucketOfLayer[layer] != nil else { return }
+                if self.scratchQueued {
+                    self.waitForComm()
+                    self.scratchQueued = false
+                }
+                self.waitUntilPeersRead(self.peerCalls)
             }, layerDone: { layer in
                 for b in self.plan.ready(afterLayer: layer) {
                     self.queueReduceScatterToShard(b, accumulate: accumulate, comm, worker)
@@ -152,18 +172,38 @@ public final class DataParallel {
             return
         }
         let grads = model.store.grads.pointer
-        model.backward(dlogits, accumulate: accumulate) { layer in
+        model.backward(dlogits, accumulate: accumulate, beforeGrads: { layer in
+            // Stage 0 has no barrier between steps: wait until the peers have gathered from this bucket.
+            guard let b = self.bucketOfLayer[layer], self.bucketCalls[b] > 0 else { return }
+            self.waitUntilPeersRead(self.bucketCalls[b])
+            self.bucketCalls[b] = 0
+        }, layerDone: { layer in
             for b in self.plan.ready(afterLayer: layer) {
                 let range = self.plan.buckets[b].range
                 let view = UnsafeMutableBufferPointer(start: grads + range.lowerBound, count: range.count)
-                let scatter = self.stage == 1
+                let scatter = self.stage == 1, peers = self.peers
+                if peers != nil { self.peerCalls += 1; self.bucketCalls[b] = self.peerCalls }
                 self.bucketTickets[b] = worker.async {
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    if scatter { try comm.reduceScatter(view, op: .mean) } else { try comm.allReduce(view, op: .mean) }
+                    if let peers {
+                        let call = try peers.reduceScatter(range, op: .mean)
+                        if !scatter { try peers.allGather(range, call: call) }
+                    } else if scatter {
+                        try comm.reduceScatter(view, op: .mean)
+                    } else {
+                        try comm.allReduce(view, op: .mean)
+                    }
                     self.addTiming(reduce: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, wait: 0)
                 }
             }
-        }
+        })
+    }
+
+    /// Waits until every peer has read this rank's gradients for reduction `call` and the ones
+    /// before (gathered them at stage 0, reduced them otherwise); an error is kept for `step()`.
+    private func waitUntilPeersRead(_ call: Int64) {
+        guard let peers, call > 0 else { return }
+        do { try waiting { try peers.waitUntilRead(call, gathered: stage == 0) } } catch { deferredError = error }
     }
 
     /// Stage 2: reduce-scatter bucket b in the shared gradient buffer, then move this rank's chunk
@@ -171,9 +211,15 @@ public final class DataParallel {
     private func queueReduceScatterToShard(_ b: Int, accumulate: Bool, _ comm: Communicator, _ worker: CommThread) {
         let bucket = plan.buckets[b], scratch = model.store.grads.pointer, shard = shardGrads!.pointer
         let mine = owned[b], dst = shard + packedOffsets[b], src = scratch + (mine.lowerBound - bucket.range.lowerBound)
+        let peers = self.peers
+        if peers != nil { peerCalls += 1 }
         worker.async {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            try comm.reduceScatter(UnsafeMutableBufferPointer(start: scratch, count: bucket.range.count), op: .mean)
+            if let peers {
+                try peers.reduceScatter(0 ..< bucket.range.count, op: .mean)
+            } else {
+                try comm.reduceScatter(UnsafeMutableBufferPointer(start: scratch, count: bucket.range.count), op: .mean)
+            }
             if accumulate { axpy(1, src, dst, count: mine.count) } else { dst.update(from: src, count: mine.count) }
             self.addTiming(reduce: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, wait: 0)
         }

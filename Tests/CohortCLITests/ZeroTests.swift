@@ -1,6 +1,7 @@
 // ZeRO stages 1 and 2 under mpirun must end with the parameters of stage 0 (plain data-parallel),
-// identical on all ranks, with 2 and 3 ranks, whether the ranks share one copy of the parameters
-// (the default on one node) or allgather private copies; the memory limit refuses stage 0 and admits stage 2.
+// identical on all ranks, with 2, 3 and 4 ranks and with accumulation; node-shared buffers (the
+// default on one node: zero-copy reductions, one copy of the parameters at stages 1–2) give the
+// same bits as private buffers and the ring; the memory limit refuses stage 0 and admits stage 2.
 import Foundation
 import XCTest
 
@@ -26,7 +27,7 @@ final class ZeroTests: XCTestCase {
     func run(_ n: Int, stage: Int, spec: String, shared: Bool = true) throws -> [[Float]] {
         let tag = "\(dir)/n\(n)z\(stage)\(shared)\(abs(spec.hashValue))"
         let r = try CLI.mpirun(n, ["train", spec, "--zero-stage", "\(stage)", "--dump-params", tag, "--check-replicas"],
-                               environment: ["COHORT_SHARED_PARAMETERS": shared ? "1" : "0"])
+                               environment: ["COHORT_NODE_SHARED": shared ? "1" : "0"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let said = (r.stdout + r.stderr).contains("parameters shared on this node")
         XCTAssertEqual(said, shared && stage > 0, "stage \(stage), shared \(shared): \(r.stderr)")
@@ -39,21 +40,22 @@ final class ZeroTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1e-6, "\(what): max relative difference \(worst)")
     }
 
-    func testStagesOneAndTwoMatchStageZeroOnTwoAndThreeRanks() throws {
+    func testStagesOneAndTwoMatchStageZeroOnTwoThreeAndFourRanks() throws {
         try XCTSkipUnless(CLI.haveData)
-        for n in [2, 3] {
+        for n in [2, 3, 4] {
             let s = spec()
-            let base = try run(n, stage: 0, spec: s)
-            for stage in [1, 2] {
+            var base: [Float] = []
+            for stage in [0, 1, 2] {
                 let z = try run(n, stage: stage, spec: s)
-                assertClose(base[0], z[0], "\(n) ranks, stage \(stage)")
+                if stage == 0 { base = z[0] } else { assertClose(base, z[0], "\(n) ranks, stage \(stage)") }
                 for r in 1..<n { XCTAssertEqual(z[r], z[0], "stage \(stage): rank \(r) differs from rank 0") }
-                // Private copies and an allgather give the same bits as one shared copy.
-                let gathered = try run(n, stage: stage, spec: s, shared: false)
-                for r in 0..<n { XCTAssertEqual(gathered[r], z[0], "stage \(stage), allgathered: rank \(r) differs from the shared run") }
+                // Private buffers and the ring give the same bits as node-shared ones (zero-copy
+                // reductions; at stages 1–2 one copy of the parameters).
+                let ring = try run(n, stage: stage, spec: s, shared: false)
+                for r in 0..<n { XCTAssertEqual(ring[r], z[0], "stage \(stage), \(n) ranks, private buffers: rank \(r) differs from the shared run") }
             }
         }
-        // Rank 0 removes the shared object's name once every rank has mapped it.
+        // Rank 0 removes the shared objects' names once every rank has mapped them.
         let left = try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix("cohort-") }
         XCTAssertEqual(left, [], "shared-memory objects left in /dev/shm")
     }
@@ -61,7 +63,13 @@ final class ZeroTests: XCTestCase {
     func testStageTwoWithAccumulationMatchesStageZero() throws {
         try XCTSkipUnless(CLI.haveData)
         let s = spec(", accumulation: 4")
-        assertClose(try run(2, stage: 0, spec: s)[0], try run(2, stage: 2, spec: s)[0], "accumulation, stage 2")
+        let base = try run(3, stage: 0, spec: s)[0]
+        XCTAssertEqual(try run(3, stage: 0, spec: s, shared: false)[0], base, "accumulation, stage 0: private buffers differ")
+        for stage in [1, 2] {
+            let z = try run(3, stage: stage, spec: s)[0]
+            assertClose(base, z, "accumulation, stage \(stage)")
+            XCTAssertEqual(try run(3, stage: stage, spec: s, shared: false)[0], z, "accumulation, stage \(stage): private buffers differ")
+        }
     }
 
     func testAModelTooLargeForPlainDataParallelTrainsWithStageTwoUnderTheLimit() throws {

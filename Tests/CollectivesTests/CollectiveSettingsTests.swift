@@ -6,22 +6,22 @@ final class CollectiveSettingsTests: XCTestCase {
     func testEnvironmentOverridesDefaults() throws {
         let s = try CollectiveSettings.fromEnvironment(["COHORT_CHECK_COLLECTIVES": "1", "COHORT_COLLECTIVE_TIMEOUT": "2.5",
                                                         "COHORT_RING_SLICE_BYTES": "4096", "COHORT_SHARED_MEMORY": "0",
-                                                        "COHORT_SHARED_SLICE_BYTES": "8192", "COHORT_SHARED_PARAMETERS": "off"])
+                                                        "COHORT_SHARED_SLICE_BYTES": "8192", "COHORT_NODE_SHARED": "off"])
         XCTAssertTrue(s.checkCollectives)
         XCTAssertEqual(s.timeoutSeconds, 2.5)
         XCTAssertEqual(s.sliceBytes, 4096)
         XCTAssertFalse(s.sharedMemory)
         XCTAssertEqual(s.sharedSliceBytes, 8192)
-        XCTAssertFalse(s.sharedParameters)
+        XCTAssertFalse(s.nodeShared)
         XCTAssertTrue(try CollectiveSettings.fromEnvironment([:]).sharedMemory)
-        XCTAssertTrue(try CollectiveSettings.fromEnvironment([:]).sharedParameters)
+        XCTAssertTrue(try CollectiveSettings.fromEnvironment([:]).nodeShared)
         XCTAssertNil(try CollectiveSettings.fromEnvironment(["COHORT_COLLECTIVE_TIMEOUT": "0"]).timeoutSeconds)
     }
 
     func testBadEnvironmentValuesAreNamed() {
         for (name, value) in [("COHORT_CHECK_COLLECTIVES", "maybe"), ("COHORT_COLLECTIVE_TIMEOUT", "-1"),
                               ("COHORT_COLLECTIVE_TIMEOUT", "soon"), ("COHORT_RING_SLICE_BYTES", "0"),
-                              ("COHORT_SHARED_MEMORY", "maybe"), ("COHORT_SHARED_SLICE_BYTES", "2"), ("COHORT_SHARED_PARAMETERS", "2")] {
+                              ("COHORT_SHARED_MEMORY", "maybe"), ("COHORT_SHARED_SLICE_BYTES", "2"), ("COHORT_NODE_SHARED", "2")] {
             XCTAssertThrowsError(try CollectiveSettings.fromEnvironment([name: value])) { error in
                 XCTAssertTrue("\(error)".contains(name) && "\(error)".contains(value), "\(error)")
             }

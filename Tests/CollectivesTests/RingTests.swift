@@ -1,7 +1,8 @@
 // Tests the ring collectives (Ring.swift, Broadcast.swift) and point-to-point messages in real
 // processes: 2, 3 and 4 ranks under mpirun, every collective against a plain serial sum, for
 // awkward lengths (0, 1, < N, primes, large non-divisible), tiny slices and default slices,
-// sub-range views, and bitwise identical results across ranks and runs.
+// sub-range views, and bitwise identical results across ranks and runs; the zero-copy reductions
+// over node-shared regions (PeerBuffers) against the ring, bit for bit.
 import Collectives
 import Foundation
 import XCTest
@@ -87,6 +88,7 @@ final class RingTests: XCTestCase {
             }
         }
         try checkDeterminism(comm)
+        try checkPeerBuffers(comm, expected: settings.sharedMemory)
         try checkPointToPoint(comm)
         try comm.barrier()
         print("RANK \(me) OK \(cases) checks")
@@ -117,6 +119,45 @@ final class RingTests: XCTestCase {
             }
         } else {
             try first.withUnsafeBufferPointer { try comm.send($0, to: 0, tag: 9) }
+        }
+    }
+
+    /// Zero-copy reductions over node-shared regions give the ring's bits: reduceScatter (sum and
+    /// mean) equals the ring's reduceScatter on this rank's chunk, reduceScatter + allGather equals
+    /// allReduce, for awkward lengths at odd offsets, and nothing outside the range is touched.
+    func checkPeerBuffers(_ comm: MPICommunicator, expected: Bool) throws {
+        let n = comm.size, me = comm.rank, capacity = 200_003
+        guard let peers = try comm.peerBuffers(count: capacity) else {
+            if expected { MPIRun.fail(me, "peerBuffers is nil with every rank on this node") }
+            return
+        }
+        if !expected { MPIRun.fail(me, "peerBuffers exists without shared memory") }
+        func input(_ r: Int, _ i: Int, _ salt: Int) -> Float { Float(sin(Double(i &* 131 &+ r &* 7919 &+ salt) * 0.001)) * 1000 }
+        let region = UnsafeMutableBufferPointer(start: peers.mine, count: capacity)
+        var last: Int64 = 0
+        for (k, count) in [0, 1, n - 1, n + 1, 7, 97, 4099, 65537, 100_003].enumerated() {
+            for op in [ReduceOp.sum, .mean] {
+                let offset = 3 + k   // odd offsets: no alignment assumed
+                let range = offset ..< offset + count, salt = count * 2 + (op == .sum ? 0 : 1)
+                try peers.waitUntilRead(last, gathered: true)   // the peers are done with this region
+                for i in 0 ..< capacity { region[i] = range.contains(i) ? input(me, i - offset, salt) : -7 }
+                var ring = (0 ..< count).map { input(me, $0, salt) }, scattered = ring
+                try scattered.withUnsafeMutableBufferPointer { try comm.reduceScatter($0, op: op) }
+                try ring.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: op) }
+                let call = try peers.reduceScatter(range, op: op)
+                let own = ShardLayout.chunk(me, count: count, ranks: n)
+                if let i = own.first(where: { region[offset + $0].bitPattern != scattered[$0].bitPattern }) {
+                    MPIRun.fail(me, "peer reduceScatter(\(op)) of \(count) at \(i): \(region[offset + i]), ring \(scattered[i])")
+                }
+                try peers.allGather(range, call: call)
+                last = call
+                if let i = (0 ..< count).first(where: { region[offset + $0].bitPattern != ring[$0].bitPattern }) {
+                    MPIRun.fail(me, "peer allGather(\(op)) of \(count) at \(i): \(region[offset + i]), allReduce \(ring[i])")
+                }
+                if let i = (0 ..< capacity).first(where: { !range.contains($0) && region[$0] != -7 }) {
+                    MPIRun.fail(me, "peer reduction of \(range) wrote element \(i)")
+                }
+            }
         }
     }
 
