@@ -112,7 +112,7 @@ public final class Trainer {
         model.initialize(seed: spec.seed)
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
         parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket,
-                                stage: options.zeroStage ?? spec.parallel?.zero_stage ?? 0,
+                                stage: options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage,
                                 optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr))
         if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
             let mb = Double(parallel.memory.total) / 1_048_576

@@ -3,12 +3,13 @@
 // steps, evaluation excluded). speedup = aggregate samples/s of N ranks ÷ samples/s of 1 rank.
 import ArgumentParser
 import Foundation
+import Train
 
 struct BenchScaling: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "scaling", abstract: "Compare 1-rank and N-rank training throughput.")
 
     @OptionGroup var workload: WorkloadRunOptions
-    @Option(help: "ZeRO stage of the N-rank run (0, 1 or 2).") var zeroStage = 0
+    @Option(help: "ZeRO stage of the N-rank run (0, 1 or 2; default: the spec default, 1).") var zeroStage = JobSpec.defaultZeroStage
 
     func validate() throws {
         guard (0...2).contains(zeroStage) else { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }

@@ -14,7 +14,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override train.epochs.") var epochs: Int?
     @Option(help: "Override train.max_steps: stop after this many steps.") var maxSteps: Int?
     @Option(help: "Override parallel.bucket_mb: gradient bucket size in MB.") var bucketMb: Double?
-    @Option(help: "Override parallel.zero_stage: 0 (plain data-parallel), 1 (shard optimizer state), 2 (and gradients).") var zeroStage: Int?
+    @Option(help: "Override parallel.zero_stage: 0 (plain data-parallel), 1 (shard optimizer state; the default), 2 (and gradients).") var zeroStage: Int?
     @Option(help: "Checkpoint directory (default: the spec's checkpoint.dir, else checkpoints/<job name>).") var checkpointDir: String?
     @Option(help: "Resume from 'latest' (newest valid checkpoint), 'auto' (latest, or a fresh start if none) or a checkpoint directory.")
     var resume: String?
