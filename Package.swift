@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "CMPIShim", dependencies: ["CMPI"]),
 
         .target(name: "Durable"),
+        // The job spec's one schema: read by the trainer and by the coordinator (no Tensor, NN or MPI).
+        .target(name: "Spec", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
@@ -32,12 +34,12 @@ let package = Package(
         .target(name: "Parallel", dependencies: ["Tensor", "NN", "Collectives"], swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["NN", "Parallel", "Durable", "CZlib"]),
         .target(name: "Train", dependencies: [
-            "Tensor", "NN", "Data", "Durable", "Collectives", "Parallel", "Checkpoint", .product(name: "Yams", package: "Yams"),
+            "Tensor", "NN", "Data", "Durable", "Collectives", "Parallel", "Checkpoint", "Spec", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: fast),
         // Control plane: never imports Tensor, NN or MPI (docs/architecture.md).
         .target(name: "Wire", dependencies: ["CZMQ", "Durable"]),
         .target(name: "Coordinator", dependencies: [
-            "Wire", "Durable", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+            "Wire", "Durable", "Spec", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "cohort", dependencies: [
             "Tensor", "NN", "Data", "Collectives", "Parallel", "Checkpoint", "Train", "Wire", "Coordinator",

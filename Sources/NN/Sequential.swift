@@ -3,7 +3,7 @@
 // data-parallel code can start reducing a bucket while earlier layers still compute.
 import Tensor
 
-public final class Sequential {
+public final class Sequential: Model {
     public let layers: [Layer]
     public let store: ParameterStore
     /// Per-sample input shape, e.g. [1, 28, 28] or [784].
@@ -31,11 +31,6 @@ public final class Sequential {
         for layer in layers { layer.bind(to: store) }
     }
 
-    /// Moves every gradient to a new buffer laid out by `offsets` (see ParameterStore) and rebinds the layers.
-    public func placeGradients(offsets: [Int], count: Int) {
-        placeGradients(offsets: offsets, in: FloatBuffer(count: count))
-    }
-
     /// The same, in `buffer`.
     public func placeGradients(offsets: [Int], in buffer: FloatBuffer) {
         store.placeGradients(offsets: offsets, in: buffer)
@@ -47,9 +42,6 @@ public final class Sequential {
         store.placeParameters(buffer)
         for layer in layers { layer.bind(to: store) }
     }
-
-    /// Parameter count (Ψ).
-    public var parameterCount: Int { store.layout.count }
 
     /// Per-sample output shape.
     public var outputShape: [Int] { layers.reduce(inputShape) { $1.outputShape(for: $0) } }
@@ -72,8 +64,7 @@ public final class Sequential {
 
     /// Backpropagates dlogits; calls `layerDone(i)` right after layer i's gradients are final and,
     /// if given, `beforeGrads(i)` right before layer i first writes a parameter gradient.
-    public func backward(_ dlogits: Tensor, accumulate: Bool = false, beforeGrads: ((Int) -> Void)? = nil,
-                         layerDone: ((Int) -> Void)? = nil) {
+    public func backward(_ dlogits: Tensor, accumulate: Bool, beforeGrads: ((Int) -> Void)?, layerDone: ((Int) -> Void)?) {
         var d = dlogits
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let hook: (() -> Void)? = beforeGrads.map { f in { f(i) } }

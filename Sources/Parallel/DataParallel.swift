@@ -34,7 +34,7 @@ public struct MemoryAccount: Sendable, Equatable {
 }
 
 public final class DataParallel {
-    public let model: Sequential
+    public let model: any Model
     public let comm: Communicator?
     public let worker: CommThread?
     public let plan: BucketPlan
@@ -73,7 +73,7 @@ public final class DataParallel {
     ///   - bucketBytes: Gradient bucket size (DDP's bucket_cap_mb).
     ///   - stage: ZeRO stage 0, 1 or 2 (ignored with one rank, where it changes nothing).
     ///   - optimizer: The update rule; instantiated over the elements this rank steps.
-    public init(model: Sequential, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
+    public init(model: any Model, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
                 optimizer: OptimizerKind, learningRate: Float) {
         precondition((comm == nil) == (worker == nil), "DataParallel needs a comm thread with a communicator")
         precondition((0...2).contains(stage), "ZeRO stage \(stage)")
@@ -83,7 +83,7 @@ public final class DataParallel {
         let n = comm?.size ?? 1, r = comm?.rank ?? 0
         self.stage = n > 1 ? stage : 0
         plan = BucketPlan(layerRanges: model.layerRanges, bucketBytes: bucketBytes)
-        var bucketOf = [Int?](repeating: nil, count: model.layers.count)
+        var bucketOf = [Int?](repeating: nil, count: model.layerRanges.count)
         for (b, bucket) in plan.buckets.enumerated() {
             for (i, lr) in model.layerRanges.enumerated() where !lr.isEmpty && bucket.range.contains(lr.lowerBound) { bucketOf[i] = b }
         }

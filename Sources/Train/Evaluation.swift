@@ -4,7 +4,7 @@ import NN
 
 public enum Evaluation {
     /// Loss sum and correct count over the samples `indices`, in batches of `batch`.
-    public static func sums(_ model: Sequential, on data: Dataset, indices: [Int], batch: Int = 500) -> (lossSum: Double, correct: Int) {
+    public static func sums(_ model: any Model, on data: Dataset, indices: [Int], batch: Int = 500) -> (lossSum: Double, correct: Int) {
         let batcher = Batcher(dataset: data, batch: batch)
         var lossSum = 0.0, correct = 0, start = 0
         while start < indices.count {
@@ -19,7 +19,7 @@ public enum Evaluation {
     }
 
     /// Mean loss and accuracy over all of `data`.
-    public static func score(_ model: Sequential, on data: Dataset) -> (loss: Double, accuracy: Double) {
+    public static func score(_ model: any Model, on data: Dataset) -> (loss: Double, accuracy: Double) {
         let r = sums(model, on: data, indices: Array(0..<data.count))
         return (r.lossSum / Double(data.count), Double(r.correct) / Double(data.count))
     }

@@ -67,7 +67,7 @@ public struct TrainError: Error, CustomStringConvertible {
 
 public final class Trainer {
     public let spec: JobSpec
-    public let model: Sequential
+    public let model: any Model
     public let train: Dataset
     public let test: Dataset?
     public let parallel: DataParallel

@@ -1,7 +1,6 @@
 // Implements: JobSpec, the YAML job description (cluster/jobs/*.yaml), decoded strictly: an
 // unknown key, a wrong type or an out-of-range value is an error naming the key path.
 import Foundation
-import NN
 import Yams
 
 public struct JobSpec: Codable, Sendable, Equatable {
@@ -65,6 +64,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     }
 
     public var name: String
+    /// Scheduling priority for the coordinator (higher runs first); the trainer ignores it.
+    public var priority: Int?
     public var model: Model
     public var data: DataSource
     public var train: Training
@@ -91,7 +92,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// The text the spec was parsed from (recorded in checkpoints).
     public var text: String { _text ?? "" }
     private var _text: String?
-    private enum CodingKeys: String, CodingKey { case name, model, data, train, parallel, checkpoint, fault }
+    private enum CodingKeys: String, CodingKey { case name, priority, model, data, train, parallel, checkpoint, fault }
 
     public static func parse(_ text: String, source: String) throws(SpecError) -> JobSpec {
         let node: Node?
@@ -119,28 +120,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         return try parse(text, source: path)
     }
 
-    /// The optimizer the spec names, with its hyper-parameters.
-    public var optimizerKind: OptimizerKind {
-        let wd = Float(train.weight_decay ?? 0)
-        switch train.optimizer {
-        case "sgd": return .sgd(momentum: Float(train.momentum ?? 0), weightDecay: wd)
-        case "adamw": return .adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: train.weight_decay.map(Float.init) ?? 0.01, decoupled: true)
-        default: return .adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd, decoupled: false)
-        }
-    }
-
-    /// A new model of the kind the spec names (parameters zero until initialised).
-    public func makeModel() -> Sequential {
-        switch model.kind {
-        case "cnn":
-            let c = model.channels ?? [32, 64]
-            return Models.cnn(channels: (c[0], c[1]), hidden: model.hidden?.first ?? 256)
-        default:
-            return Models.mlp(hidden: model.hidden ?? [1024, 1024])
-        }
-    }
-
-    func validate(source: String) throws(SpecError) {
+    public func validate(source: String) throws(SpecError) {
         func fail(_ m: String) -> SpecError { SpecError(source: source, message: m) }
         guard ["mlp", "cnn"].contains(model.kind) else { throw fail("model.kind: unknown model kind '\(model.kind)' (expected mlp or cnn)") }
         if let h = model.hidden, h.isEmpty || h.contains(where: { $0 <= 0 }) { throw fail("model.hidden: widths must be positive, got \(h)") }
@@ -197,6 +177,7 @@ extension JobSpec {
 
     private static let schema: Schema = .map([
         "name": .leaf,
+        "priority": .leaf,
         "model": .map(["kind": .leaf, "hidden": .leaf, "channels": .leaf]),
         "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf]),
         "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "global_batch": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,

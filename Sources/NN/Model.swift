@@ -1,0 +1,40 @@
+// Implements: Model, what training asks of a network. Sequential is one; a network with residual
+// connections (a transformer) is another. Data parallelism, checkpoints and evaluation see only this.
+// A model keeps all parameters in ONE ParameterStore and reports, during backward, each group of
+// parameters ("unit": a layer, or a sub-layer of a block) as soon as its gradients are final, so the
+// reduction of a bucket can start while earlier units still compute.
+import Tensor
+
+public protocol Model: AnyObject {
+    /// The one flat buffer of parameters and the one of gradients.
+    var store: ParameterStore { get }
+    /// For each backward unit, in forward order, the range of the flat buffer its parameters
+    /// occupy (empty if none). Backward finishes units in reverse order of this list.
+    var layerRanges: [Range<Int>] { get }
+    /// Sets every parameter from `seed`.
+    func initialize(seed: UInt64)
+    /// Output for x (B, input…); valid until the next forward.
+    func forward(_ x: Tensor) -> Tensor
+    /// Backpropagates dL/d(output) of the last forward; writes (or, with `accumulate`, adds) every
+    /// parameter gradient. Calls `beforeGrads(u)` right before unit u first writes a parameter
+    /// gradient and `layerDone(u)` right after unit u's gradients are final.
+    func backward(_ dOutput: Tensor, accumulate: Bool, beforeGrads: ((Int) -> Void)?, layerDone: ((Int) -> Void)?)
+    /// Moves every gradient to `buffer` laid out by `offsets` (see ParameterStore) and rebinds.
+    func placeGradients(offsets: [Int], in buffer: FloatBuffer)
+    /// Moves the parameters to `buffer` (its contents become the parameters) and rebinds.
+    func placeParameters(_ buffer: FloatBuffer)
+}
+
+public extension Model {
+    /// Parameter count (Ψ).
+    var parameterCount: Int { store.layout.count }
+
+    /// Moves every gradient to a new buffer of `count` floats laid out by `offsets`.
+    func placeGradients(offsets: [Int], count: Int) {
+        placeGradients(offsets: offsets, in: FloatBuffer(count: count))
+    }
+
+    func backward(_ dOutput: Tensor, accumulate: Bool = false) {
+        backward(dOutput, accumulate: accumulate, beforeGrads: nil, layerDone: nil)
+    }
+}
