@@ -109,7 +109,7 @@ final class GradientCheckTests: XCTestCase {
         let x = Tensor(zeros: [2, 6])
         let logits = model.forward(x)
         var order: [Int] = []
-        model.backward(logits, layerDone: { order.append($0) })
+        model.backward(logits, accumulate: false, beforeGrads: nil, layerDone: { order.append($0) })
         XCTAssertEqual(order, [3, 2, 1, 0])
         XCTAssertEqual(model.firstParameterLayer, 1, "Flatten has no parameters: Linear 1 computes no input gradient")
         XCTAssertEqual(model.layerRanges[1], 0 ..< 35)
