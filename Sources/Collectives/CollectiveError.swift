@@ -13,6 +13,8 @@ public enum CollectiveError: Error, Equatable, CustomStringConvertible {
     case timeout(rank: Int, call: String, waitingFor: String, seconds: Double)
     /// A caller passed a bad argument (a peer or root outside the world, a negative length, …).
     case invalidArgument(String)
+    /// A socket of the cross-node ring failed (peer: the neighbour's rank, −1 before one is known).
+    case link(peer: Int, what: String)
     /// An earlier error left the communicator unusable (messages of the failed call may still be in flight).
     case broken(rank: Int, after: String)
 
@@ -29,6 +31,8 @@ public enum CollectiveError: Error, Equatable, CustomStringConvertible {
                 + "a rank is stuck, died or skipped this call (limit: COHORT_COLLECTIVE_TIMEOUT)"
         case .invalidArgument(let what):
             return "invalid argument: \(what)"
+        case .link(let peer, let what):
+            return peer >= 0 ? "ring link to rank \(peer): \(what)" : "ring link: \(what)"
         case .broken(let rank, let after):
             return "communicator of rank \(rank) is unusable after an earlier error: \(after)"
         }

@@ -20,6 +20,11 @@ public struct CollectiveSettings: Equatable, Sendable {
     /// ranks then reduce gradients in place (zero-copy) and, at ZeRO stages 1 and 2, hold one copy
     /// of the parameters instead of one each. Off: private buffers and the shared-memory ring.
     public var nodeShared = true
+    /// Run the ring over Cohort's own TCP links between nodes (SocketRing.swift) when the ranks
+    /// span several nodes; off: MPI's messages. `socketRingOnOneNode` also uses them when all
+    /// ranks share a node but shared memory is off (tests of the socket path on one machine).
+    public var socketRing = true
+    public var socketRingOnOneNode = false
     /// Bytes per slice of the shared-memory ring. `init` sizes the slots from it; a larger value
     /// set later is clamped to the slot size.
     public var sharedSliceBytes: Int
@@ -64,7 +69,8 @@ public struct CollectiveSettings: Equatable, Sendable {
 
     /// The defaults, overridden by COHORT_CHECK_COLLECTIVES (0/1), COHORT_COLLECTIVE_TIMEOUT
     /// (seconds; 0 = none), COHORT_RING_SLICE_BYTES, COHORT_GATHER_SLICE_BYTES,
-    /// COHORT_SHARED_MEMORY (0/1), COHORT_NODE_SHARED (0/1) and COHORT_SHARED_SLICE_BYTES.
+    /// COHORT_SHARED_MEMORY (0/1), COHORT_NODE_SHARED (0/1), COHORT_SHARED_SLICE_BYTES,
+    /// COHORT_SOCKET_RING (0, 1 or always) and COHORT_SPIN_US.
     ///
     /// - Parameter environment: The process environment (a parameter so tests can pass their own).
     /// - Returns: The settings.
@@ -80,6 +86,14 @@ public struct CollectiveSettings: Equatable, Sendable {
                 case "0", "false", "no", "off", "": s[keyPath: keyPath] = false
                 default: throw CollectiveError.invalidArgument("\(name) must be 0 or 1, got '\(v)'")
                 }
+            }
+        }
+        if let v = environment["COHORT_SOCKET_RING"] {
+            switch v.lowercased() {
+            case "1", "true", "yes", "on": s.socketRing = true
+            case "0", "false", "no", "off": s.socketRing = false
+            case "always": (s.socketRing, s.socketRingOnOneNode) = (true, true)
+            default: throw CollectiveError.invalidArgument("COHORT_SOCKET_RING must be 0, 1 or always, got '\(v)'")
             }
         }
         if let v = environment["COHORT_SPIN_US"] {

@@ -44,6 +44,8 @@ public final class MPICommunicator: Communicator {
 
     /// The shared-memory window of the ring when all ranks run on this node (SharedSegment.swift).
     var sharedSegment: SharedSegment?
+    /// TCP links to the ring neighbours when the ranks span several nodes (SocketRing.swift).
+    var socketRing: SocketRing?
     /// Node-shared mappings made so far (part of each one's name; NodeSharedMapping.swift).
     var nodeSharedMappings = 0
 
@@ -91,6 +93,10 @@ public final class MPICommunicator: Communicator {
         if size > 1 && self.settings.sharedMemory {
             sharedSegment = try SharedSegment.create(world: world!, rank: rank, size: size, slots: Self.sharedSlots,
                                                      slotBytes: Self.sharedSlotBytes(self.settings.sharedSliceBytes))
+        }
+        if size > 1 && sharedSegment == nil && self.settings.socketRing {
+            socketRing = try Self.makeSocketRing(world: world!, rank: rank, size: size, settings: self.settings,
+                                                 environment: ProcessInfo.processInfo.environment)
         }
     }
 

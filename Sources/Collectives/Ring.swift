@@ -42,6 +42,9 @@ extension MPICommunicator {
             if let segment = sharedSegmentInUse {
                 return try sharedRing(segment, base, count: buffer.count, stages: 0 ..< size - 1, mean: op == .mean)
             }
+            if let ring = socketRingInUse {
+                return try ring.reduceScatter(base, count: buffer.count, mean: op == .mean, format: .fp32, residual: nil)
+            }
             try ringReduceScatter(base, count: buffer.count)
             if op == .mean { scaleOwnChunk(base, count: buffer.count) }
         }
@@ -58,6 +61,7 @@ extension MPICommunicator {
             if let segment = sharedSegmentInUse {
                 return try sharedRing(segment, base, count: buffer.count, stages: size - 1 ..< 2 * size - 2, mean: false)
             }
+            if let ring = socketRingInUse { return try ring.allGather(base, count: buffer.count, format: .fp32, residual: nil) }
             try ringAllGather(base, count: buffer.count)
         }
     }
@@ -76,6 +80,9 @@ extension MPICommunicator {
             guard let base = buffer.baseAddress, buffer.count > 0 else { return }
             if let segment = sharedSegmentInUse {
                 return try sharedRing(segment, base, count: buffer.count, stages: 0 ..< 2 * size - 2, mean: op == .mean)
+            }
+            if let ring = socketRingInUse {
+                return try ring.allReduce(base, count: buffer.count, mean: op == .mean, format: .fp32, residual: nil)
             }
             try ringReduceScatter(base, count: buffer.count)
             if op == .mean { scaleOwnChunk(base, count: buffer.count) }

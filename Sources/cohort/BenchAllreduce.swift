@@ -30,6 +30,7 @@ struct BenchAllreduce: ParsableCommand {
     @Option(help: "Allgather message size in bytes.") var gatherSliceBytes: Int?
     @Option(help: "Shared-memory ring slice in bytes (default: the library default or COHORT_SHARED_SLICE_BYTES).") var sharedSliceBytes: Int?
     @Option(help: "Minimum timed iterations per size and implementation (after 3 warm-up ones).") var iterations = 9
+    @Option(help: "What the ring sends between nodes: fp32, bf16 or fp16 (one node: always fp32).") var dtype = "fp32"
 
     /// Parsed `--bytes`.
     var sizes: [Int] {
@@ -49,6 +50,7 @@ struct BenchAllreduce: ParsableCommand {
 
     func validate() throws {
         _ = try sizes
+        guard WireFormat(rawValue: dtype) != nil else { throw ValidationError("--dtype must be fp32, bf16 or fp16, got '\(dtype)'") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
         for (name, v) in [("--slice-bytes", sliceBytes), ("--gather-slice-bytes", gatherSliceBytes), ("--shared-slice-bytes", sharedSliceBytes)] {
             if let v, v < 4 || v > 1 << 30 { throw ValidationError("\(name) must be in 4 ... 2^30, got \(v)") }
@@ -62,21 +64,28 @@ struct BenchAllreduce: ParsableCommand {
         if let sharedSliceBytes { settings.sharedSliceBytes = sharedSliceBytes }
         let comm = try MPICommunicator(settings: settings)
         let n = comm.size, lead = comm.rank == 0
+        let format = WireFormat(rawValue: dtype)!
         guard n >= 2 else { try comm.finalize(); throw BenchError.needsRanks(got: n) }
         if lead {
-            let path = comm.usesSharedMemory ? "shared memory, slice \(settings.sharedSliceBytes) B" : "MPI messages, slice \(settings.sliceBytes) B, gather message \(settings.gatherSliceBytes) B"
+            let path = comm.usesSharedMemory ? "shared memory, slice \(settings.sharedSliceBytes) B"
+                : comm.usesSockets ? "TCP links between nodes, \(format) on the wire"
+                : "MPI messages, slice \(settings.sliceBytes) B, gather message \(settings.gatherSliceBytes) B"
             benchNote("bench allreduce: \(n) ranks, ring over \(path), checks \(settings.checkCollectives)")
         }
         for size in try sizes {
             let count = size / 4
-            // Small integers: every sum is exact, so ring and MPI must agree bit for bit.
+            // Small integers: every sum is exact (in 16 bits too, for up to 5 ranks), so ring and
+            // MPI must agree bit for bit.
             let input = (0 ..< count).map { Float((($0 &* 7) &+ comm.rank &* 13) % 101 - 50) }
             let ring = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             let mpi = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-            defer { ring.deallocate(); mpi.deallocate() }
+            let residual = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            residual.initialize(repeating: 0, count: count)
+            defer { ring.deallocate(); mpi.deallocate(); residual.deallocate() }
+            func ringAllReduce() throws { try comm.allReduce(ring, op: .sum, format: format, residual: residual) }
             func refill(_ b: UnsafeMutableBufferPointer<Float>) { _ = input.withUnsafeBufferPointer { memcpy(b.baseAddress!, $0.baseAddress!, size) } }
 
-            refill(ring); try comm.allReduce(ring)
+            refill(ring); try ringAllReduce()
             refill(mpi); try comm.referenceAllReduce(mpi)
             for i in 0 ..< count where ring[i] != mpi[i] {
                 throw BenchError.wrongResult(bytes: size, index: i, ring: ring[i], reference: mpi[i])
@@ -88,7 +97,7 @@ struct BenchAllreduce: ParsableCommand {
                 refill(ring); refill(mpi)
                 try comm.barrier()
                 var t0 = DispatchTime.now().uptimeNanoseconds
-                try comm.allReduce(ring)
+                try ringAllReduce()
                 let tRing = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 try comm.barrier()
                 t0 = DispatchTime.now().uptimeNanoseconds
@@ -105,7 +114,9 @@ struct BenchAllreduce: ParsableCommand {
                 line[impl] = busbw
                 best[impl] = Double(size) * busFactor / times.min()! / 1e9
                 emitJSONLine(["bench": "allreduce", "impl": impl, "ranks": n, "bytes": size, "busbw_gbs": busbw,
-                              "median_s": median, "iterations": times.count])
+                              "median_s": median, "iterations": times.count,
+                              "transport": impl == "mpi" ? "mpi" : comm.usesSharedMemory ? "shared-memory" : comm.usesSockets ? "sockets" : "mpi",
+                              "dtype": impl == "ring" && comm.usesSockets ? format.rawValue : "fp32"])
             }
             benchNote(String(format: "  %9d B: ring %.2f GB/s, mpi %.2f GB/s, ring/mpi %.2f× (best iteration: ring %.2f, mpi %.2f GB/s)",
                              size, line["ring"]!, line["mpi"]!, line["ring"]! / line["mpi"]!, best["ring"]!, best["mpi"]!))

@@ -1,0 +1,108 @@
+// Tests the cross-node socket ring (SocketRing.swift) in real processes on this machine (the
+// links run over loopback here; MultiNodeTests runs them between network namespaces): fp32 gives
+// the MPI ring's bits for awkward lengths on 2 and 3 ranks; bf16 and fp16 give every rank the same
+// bits, within the format's rounding of the exact mean, and error feedback makes the average of
+// repeated reductions converge to the exact mean.
+import Collectives
+import Foundation
+import XCTest
+
+final class SocketRingTests: XCTestCase {
+    func testSocketRingOn2Ranks() throws { try runRanks(2) }
+    func testSocketRingOn3Ranks() throws { try runRanks(3) }
+
+    func runRanks(_ n: Int) throws {
+        guard !MPIRun.isRankSide else { return }
+        let outcome = try MPIRun.run(ranks: n, test: "SocketRingTests/testRankSideSocketRing",
+                                     environment: ["COHORT_SHARED_MEMORY": "0", "COHORT_SOCKET_RING": "always"])
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        for r in 0 ..< n { XCTAssertTrue(outcome.output.contains("RANK \(r) OK"), outcome.output) }
+    }
+
+    /// Rank r's input element i: not small integers, so the order of additions shows in the bits.
+    static func value(_ rank: Int, _ i: Int, _ salt: Int) -> Float {
+        Float(sin(Double(i &* 7 &+ rank &* 1013 &+ salt)) * 3 + 0.001 * Double(rank))
+    }
+
+    func testRankSideSocketRing() throws {
+        guard MPIRun.isRankSide else { return }
+        var settings = try CollectiveSettings.fromEnvironment()
+        settings.checkCollectives = true
+        settings.timeoutSeconds = 60
+        let comm = try MPICommunicator(settings: settings)
+        let n = comm.size, me = comm.rank
+        guard comm.usesSockets, !comm.usesSharedMemory else { MPIRun.fail(me, "the socket ring is not in use") }
+        for count in [0, 1, 2, 3, n + 1, 97, 1009, 65537, 1_000_003] {
+            let a = UnsafeMutableBufferPointer<Float>.allocate(capacity: count), b = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+            defer { a.deallocate(); b.deallocate() }
+            func fill(_ salt: Int) {
+                for i in 0 ..< count { a[i] = Self.value(me, i, salt); b[i] = a[i] }
+            }
+            func compare(_ range: Range<Int>, _ what: String) {
+                for i in range where a[i].bitPattern != b[i].bitPattern {
+                    MPIRun.fail(me, "\(what), count \(count): element \(i) is \(a[i]) over sockets, \(b[i]) over MPI")
+                }
+            }
+            let own = ShardLayout.chunk(me, count: count, ranks: n)
+            for op in [ReduceOp.sum, .mean] {
+                fill(1)
+                try comm.allReduce(a, op: op)
+                comm.settings.socketRing = false
+                try comm.allReduce(b, op: op)
+                comm.settings.socketRing = true
+                compare(0 ..< count, "allReduce(\(op))")
+                fill(2)
+                try comm.reduceScatter(a, op: op)
+                comm.settings.socketRing = false
+                try comm.reduceScatter(b, op: op)
+                comm.settings.socketRing = true
+                compare(own, "reduceScatter(\(op))")
+            }
+            fill(3)
+            try comm.allGather(a)
+            comm.settings.socketRing = false
+            try comm.allGather(b)
+            comm.settings.socketRing = true
+            compare(0 ..< count, "allGather")
+            for format in [WireFormat.bf16, .fp16] { try checkSixteenBit(comm, count: count, format: format) }
+        }
+        try comm.finalize()
+        print("RANK \(me) OK")
+    }
+
+    /// 16-bit allreduce (mean): the same bits on every rank, close to the exact mean; with error
+    /// feedback the average of 32 reductions of the same input is ≥ 8× closer than one reduction.
+    func checkSixteenBit(_ comm: MPICommunicator, count: Int, format: WireFormat) throws {
+        let n = comm.size, me = comm.rank
+        guard count > 0 else { return }
+        let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: count), residual = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let sum = UnsafeMutablePointer<Double>.allocate(capacity: count), peer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        defer { x.deallocate(); residual.deallocate(); sum.deallocate(); peer.deallocate() }
+        residual.initialize(repeating: 0, count: count)
+        sum.initialize(repeating: 0, count: count)
+        func exact(_ i: Int) -> Double { (0 ..< n).reduce(0.0) { $0 + Double(Self.value($1, i, 4)) } / Double(n) }
+        let rounds = 32
+        var firstError = 0.0
+        for k in 0 ..< rounds {
+            for i in 0 ..< count { x[i] = Self.value(me, i, 4) }
+            try comm.allReduce(x, op: .mean, format: format, residual: residual)
+            if k == 0 {
+                for i in 0 ..< count { firstError = max(firstError, abs(Double(x[i]) - exact(i))) }
+                // Rank 0's bits must be every rank's bits.
+                peer.update(fromContentsOf: x)
+                try comm.broadcast(peer, root: 0)
+                for i in 0 ..< count where peer[i].bitPattern != x[i].bitPattern {
+                    MPIRun.fail(me, "\(format) allReduce, count \(count): element \(i) is \(x[i]) here, \(peer[i]) on rank 0")
+                }
+                let bound = format == .bf16 ? 3.0 * 0.0079 : 3.0 * 0.001   // a few units of the last place at |x| ≤ 3
+                if firstError > bound { MPIRun.fail(me, "\(format) allReduce, count \(count): error \(firstError) above \(bound)") }
+            }
+            for i in 0 ..< count { sum[i] += Double(x[i]) }
+        }
+        var averageError = 0.0
+        for i in 0 ..< count { averageError = max(averageError, abs(sum[i] / Double(rounds) - exact(i))) }
+        if firstError > 0, averageError > firstError / 8 {
+            MPIRun.fail(me, "\(format) error feedback, count \(count): average error \(averageError), one reduction \(firstError)")
+        }
+    }
+}
