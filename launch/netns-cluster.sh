@@ -4,6 +4,8 @@
 #                                          (10.A.B.2…); prints a hostfile line per node
 #   launch/netns-cluster.sh down NAME      remove them (safe to call twice, and after a failure)
 #   launch/netns-cluster.sh rsh HOST CMD…  mpirun's rsh agent: run CMD inside HOST's namespace
+#   launch/netns-cluster.sh shape NAME RATE limit every node's link to RATE (tc tbf, e.g. 1gbit;
+#                                          "none" removes the limit), both directions
 # A.B is derived from NAME (50,000 subnets), so parallel runs with different names do not share one. Traffic stays
 # on these namespaces and the host end of the bridge. Needs root and iproute2 (../shared/multinode.md).
 # mpirun across these nodes wants `--mca rtc_hwloc_vmhole none`: OpenMPI 4.1's daemons otherwise
@@ -39,6 +41,18 @@ down)
   for ns in $(ip netns list | awk '{print $1}' | grep "^$name-n[0-9]*$" || true); do ip netns del "$ns" || true; done
   ip link del "$name-br" 2>/dev/null || true
   ;;
+shape)
+  name=${1:?NAME}; rate=${2:?RATE}
+  for v in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$name-v[0-9]*$"); do
+    i=${v##*-v}
+    tc qdisc del dev "$v" root 2>/dev/null || true
+    ip netns exec "$name-n$i" tc qdisc del dev eth0 root 2>/dev/null || true
+    [ "$rate" = none ] && continue
+    # The host end shapes traffic into the node, the namespace end traffic out of it.
+    tc qdisc add dev "$v" root tbf rate "$rate" burst 128kb latency 20ms
+    ip netns exec "$name-n$i" tc qdisc add dev eth0 root tbf rate "$rate" burst 128kb latency 20ms
+  done
+  ;;
 rsh)
   # mpirun calls: AGENT [options] HOST CMD…; options (e.g. -x) are ssh's, ignored here.
   while [ "${1:-}" != "" ] && [ "${1#-}" != "$1" ]; do shift; done
@@ -50,5 +64,5 @@ rsh)
   [ -n "$ns" ] || { echo "error: no namespace has address $host" >&2; exit 1; }
   exec ip netns exec "$ns" sh -c "$*"
   ;;
-*) echo "error: unknown command '$cmd' (up, down, rsh)" >&2; exit 64;;
+*) echo "error: unknown command '$cmd' (up, down, shape, rsh)" >&2; exit 64;;
 esac

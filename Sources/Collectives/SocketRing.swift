@@ -7,10 +7,13 @@
 // MPI ring. Each step moves its send and its receive at once on two connections (one to each
 // neighbour), and adds received bytes as they arrive, while the rest of the chunk is in flight.
 //
-// 16-bit formats: every rank rounds its own contribution before it leaves (keeping what rounding
-// lost in `residual`, added back to the next call's input: error feedback), the owner of a chunk
-// rounds the reduced chunk once before the allgather (and feeds that error back too), and the
-// allgather forwards the owner's bytes unchanged, so all ranks end with the same bits.
+// 16-bit formats: every value a rank puts on the wire is rounded, and what rounding lost goes to
+// the rank's `residual`, which the next call adds to its input (error feedback). Reduce-scatter
+// sends each chunk but the rank's own exactly once (its contribution at the first step, partial
+// sums after), so every element's residual holds the one rounding this rank did to it; the owner
+// rounds its reduced chunk once before the allgather (the error of a mean, times N, as a sum's),
+// and the allgather forwards the owner's bytes unchanged, so all ranks end with the same bits.
+// Linear: the next sum includes every error of this one, whichever rank made it.
 import Foundation
 
 final class SocketRing {
@@ -37,7 +40,10 @@ final class SocketRing {
     func reduceScatter(_ base: UnsafeMutablePointer<Float>, count: Int, mean: Bool, format: WireFormat,
                        residual: UnsafeMutablePointer<Float>?) throws {
         let n = size, r = rank, b = format.bytes
-        if format != .fp32 { roundContribution(base, count: count, format: format, residual: residual) }
+        if format != .fp32, let residual {
+            for i in 0 ..< count { base[i] += residual[i] }
+            residual.update(repeating: 0, count: count)
+        }
         let capacity = (count + n - 1) / n * b   // the largest chunk
         scratch[0].reserve(capacity); staging.reserve(capacity)
         for s in 0 ..< n - 1 {
@@ -45,7 +51,8 @@ final class SocketRing {
             let recvChunk = ShardLayout.chunk((r - s - 2 + 2 * n) % n, count: count, ranks: n)
             let out: UnsafeRawPointer
             if format == .fp32 { out = UnsafeRawPointer(base + sendChunk.lowerBound) } else {
-                format.encode(base + sendChunk.lowerBound, sendChunk.count, into: staging.pointer)
+                format.encode(base + sendChunk.lowerBound, sendChunk.count, into: staging.pointer,
+                              residual: residual.map { $0 + sendChunk.lowerBound })
                 out = UnsafeRawPointer(staging.pointer)
             }
             let into = scratch[0].pointer, dst = base + recvChunk.lowerBound
@@ -72,12 +79,12 @@ final class SocketRing {
         staging.reserve(capacity); scratch[0].reserve(capacity); scratch[1].reserve(capacity)
         if format != .fp32 {
             let own = ShardLayout.chunk(r, count: count, ranks: n)
-            format.encode(base + own.lowerBound, own.count, into: staging.pointer)
-            for i in own {
-                let kept = decoded(format, staging.pointer, i - own.lowerBound)
-                residual?[i] += (base[i] - kept) * feedbackScale
-                base[i] = kept
-            }
+            let lost = UnsafeMutablePointer<Float>.allocate(capacity: own.count)
+            defer { lost.deallocate() }
+            lost.initialize(repeating: 0, count: own.count)
+            format.encode(base + own.lowerBound, own.count, into: staging.pointer, residual: lost)
+            format.decode(staging.pointer, own.count, into: base + own.lowerBound)
+            if let residual { for i in 0 ..< own.count { residual[own.lowerBound + i] += lost[i] * feedbackScale } }
         }
         for s in 0 ..< n - 1 {
             let sendChunk = ShardLayout.chunk((r - s + n) % n, count: count, ranks: n)
@@ -106,23 +113,6 @@ final class SocketRing {
         try reduceScatter(base, count: count, mean: mean, format: format, residual: residual)
         // The mean's rounding error reaches the next mean only after division by N again.
         try allGather(base, count: count, format: format, residual: residual, feedbackScale: mean ? Float(size) : 1)
-    }
-
-    /// Adds the residual into this rank's contribution, rounds it to the wire format in place, and
-    /// keeps what rounding lost as the new residual.
-    private func roundContribution(_ base: UnsafeMutablePointer<Float>, count: Int, format: WireFormat,
-                                   residual: UnsafeMutablePointer<Float>?) {
-        guard let residual else { return format.round(base, count) }
-        for i in 0 ..< count { base[i] += residual[i] }
-        for i in 0 ..< count { residual[i] = base[i] }
-        format.round(base, count)
-        for i in 0 ..< count { residual[i] -= base[i] }
-    }
-
-    private func decoded(_ format: WireFormat, _ encoded: UnsafeMutableRawPointer, _ i: Int) -> Float {
-        var x: Float = 0
-        format.decode(encoded + i * format.bytes, 1, into: &x)
-        return x
     }
 
     /// Sends `sendBytes` from `out` to the right while receiving `receiveBytes` into `into` from

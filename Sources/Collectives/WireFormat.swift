@@ -12,6 +12,20 @@ public enum WireFormat: String, Sendable, CaseIterable, CustomStringConvertible 
 
     public var description: String { rawValue }
 
+    /// Writes `n` elements of `src` into `dst` in this format; adds what rounding lost to `residual`.
+    func encode(_ src: UnsafePointer<Float>, _ n: Int, into dst: UnsafeMutableRawPointer, residual: UnsafeMutablePointer<Float>?) {
+        encode(src, n, into: dst)
+        guard let residual, self != .fp32 else { return }
+        switch self {
+        case .bf16:
+            let d = dst.assumingMemoryBound(to: UInt16.self)
+            for i in 0 ..< n { residual[i] += src[i] - Float(bitPattern: UInt32(d[i]) << 16) }
+        default:
+            let d = dst.assumingMemoryBound(to: Float16.self)
+            for i in 0 ..< n { residual[i] += src[i] - Float(d[i]) }
+        }
+    }
+
     /// Writes `n` elements of `src` into `dst` in this format.
     func encode(_ src: UnsafePointer<Float>, _ n: Int, into dst: UnsafeMutableRawPointer) {
         switch self {
@@ -48,15 +62,6 @@ public enum WireFormat: String, Sendable, CaseIterable, CustomStringConvertible 
         case .fp16:
             let s = src.assumingMemoryBound(to: Float16.self)
             for i in 0 ..< n { dst[i] += Float(s[i]) }
-        }
-    }
-
-    /// Rounds `n` floats in place to the values this format can hold (what a receiver decodes).
-    func round(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        switch self {
-        case .fp32: return
-        case .bf16: for i in 0 ..< n { x[i] = Float(bitPattern: UInt32(bf16Bits(x[i])) << 16) }
-        case .fp16: for i in 0 ..< n { x[i] = Float(Float16(x[i])) }
         }
     }
 }

@@ -2,7 +2,7 @@
 // links run over loopback here; MultiNodeTests runs them between network namespaces): fp32 gives
 // the MPI ring's bits for awkward lengths on 2 and 3 ranks; bf16 and fp16 give every rank the same
 // bits, within the format's rounding of the exact mean, and error feedback makes the average of
-// repeated reductions converge to the exact mean.
+// repeated reductions converge to the exact mean (rounding errors fed back, on 2 and 3 ranks).
 import Collectives
 import Foundation
 import XCTest
@@ -71,7 +71,7 @@ final class SocketRingTests: XCTestCase {
     }
 
     /// 16-bit allreduce (mean): the same bits on every rank, close to the exact mean; with error
-    /// feedback the average of 32 reductions of the same input is ≥ 8× closer than one reduction.
+    /// feedback the average of 32 reductions of the same input converges to the exact mean.
     func checkSixteenBit(_ comm: MPICommunicator, count: Int, format: WireFormat) throws {
         let n = comm.size, me = comm.rank
         guard count > 0 else { return }
@@ -101,7 +101,10 @@ final class SocketRingTests: XCTestCase {
         }
         var averageError = 0.0
         for i in 0 ..< count { averageError = max(averageError, abs(sum[i] / Double(rounds) - exact(i))) }
-        if firstError > 0, averageError > firstError / 8 {
+        // Without feedback every round gives the same result (average error = one reduction's);
+        // with it the sum of K rounds is off by one residual at most: ≤ one unit of the last place / K.
+        let unit = 3.0 * (format == .bf16 ? 1.0 / 128 : 1.0 / 1024)
+        if averageError > firstError / 4 && averageError > unit / Double(rounds) {
             MPIRun.fail(me, "\(format) error feedback, count \(count): average error \(averageError), one reduction \(firstError)")
         }
     }
