@@ -31,6 +31,8 @@ struct BenchAllreduce: ParsableCommand {
     @Option(help: "Shared-memory ring slice in bytes (default: the library default or COHORT_SHARED_SLICE_BYTES).") var sharedSliceBytes: Int?
     @Option(help: "Minimum timed iterations per size and implementation (after 3 warm-up ones).") var iterations = 9
     @Option(help: "What the ring sends between nodes: fp32, bf16 or fp16 (one node: always fp32).") var dtype = "fp32"
+    @Option(help: "Run across this many network-namespace nodes made for the run, one rank each (root; instead of mpirun).") var nodes: Int?
+    @Option(help: "With --nodes: shape every node's link to this rate (tc tbf, e.g. 1gbit).") var linkRate: String?
 
     /// Parsed `--bytes`.
     var sizes: [Int] {
@@ -51,6 +53,10 @@ struct BenchAllreduce: ParsableCommand {
     func validate() throws {
         _ = try sizes
         guard WireFormat(rawValue: dtype) != nil else { throw ValidationError("--dtype must be fp32, bf16 or fp16, got '\(dtype)'") }
+        if let nodes, nodes < 2 || nodes > 16 { throw ValidationError("--nodes must be in 2 ... 16, got \(nodes)") }
+        if let linkRate, nodes == nil || linkRate.range(of: #"^[0-9]+(\.[0-9]+)?[kmg]?(bit|bps)$"#, options: .regularExpression) == nil {
+            throw ValidationError(nodes == nil ? "--link-rate needs --nodes" : "--link-rate must be a tc rate such as 1gbit or 500mbit, got '\(linkRate)'")
+        }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
         for (name, v) in [("--slice-bytes", sliceBytes), ("--gather-slice-bytes", gatherSliceBytes), ("--shared-slice-bytes", sharedSliceBytes)] {
             if let v, v < 4 || v > 1 << 30 { throw ValidationError("\(name) must be in 4 ... 2^30, got \(v)") }
@@ -58,6 +64,7 @@ struct BenchAllreduce: ParsableCommand {
     }
 
     func run() throws {
+        if let nodes, ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] == nil { return try runAcross(nodes) }
         var settings = try CollectiveSettings.fromEnvironment()
         if let sliceBytes { settings.sliceBytes = sliceBytes }
         if let gatherSliceBytes { settings.gatherSliceBytes = gatherSliceBytes }
@@ -116,11 +123,24 @@ struct BenchAllreduce: ParsableCommand {
                 emitJSONLine(["bench": "allreduce", "impl": impl, "ranks": n, "bytes": size, "busbw_gbs": busbw,
                               "median_s": median, "iterations": times.count,
                               "transport": impl == "mpi" ? "mpi" : comm.usesSharedMemory ? "shared-memory" : comm.usesSockets ? "sockets" : "mpi",
-                              "dtype": impl == "ring" && comm.usesSockets ? format.rawValue : "fp32"])
+                              "dtype": impl == "ring" && comm.usesSockets ? format.rawValue : "fp32",
+                              "nodes": nodes ?? 1, "link_rate": linkRate ?? "unshaped"])
             }
             benchNote(String(format: "  %9d B: ring %.2f GB/s, mpi %.2f GB/s, ring/mpi %.2f× (best iteration: ring %.2f, mpi %.2f GB/s)",
                              size, line["ring"]!, line["mpi"]!, line["ring"]! / line["mpi"]!, best["ring"]!, best["mpi"]!))
         }
         try comm.finalize()
+    }
+
+    /// Makes `k` namespace nodes and runs this benchmark on one rank in each (same options).
+    private func runAcross(_ k: Int) throws {
+        let dir = try BenchRun.tempDir("allreduce-nodes")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let nodes = try NamespaceNodes.up(count: k, linkRate: linkRate, dir: dir)
+        defer { nodes.down() }
+        benchNote("bench allreduce: \(k) namespace nodes, links \(linkRate ?? "unshaped")")
+        let status = try MPILauncher.run(ranks: k, oversubscribe: false, program: selfPath(),
+                                         arguments: Array(CommandLine.arguments.dropFirst()), nodes: nodes)
+        guard status == 0 else { throw LaunchError("mpirun across \(k) namespace nodes failed (exit \(status))") }
     }
 }

@@ -22,20 +22,25 @@ enum MPILauncher {
 
     /// The mpirun command line for `ranks` local ranks of `program arguments…`.
     static func command(ranks: Int, oversubscribe: Bool, program: String, arguments: [String],
-                        environment: [String: String]) -> [String] {
+                        environment: [String: String], nodes: NamespaceNodes? = nil) -> [String] {
         var cmd = ["mpirun"]
         if getuid() == 0 { cmd.append("--allow-run-as-root") }
         cmd += ["-np", "\(ranks)"]
-        cmd += oversubscribe ? ["--oversubscribe", "--bind-to", "none"] : ["--bind-to", "core"]
+        if let nodes { cmd += nodes.mpirunArguments } else {
+            cmd += oversubscribe ? ["--oversubscribe", "--bind-to", "none"] : ["--bind-to", "core"]
+        }
         for v in forwarded where environment[v] != nil { cmd += ["-x", v] }
         return cmd + [program] + arguments
     }
 
     /// Runs mpirun to completion and returns its exit status.
-    static func run(ranks: Int, oversubscribe: Bool, program: String, arguments: [String], quiet: Bool = false) throws -> Int32 {
+    static func run(ranks: Int, oversubscribe: Bool, program: String, arguments: [String], quiet: Bool = false,
+                    nodes: NamespaceNodes? = nil, environment extra: [String: String] = [:]) throws -> Int32 {
         var env = BLASCore.environment(adding: ProcessInfo.processInfo.environment)
         if env["PMIX_MCA_gds"] == nil { env["PMIX_MCA_gds"] = "hash" }  // PMIx's shared-memory store only prints noise here
-        let cmd = command(ranks: ranks, oversubscribe: oversubscribe, program: program, arguments: arguments, environment: env)
+        for (k, v) in extra { env[k] = v }
+        var cmd = command(ranks: ranks, oversubscribe: oversubscribe, program: program, arguments: arguments, environment: env, nodes: nodes)
+        for k in extra.keys.sorted() { cmd.insert(contentsOf: ["-x", k], at: 1) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = cmd
