@@ -129,7 +129,7 @@ final class RingTests: XCTestCase {
     /// allReduce, for awkward lengths at odd offsets, and nothing outside the range is touched.
     static func checkPeerBuffers(_ comm: MPICommunicator, expected: Bool) throws {
         let n = comm.size, me = comm.rank, capacity = 200_003
-        guard let peers = try comm.peerBuffers(count: capacity) else {
+        guard let peers = try NodeMemory(comm: comm).peerBuffers(count: capacity) else {
             if expected { MPIRun.fail(me, "peerBuffers is nil with every rank on this node") }
             return
         }
