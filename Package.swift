@@ -2,8 +2,11 @@
 // Cohort: a data-parallel training cluster. Module map: docs/architecture.md.
 import PackageDescription
 
-// Release builds drop Swift's bounds/overflow checks in the numeric kernels only.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell"], .when(configuration: .release))]
+// Release builds: whole-module optimisation for AVX2 + FMA everywhere numbers are moved; Swift's
+// bounds and overflow checks (and every `precondition`) dropped in the numeric kernels only
+// (Tensor, NN), so everywhere else a broken invariant still stops the process.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-wmo", "-target-cpu", "haswell"], .when(configuration: .release))]
+let kernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell"], .when(configuration: .release))]
 
 let package = Package(
     name: "Cohort",
@@ -20,22 +23,23 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // MPI's handles are macros Swift cannot import; this exports them as functions (plus inline
-        // acquire/release helpers for the shared-memory ring, see include/CMPIShim.h).
+        // MPI's handles are macros Swift cannot import; this exports them as functions.
         .target(name: "CMPIShim", dependencies: ["CMPI"]),
+        // Atomics and futex doorbells on memory shared between processes (include/CSharedMemory.h).
+        .target(name: "CSharedMemory"),
 
         .target(name: "Durable"),
         // The job spec's one schema: read by the trainer and by the coordinator (no Tensor, NN or MPI).
         .target(name: "Spec", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
-        .target(name: "Collectives", dependencies: ["CMPI", "CMPIShim"], swiftSettings: fast),
-        .target(name: "Parallel", dependencies: ["Tensor", "NN", "Collectives"], swiftSettings: fast),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: kernels),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: kernels),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: optimized),
+        .target(name: "Collectives", dependencies: ["CMPI", "CMPIShim", "CSharedMemory"], swiftSettings: optimized),
+        .target(name: "Parallel", dependencies: ["Tensor", "NN", "Collectives"], swiftSettings: optimized),
         .target(name: "Checkpoint", dependencies: ["NN", "Parallel", "Durable", "CZlib"]),
         .target(name: "Train", dependencies: [
             "Tensor", "NN", "Data", "Durable", "Collectives", "Parallel", "Checkpoint", "Spec", .product(name: "Yams", package: "Yams"),
-        ], swiftSettings: fast),
+        ], swiftSettings: optimized),
         // Control plane: never imports Tensor, NN or MPI (docs/architecture.md).
         .target(name: "Wire", dependencies: ["CZMQ", "Durable"]),
         .target(name: "Coordinator", dependencies: [
@@ -44,15 +48,17 @@ let package = Package(
         .executableTarget(name: "cohort", dependencies: [
             "Tensor", "NN", "Data", "Collectives", "Parallel", "Checkpoint", "Train", "Wire", "Coordinator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: fast),
+        ], swiftSettings: optimized),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"]),
-        .testTarget(name: "ParallelTests", dependencies: ["Parallel", "NN", "Collectives"]),
+        // Runs a test's rank side in real processes under mpirun (not a test target itself).
+        .target(name: "MPITestSupport", path: "Tests/MPITestSupport"),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel", "NN", "Collectives", "Tensor", "MPITestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Parallel", "NN"]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "Data", "Tensor"]),
-        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "MPITestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Wire"]),
         .testTarget(name: "CohortCLITests", dependencies: []),

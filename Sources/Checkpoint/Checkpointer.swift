@@ -1,10 +1,10 @@
 // Implements: Checkpointer, writing checkpoints while training goes on, and restoring them.
 // Commit protocol, per checkpoint of step S (every rank calls the same methods at the same steps):
-//   begin(S):  copy this rank's part of the state (ZeroLayout ranges: parameters and optimizer
-//              state) into memory — the only pause training sees — then a background thread
+//   begin(S):  copy this rank's part of the state (its checkpoint ranges: parameters and optimizer
+//              state, through CheckpointSource) into memory — the only pause training sees — then a background thread
 //              writes DIR/step-S.tmp/rank-R.bin and fsyncs it.
 //   commit():  (`commitDelaySteps` steps later, at the next snapshot, or at the end) wait for that write; all ranks exchange size,
-//              CRC32 and success (one small allreduce: it is also the barrier); rank 0 writes
+//              CRC32 and success (one small exact Int64 sum: it is also the barrier); rank 0 writes
 //              manifest.json into step-S.tmp, fsyncs it, renames step-S.tmp → step-S, fsyncs DIR,
 //              replaces LATEST atomically, then deletes committed checkpoints beyond `keep` and
 //              stale .tmp directories.
@@ -13,7 +13,6 @@
 import Durable
 import Foundation
 import NN
-import Parallel
 
 public final class Checkpointer {
     public let directory: String
@@ -21,7 +20,8 @@ public final class Checkpointer {
     /// The job spec text, recorded in every manifest.
     public let specText: String
     public let keep: Int
-    public let parallel: DataParallel
+    /// The rank's parameters, optimizer state and rank group.
+    public let parallel: CheckpointSource
     /// The optimizer's name as the spec gives it (recorded, and checked on resume).
     public let optimizerName: String
     private let writer = DispatchQueue(label: "cohort-checkpoint-writer")
@@ -47,7 +47,7 @@ public final class Checkpointer {
     /// that write at commit (zero when it finished during the next step); and its file's size.
     public private(set) var lastSnapshotSeconds = 0.0, lastWriteSeconds = 0.0, lastCommitWaitSeconds = 0.0, lastBytes = 0
 
-    public init(directory: String, job: String, specText: String, keep: Int, parallel: DataParallel, optimizerName: String,
+    public init(directory: String, job: String, specText: String, keep: Int, parallel: CheckpointSource, optimizerName: String,
                 log: @escaping (String) -> Void = { _ in }) throws {
         self.directory = directory
         self.job = job
@@ -64,19 +64,17 @@ public final class Checkpointer {
     static func name(_ step: Int) -> String { String(format: "step-%08d", step) }
     static func fileName(_ rank: Int) -> String { String(format: "rank-%05d.bin", rank) }
 
-    /// The element ranges rank r writes, for any stage: its ZeroLayout ranges (parameters are
-    /// replicated in stages 0–2, so each rank writes a distinct 1/N and nothing is gathered).
-    func ranges(of r: Int) -> [Range<Int>] {
-        ZeroLayout(plan: parallel.plan, ranks: parallel.size).owned(by: r).filter { !$0.isEmpty }
-    }
+    /// The element ranges rank r writes, for any stage (parameters are replicated in stages 0–2,
+    /// so each rank writes a distinct 1/N and nothing is gathered).
+    func ranges(of r: Int) -> [Range<Int>] { parallel.checkpointRanges(of: r) }
 
     /// Snapshots this rank's state after `step` and starts writing it in the background.
     /// A previous checkpoint still pending is committed first.
     public func begin(step: Int, sampler: Manifest.Sampler) throws {
         try commit()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let mine = ranges(of: parallel.rank)
-        let k = parallel.optimizers.first?.optimizer.state.count ?? 0
+        let mine = ranges(of: parallel.rank), state = parallel.optimizerState
+        let k = state.bufferCount
         let total = mine.reduce(0) { $0 + $1.count } * (1 + k)
         // One snapshot buffer for the run (the previous write has finished: commit() waited), so
         // taking a snapshot is a copy into pages already mapped, not ~3,000 page faults.
@@ -92,22 +90,19 @@ public final class Checkpointer {
             (snapshot + at).update(from: params + r.lowerBound, count: r.count)
             at += r.count
             for j in 0..<k {
-                copyState(buffer: j, range: r, into: snapshot + at)
+                state.copyState(j, range: r, into: snapshot + at)
                 at += r.count
             }
         }
         let tmp = "\(directory)/\(Checkpointer.name(step)).tmp"
         let file = "\(tmp)/\(Checkpointer.fileName(parallel.rank))"
-        let opt = parallel.optimizers.first?.optimizer
-        let p = Pending(step: step, sampler: sampler, optimizerSteps: opt?.steps ?? 0,
-                        learningRate: Double(opt?.learningRate ?? 0), tmp: tmp)
+        let p = Pending(step: step, sampler: sampler, optimizerSteps: state.steps, learningRate: Double(state.learningRate), tmp: tmp)
         let done = p.done
         pendingResult = nil
         lastSnapshotSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         lastBytes = total * 4
         writer.async {
             let w0 = DispatchTime.now().uptimeNanoseconds
-            defer { self.lastWriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9 }
             let result = Result { () throws -> (bytes: Int, crc: UInt32) in
                 try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
                 let data = Data(bytesNoCopy: snapshot, count: total * 4, deallocator: .none)
@@ -115,18 +110,10 @@ public final class Checkpointer {
                 return (total * 4, CRC32.of(data))
             }
             self.pendingResult = result
+            self.lastWriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9   // before the signal: commit() reads it
             done.signal()
         }
         pending = p
-    }
-
-    /// Copies optimizer state buffer j over the global `range` (covered by this rank's optimizers).
-    private func copyState(buffer j: Int, range: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
-        for (r, opt) in parallel.optimizers {
-            let lo = max(r.lowerBound, range.lowerBound), hi = min(r.upperBound, range.upperBound)
-            guard lo < hi else { continue }
-            (dst + (lo - range.lowerBound)).update(from: opt.state[j].pointer + (lo - r.lowerBound), count: hi - lo)
-        }
     }
 
     deinit { snapshotBuffer?.deallocate() }
@@ -153,9 +140,9 @@ public final class Checkpointer {
         case .failure(let e): failure = e
         }
         // [failed, bytes_0, crc_0, bytes_1, crc_1, …]: each rank fills its own slots; the sum is the barrier.
-        var slots = [Double](repeating: 0, count: 1 + 2 * n)
+        var slots = [Int64](repeating: 0, count: 1 + 2 * n)
         slots[0] = failure == nil ? 0 : 1
-        if let mine { slots[1 + 2 * me] = Double(mine.bytes); slots[2 + 2 * me] = Double(mine.crc) }
+        if let mine { slots[1 + 2 * me] = Int64(mine.bytes); slots[2 + 2 * me] = Int64(mine.crc) }
         let all = try parallel.sumOverRanks(slots)
         if let failure { throw CheckpointError.io("checkpoint \(Checkpointer.name(p.step)) not written: \(failure)") }
         guard all[0] == 0 else {
@@ -172,7 +159,7 @@ public final class Checkpointer {
             format_version: Manifest.formatVersion, job: job, spec: specText, step: p.step, world_size: n, zero_stage: parallel.stage,
             parameter_count: model.parameterCount, layout: model.store.layout.entries, sampler: p.sampler, rng_states: [:],
             optimizer: .init(kind: optimizerName, steps: p.optimizerSteps,
-                             buffers: parallel.optimizers.first?.optimizer.state.count ?? 0, learningRate: p.learningRate),
+                             buffers: parallel.optimizerState.bufferCount, learningRate: p.learningRate),
             files: files, created: Date().timeIntervalSince1970)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -205,18 +192,14 @@ public final class Checkpointer {
             throw .incompatible("checkpoint \(c.path) holds another model (\(m.parameter_count) parameters in \(m.layout.count) tensors; "
                                 + "this job's model has \(model.parameterCount) in \(model.store.layout.entries.count))")
         }
-        let k = parallel.optimizers.first?.optimizer.state.count ?? 0
+        let state = parallel.optimizerState, k = state.bufferCount
         guard m.optimizer.kind == optimizerName, m.optimizer.buffers == k else {
             throw .incompatible("checkpoint \(c.path) was written with optimizer \(m.optimizer.kind); this job uses \(optimizerName)")
         }
         if parallel.writesParameters {   // then `parallel.parametersWritten()` on every rank
             c.params.withUnsafeBufferPointer { model.store.params.pointer.update(from: $0.baseAddress!, count: $0.count) }
         }
-        for (r, opt) in parallel.optimizers {
-            for j in 0..<k {
-                c.optimizerState[j].withUnsafeBufferPointer { opt.state[j].pointer.update(from: $0.baseAddress! + r.lowerBound, count: r.count) }
-            }
-            opt.steps = m.optimizer.steps
-        }
+        for j in 0..<k { c.optimizerState[j].withUnsafeBufferPointer { state.loadState(j, from: $0.baseAddress!) } }
+        state.steps = m.optimizer.steps
     }
 }

@@ -16,7 +16,7 @@ public struct CollectiveSettings: Equatable, Sendable {
     /// Run the ring over shared memory when all ranks share one node (read by `MPICommunicator.init`;
     /// turning it off later falls back to MPI messages, turning it on later has no effect).
     public var sharedMemory: Bool
-    /// Allow `nodeSharedMapping` and `peerBuffers` when all ranks share this node: data-parallel
+    /// Allow `NodeMemory`'s mappings and peer buffers when all ranks share this node: data-parallel
     /// ranks then reduce gradients in place (zero-copy) and, at ZeRO stages 1 and 2, hold one copy
     /// of the parameters instead of one each. Off: private buffers and the shared-memory ring.
     public var nodeShared = true

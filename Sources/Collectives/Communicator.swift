@@ -1,5 +1,6 @@
 // Implements: the Communicator protocol (point-to-point and collective operations of one rank
-// in a fixed group) and ReduceOp. MPICommunicator is the implementation.
+// in a fixed group) and ReduceOp. MPICommunicator is the implementation. Memory shared by the
+// ranks of one node is NodeMemory's, not the communicator's.
 
 /// How a reduction combines the ranks' values.
 public enum ReduceOp: Int64, Sendable, CustomStringConvertible {
@@ -41,9 +42,13 @@ public protocol Communicator: AnyObject {
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp) throws
     /// Copies rank `root`'s `buffer` into every rank's `buffer`.
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
-    /// `count` floats mapped by every rank, if all ranks share this node; nil on every rank otherwise.
-    func nodeSharedMapping(count: Int) throws -> NodeSharedMapping?
-    /// One region of `count` floats per rank that every rank maps (zero-copy reductions), if all
-    /// ranks share this node; nil on every rank otherwise.
-    func peerBuffers(count: Int) throws -> PeerBuffers?
+    /// Gathers every rank's `mine` (the same byte count on every rank) into `all`, rank r's bytes
+    /// at `r * mine.count`: the typed collective for integers, hashes, sizes and CRCs, which must
+    /// not travel as floats. Small messages only (it is one exchange with every peer).
+    func allGather(bytes mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer) throws
+    /// Checks, timeout, slice sizes and switches; the same on every rank.
+    var settings: CollectiveSettings { get }
+    /// Whether every rank runs on this node and the collectives use shared memory (then
+    /// `NodeMemory` may map memory all ranks share).
+    var usesSharedMemory: Bool { get }
 }

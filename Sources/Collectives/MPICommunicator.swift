@@ -1,7 +1,8 @@
-// Implements: MPICommunicator, one rank's Communicator over MPI: MPI start-up and shutdown,
-// point-to-point messages and barrier, and the non-blocking request polling with a deadline
-// that every operation uses (so a lost peer becomes CollectiveError.timeout, not a hang).
-// The ring collectives are in Ring.swift and Broadcast.swift; the fingerprint check in Check.swift.
+// Implements: MPICommunicator, one rank's Communicator over MPI: MPI start-up and shutdown, and
+// the non-blocking request polling with a deadline that every operation uses (so a lost peer
+// becomes CollectiveError.timeout, not a hang).
+// Point-to-point messages and the barrier are in PointToPoint.swift, the ring collectives in
+// Ring.swift and Broadcast.swift, the fingerprint check in Check.swift.
 import CMPI
 import CMPIShim
 import Foundation
@@ -46,11 +47,9 @@ public final class MPICommunicator: Communicator {
     var sharedSegment: SharedSegment?
     /// TCP links to the ring neighbours when the ranks span several nodes (SocketRing.swift).
     var socketRing: SocketRing?
-    /// Node-shared mappings made so far (part of each one's name; NodeSharedMapping.swift).
-    var nodeSharedMappings = 0
 
     /// Message tags on `collComm`.
-    enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3 }
+    enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3; static let bytes: Int32 = 4 }
 
     /// Starts MPI (if needed) and wraps MPI_COMM_WORLD.
     ///
@@ -131,61 +130,6 @@ public final class MPICommunicator: Communicator {
         try mpiCheck(MPI_Comm_free(&a), "MPI_Comm_free")
         try mpiCheck(MPI_Comm_free(&b), "MPI_Comm_free")
         if ownsMPI { try mpiCheck(MPI_Finalize(), "MPI_Finalize") }
-    }
-
-    // MARK: point-to-point
-
-    public func send(_ buffer: UnsafeBufferPointer<Float>, to peer: Int, tag: Int) throws {
-        try checkPeer(peer, "send(to:)"); try checkTag(tag)   // before `operation`: nothing in flight yet
-        try operation("send of \(buffer.count) floats to rank \(peer)") {
-            try ensureRequests(1)
-            try mpiCheck(MPI_Isend(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
-                                   Int32(peer), Int32(tag), p2pComm, requests), "MPI_Isend")
-            try waitAll(requests, 1, waitingFor: "the send to rank \(peer) to complete")
-        }
-    }
-
-    public func recv(_ buffer: UnsafeMutableBufferPointer<Float>, from peer: Int, tag: Int) throws {
-        try checkPeer(peer, "recv(from:)"); try checkTag(tag)
-        try operation("recv of \(buffer.count) floats from rank \(peer)") {
-            try ensureRequests(1)
-            try mpiCheck(MPI_Irecv(buffer.baseAddress, try messageCount(buffer.count), CMPIShim_FLOAT(),
-                                   Int32(peer), Int32(tag), p2pComm, requests), "MPI_Irecv")
-            try waitAll(requests, 1, waitingFor: "a message from rank \(peer)")
-        }
-    }
-
-    public func sendRecv(_ send: UnsafeBufferPointer<Float>, to destination: Int,
-                         _ receive: UnsafeMutableBufferPointer<Float>, from source: Int, tag: Int) throws {
-        try checkPeer(destination, "sendRecv(to:)"); try checkPeer(source, "sendRecv(from:)"); try checkTag(tag)
-        try operation("sendRecv to rank \(destination), from rank \(source)") {
-            try ensureRequests(2)
-            try mpiCheck(MPI_Irecv(receive.baseAddress, try messageCount(receive.count), CMPIShim_FLOAT(),
-                                   Int32(source), Int32(tag), p2pComm, requests), "MPI_Irecv")
-            try mpiCheck(MPI_Isend(send.baseAddress, try messageCount(send.count), CMPIShim_FLOAT(),
-                                   Int32(destination), Int32(tag), p2pComm, requests + 1), "MPI_Isend")
-            try waitAll(requests, 2, waitingFor: "the exchange with ranks \(destination) and \(source)")
-        }
-    }
-
-    /// Returns once every rank has entered the barrier (fingerprinted like any collective).
-    ///
-    /// A dissemination barrier: in round k every rank sends an empty message to rank + 2^k and
-    /// waits for one from rank − 2^k; after ⌈log2 N⌉ rounds everyone has heard from everyone.
-    /// Not `MPI_Ibarrier`: any non-blocking MPI collective registers libnbc's progress hook,
-    /// which then costs ~6% of every later MPI_Test (measured with perf).
-    public func barrier() throws {
-        try collective(.barrier, count: 0) {
-            try ensureRequests(2)
-            var distance = 1
-            while distance < size {
-                let to = Int32((rank + distance) % size), from = Int32((rank - distance + size) % size)
-                try mpiCheck(MPI_Irecv(nil, 0, CMPIShim_FLOAT(), from, Tag.barrier, collComm, requests), "MPI_Irecv")
-                try mpiCheck(MPI_Isend(nil, 0, CMPIShim_FLOAT(), to, Tag.barrier, collComm, requests + 1), "MPI_Isend")
-                try waitAll(requests, 2, waitingFor: "rank \(from) to enter the barrier")
-                distance *= 2
-            }
-        }
     }
 
     // MARK: shared machinery

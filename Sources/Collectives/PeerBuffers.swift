@@ -1,5 +1,5 @@
 // Implements: PeerBuffers, zero-copy reduce-scatter and allgather for ranks on one node. Each rank
-// owns one region of a node-shared mapping (NodeSharedMapping) and keeps the buffer it reduces
+// owns one region of a node-shared mapping (NodeMemory.peerBuffers) and keeps the buffer it reduces
 // there (data-parallel training: its gradients). A reduction then reads the peers' regions in
 // place: no copy into a slot and out again, as the shared-memory ring (SharedRing.swift) does.
 //
@@ -13,13 +13,13 @@
 //     has done what reads it (reduced, or gathered if `gathered`).
 // Every call has a sequence number (the same on every rank: ranks call in the same order); the
 // counters only grow. Waiting spins for `settings.spinSeconds`, then sleeps on this rank's
-// doorbell (futex), rung by a peer that moves a counter, and throws `.timeout` after
-// `settings.timeoutSeconds`.
+// doorbell, rung by a peer that moves a counter, and throws `.timeout` after
+// `settings.timeoutSeconds` (SpinThenSleep.swift).
 //
 // Layout of the mapping: one 512-byte control block per rank (published @0, reduced @128,
 // gathered @256, bell @384, sleeping @448; each written by its rank only, except the bell), then
 // the regions, each a whole number of pages.
-import CMPIShim
+import CSharedMemory
 import Foundation
 
 public final class PeerBuffers: @unchecked Sendable {
@@ -37,6 +37,7 @@ public final class PeerBuffers: @unchecked Sendable {
     static let sliceFloats = 4096
     static let blockBytes = 512
     enum Counter: Int { case published = 0, reduced = 128, gathered = 256 }
+    static let bellOffset = 384, sleepingOffset = 448
 
     init(mapping: NodeSharedMapping, count: Int, rank: Int, size: Int, settings: CollectiveSettings) {
         self.mapping = mapping; self.count = count; self.rank = rank; self.size = size
@@ -116,55 +117,28 @@ public final class PeerBuffers: @unchecked Sendable {
     @inline(__always) private func counter(_ i: Int, _ c: Counter) -> UnsafeMutablePointer<Int64> {
         (base + i * Self.blockBytes + c.rawValue).assumingMemoryBound(to: Int64.self)
     }
-    @inline(__always) private func bell(_ i: Int) -> UnsafeMutablePointer<Int32> {
-        (base + i * Self.blockBytes + 384).assumingMemoryBound(to: Int32.self)
-    }
-    @inline(__always) private func sleeping(_ i: Int) -> UnsafeMutablePointer<Int32> {
-        (base + i * Self.blockBytes + 448).assumingMemoryBound(to: Int32.self)
+    @inline(__always) private func doorbell(_ i: Int) -> Doorbell {
+        Doorbell(base + i * Self.blockBytes, bellOffset: Self.bellOffset, sleepingOffset: Self.sleepingOffset)
     }
 
     /// Publishes this rank's counter (seq_cst, after the data it covers) and rings the peers.
     private func signal(_ c: Counter, _ value: Int64) {
-        CMPIShim_store64(counter(rank, c), value)
-        for k in 1 ..< size { let p = (rank + k) % size; CMPIShim_ring(bell(p), sleeping(p)) }
+        CSharedMemory_store64(counter(rank, c), value)
+        for k in 1 ..< size { doorbell((rank + k) % size).ring() }
     }
 
     /// The first peer whose counter is below `value`, or nil.
     private func lagging(_ c: Counter, _ value: Int64) -> Int? {
-        for k in 1 ..< size where CMPIShim_loadAcquire(counter((rank + k) % size, c)) < value { return (rank + k) % size }
+        for k in 1 ..< size where CSharedMemory_loadAcquire(counter((rank + k) % size, c)) < value { return (rank + k) % size }
         return nil
     }
 
-    /// Waits until every peer's counter `c` has reached `value`: spins, then sleeps on the doorbell
-    /// (Dekker's handshake as in SharedSegment.sleep: store `sleeping`, re-check, futex-wait on
-    /// the bell read before the check; a peer stores its counter, then rings if it sees us asleep).
+    /// Waits until every peer's counter `c` has reached `value` (SpinThenSleep).
     private func wait(_ c: Counter, _ value: Int64, _ what: @autoclosure () -> String) throws {
-        guard lagging(c, value) != nil else { return }
-        let t0 = monotonicSeconds()
-        var polls = 0
+        var waiter = SpinThenSleep(own: doorbell(rank), spinSeconds: spinSeconds, timeoutSeconds: timeoutSeconds, yields: false)
         while let p = lagging(c, value) {
-            polls += 1
-            if polls & 63 != 0 { CMPIShim_cpuRelax(); continue }
-            let waited = monotonicSeconds() - t0
-            if let limit = timeoutSeconds, waited > limit {
-                throw CollectiveError.timeout(rank: rank, call: "shared-buffer call \(value)", waitingFor: "rank \(p) \(what())", seconds: limit)
-            }
-            guard waited > spinSeconds else { CMPIShim_cpuRelax(); continue }
-            let rung = CMPIShim_load32(bell(rank))
-            CMPIShim_store32(sleeping(rank), 1)
-            if lagging(c, value) != nil { CMPIShim_sleepOnBell(bell(rank), rung, 1_000_000) }
-            CMPIShim_store32(sleeping(rank), 0)
+            try waiter.idle(progress: { (1 ..< size).reduce(Int64(0)) { $0 + CSharedMemory_load64(counter((rank + $1) % size, c)) } },
+                            timeout: { CollectiveError.timeout(rank: rank, call: "shared-buffer call \(value)", waitingFor: "rank \(p) \(what())", seconds: $0) })
         }
-    }
-}
-
-extension MPICommunicator {
-    /// Regions of `count` floats, one per rank, in memory every rank maps, if all ranks run on
-    /// this node with shared memory and shared parameters on (see `nodeSharedMapping`); else nil
-    /// on every rank. Collective.
-    public func peerBuffers(count: Int) throws -> PeerBuffers? {
-        let bytes = PeerBuffers.headerBytes(size) + size * PeerBuffers.regionBytes(count)
-        guard let mapping = try nodeSharedMapping(count: bytes / 4) else { return nil }
-        return PeerBuffers(mapping: mapping, count: count, rank: rank, size: size, settings: settings)
     }
 }

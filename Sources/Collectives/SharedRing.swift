@@ -22,7 +22,6 @@
 // neighbour is in a different call (length, operation or sequence) throws .mismatch.
 // Deadlock-free: receiving never waits for sending, and every send waits only on receives or on
 // the neighbour's receives.
-import CMPIShim
 import Foundation
 
 extension MPICommunicator {
@@ -62,9 +61,8 @@ extension MPICommunicator {
             }
         }
 
-        var idlePolls = 0
-        var idleSince = 0.0
-        var armed: SharedSegment.Armed?
+        var waiter = SpinThenSleep(own: segment.doorbell(r), spinSeconds: settings.spinSeconds,
+                                   timeoutSeconds: settings.timeoutSeconds, yields: oversubscribed)
         while sendT < stages.upperBound || recvT < stages.upperBound {
             var moved = false
             if recvT < stages.upperBound && segment.canTake(left: left) {
@@ -101,35 +99,15 @@ extension MPICommunicator {
                 advanceSend()
                 moved = true
             }
-            if moved { idlePolls = 0; armed = nil; continue }
-            // Nothing to do: spin (with `pause`), yield when ranks share cores, and give up at the
-            // deadline (checked every 256 polls; the clock read costs ~20 ns). After
-            // `settings.spinSeconds` (50 µs) the neighbour is late: sleep on this rank's doorbell
-            // (futex) until it publishes or frees a slot. In training the comm thread shares its
-            // core with backward; napping in 20 µs steps (the previous design) left both ranks'
-            // comm threads running only when the scheduler happened to run them together: the
-            // 7.5 MB reduction of W took 5 ms of wall time and slowed backward by 3–4 ms; with the
-            // doorbell 2.6 ms and 0.6–1.5 ms (2 ranks, COHORT_PROFILE=1).
-            if idlePolls == 0 { idleSince = monotonicSeconds() }
-            idlePolls += 1
-            if oversubscribed && idlePolls >= 64 { sched_yield() } else { CMPIShim_cpuRelax() }
-            if idlePolls & 63 == 0 && monotonicSeconds() - idleSince > settings.spinSeconds {
-                // Sleep in the kernel until a neighbour rings (1 ms at most, so the timeout below
-                // is still checked). The bell read before the last poll makes a ring between that
-                // poll and the sleep end the sleep at once.
-                if let a = armed {
-                    segment.sleep(unless: a, timeoutNs: 1_000_000)
-                    armed = nil
-                } else {
-                    armed = segment.arm()
-                }
-            }
-            if idlePolls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - idleSince > limit {
+            if moved { waiter.reset(); continue }
+            // Nothing to do: spin, then sleep on this rank's doorbell until a neighbour publishes
+            // or frees a slot (SpinThenSleep.swift), and give up at the deadline.
+            try waiter.idle(progress: { segment.neighbourProgress }, timeout: { limit in
                 let waitingFor = recvT < stages.upperBound
                     ? "slice \(recvK) of chunk \(recvC) from rank \(left) (shared-memory stage \(recvT))"
                     : "rank \(right) to take slice \(sendK) of chunk \(sendC) (shared-memory stage \(sendT))"
-                throw CollectiveError.timeout(rank: rank, call: currentCall, waitingFor: waitingFor, seconds: limit)
-            }
+                return CollectiveError.timeout(rank: rank, call: currentCall, waitingFor: waitingFor, seconds: limit)
+            })
         }
     }
 }

@@ -15,10 +15,11 @@
 // only grow, over all collectives of the communicator's life, so nothing is reset per call.
 import CMPI
 import CMPIShim
+import CSharedMemory
 
 /// The shared window and this rank's view of the channel counters.
 final class SharedSegment {
-    /// Bytes before the slots: the two counter lines, padded to a page.
+    /// Bytes before the slots: the counters, the doorbell and the stamps, padded to a page.
     static let headerBytes = 4096
     static let consumedOffset = 128
     static let bellOffset = 256, sleepingOffset = 320
@@ -140,64 +141,44 @@ final class SharedSegment {
     @inline(__always) func publish() {
         stamp(rank, produced).update(from: call, count: CallFingerprint.words)
         produced += 1
-        CMPIShim_store64(producedCounter(rank), produced)   // seq_cst: see `sleep`
+        CSharedMemory_store64(producedCounter(rank), produced)   // seq_cst: see `sleep`
         ring((rank + 1) % size)
     }
 
     /// Frees the left neighbour's slot just read, and rings the left neighbour, who may refill it.
     @inline(__always) func release() {
         consumed += 1
-        CMPIShim_store64(consumedCounter(rank), consumed)   // seq_cst: see `sleep`
+        CSharedMemory_store64(consumedCounter(rank), consumed)   // seq_cst: see `sleep`
         ring((rank + size - 1) % size)
     }
 
     // MARK: doorbells
 
-    @inline(__always) func bell(_ i: Int) -> UnsafeMutablePointer<Int32> {
-        (parts[i] + Self.bellOffset).assumingMemoryBound(to: Int32.self)
-    }
-    @inline(__always) func sleeping(_ i: Int) -> UnsafeMutablePointer<Int32> {
-        (parts[i] + Self.sleepingOffset).assumingMemoryBound(to: Int32.self)
+    /// Rank i's doorbell, rung by its neighbours when they publish to or free a slot for it.
+    @inline(__always) func doorbell(_ i: Int) -> Doorbell {
+        Doorbell(parts[i], bellOffset: Self.bellOffset, sleepingOffset: Self.sleepingOffset)
     }
 
     /// Rings rank i's bell (a system call only when it sleeps).
-    @inline(__always) func ring(_ i: Int) { CMPIShim_ring(bell(i), sleeping(i)) }
+    @inline(__always) func ring(_ i: Int) { doorbell(i).ring() }
 
-    /// What `sleep` compares against: this rank's bell and the neighbours' counters, read before
-    /// a last poll.
-    struct Armed { let bell: Int32, leftProduced: Int64, rightConsumed: Int64 }
-
-    @inline(__always) func arm() -> Armed {
-        Armed(bell: CMPIShim_load32(bell(rank)), leftProduced: CMPIShim_load64(producedCounter((rank + size - 1) % size)),
-              rightConsumed: CMPIShim_load64(consumedCounter((rank + 1) % size)))
-    }
-
-    /// Sleeps until a neighbour publishes to or frees a slot for this rank, at most `timeoutNs`;
-    /// returns at once if one has since `armed` was read. Dekker's handshake: the sleeper stores
-    /// `sleeping` then loads the neighbours' counters; a neighbour stores its counter then loads
-    /// `sleeping` (all seq_cst), so one of the two sees the other, and a neighbour that sees the
-    /// sleeper bumps the bell (so futex_wait returns at once if it comes after `armed.bell`) and
-    /// wakes it. The timeout bounds any wake that is missed all the same.
-    func sleep(unless armed: Armed, timeoutNs: Int) {
-        CMPIShim_store32(sleeping(rank), 1)
-        if CMPIShim_load64(producedCounter((rank + size - 1) % size)) == armed.leftProduced
-            && CMPIShim_load64(consumedCounter((rank + 1) % size)) == armed.rightConsumed {
-            CMPIShim_sleepOnBell(bell(rank), armed.bell, timeoutNs)
-        }
-        CMPIShim_store32(sleeping(rank), 0)
+    /// What this rank waits for, as one growing number: the left neighbour's `produced` plus the
+    /// right neighbour's `consumed` (seq_cst loads; SpinThenSleep's handshake).
+    var neighbourProgress: Int64 {
+        CSharedMemory_load64(producedCounter((rank + size - 1) % size)) + CSharedMemory_load64(consumedCounter((rank + 1) % size))
     }
 
     /// Whether this rank may fill `slot(rank, produced)`: the right neighbour has freed it.
     @inline(__always) func canPublish(right: Int) -> Bool {
         if produced - rightConsumed < Int64(slots) { return true }
-        rightConsumed = CMPIShim_loadAcquire(consumedCounter(right))
+        rightConsumed = CSharedMemory_loadAcquire(consumedCounter(right))
         return produced - rightConsumed < Int64(slots)
     }
 
     /// Whether the left neighbour has published slice `consumed` (then `slot(left, consumed)` holds it).
     @inline(__always) func canTake(left: Int) -> Bool {
         if leftProduced > consumed { return true }
-        leftProduced = CMPIShim_loadAcquire(producedCounter(left))
+        leftProduced = CSharedMemory_loadAcquire(producedCounter(left))
         return leftProduced > consumed
     }
 }

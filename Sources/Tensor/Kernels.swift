@@ -56,29 +56,6 @@ public func reluMask(_ dy: Tensor, output y: Tensor) {
     while i < n { d[i] = o[i] > 0 ? d[i] : 0; i += 1 }
 }
 
-/// dy *= (y > 0) and db (F) += Σ_rows dy, fused in one pass over dy (B, F).
-@inline(__always)
-public func reluMaskAndColumnSums(_ dy: Tensor, output y: Tensor, into db: Tensor) {
-    let f = db.count, rows = dy.count / max(f, 1), d = dy.pointer, o = y.pointer, bp = db.pointer
-    let vec = f - f % simdWidth, zero = FloatVector(repeating: 0)
-    for r in 0..<rows {
-        let dr = d + r * f, orow = o + r * f
-        var j = 0
-        while j < vec {
-            let v = zero.replacing(with: loadVector(dr + j), where: loadVector(orow + j) .> zero)
-            storeVector(v, dr + j)
-            storeVector(loadVector(bp + j) + v, bp + j)
-            j += simdWidth
-        }
-        while j < f {
-            let v = orow[j] > 0 ? dr[j] : 0
-            dr[j] = v
-            bp[j] += v
-            j += 1
-        }
-    }
-}
-
 /// Σ x in Double, for losses and norms.
 public func sum(_ x: Tensor) -> Double {
     var s = 0.0

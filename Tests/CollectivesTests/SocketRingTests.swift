@@ -5,16 +5,18 @@
 // repeated reductions converge to the exact mean (rounding errors fed back, on 2 and 3 ranks).
 import Collectives
 import Foundation
+import MPITestSupport
 import XCTest
 
 final class SocketRingTests: XCTestCase {
     func testSocketRingOn2Ranks() throws { try runRanks(2) }
     func testSocketRingOn3Ranks() throws { try runRanks(3) }
 
-    func runRanks(_ n: Int) throws {
-        guard !MPIRun.isRankSide else { return }
-        let outcome = try MPIRun.run(ranks: n, test: "SocketRingTests/testRankSideSocketRing",
-                                     environment: ["COHORT_SHARED_MEMORY": "0", "COHORT_SOCKET_RING": "always"])
+    func runRanks(_ n: Int, function: String = #function) throws {
+        guard let outcome = try MPIRun.onRanks(n, module: "CollectivesTests", type: Self.self, function: function,
+                                               environment: ["COHORT_SHARED_MEMORY": "0", "COHORT_SOCKET_RING": "always"],
+                                               side: { try Self.rankSide() }) else { return }
+        XCTAssertFalse(outcome.timedOut, "mpirun -np \(n) still running at the limit: a hang")
         XCTAssertEqual(outcome.status, 0, outcome.output)
         for r in 0 ..< n { XCTAssertTrue(outcome.output.contains("RANK \(r) OK"), outcome.output) }
     }
@@ -24,8 +26,8 @@ final class SocketRingTests: XCTestCase {
         Float(sin(Double(i &* 7 &+ rank &* 1013 &+ salt)) * 3 + 0.001 * Double(rank))
     }
 
-    func testRankSideSocketRing() throws {
-        guard MPIRun.isRankSide else { return }
+    /// The rank-side half, run by each rank under mpirun (not a test of its own).
+    static func rankSide() throws {
         var settings = try CollectiveSettings.fromEnvironment()
         settings.checkCollectives = true
         settings.timeoutSeconds = 60
@@ -72,7 +74,7 @@ final class SocketRingTests: XCTestCase {
 
     /// 16-bit allreduce (mean): the same bits on every rank, close to the exact mean; with error
     /// feedback the average of 32 reductions of the same input converges to the exact mean.
-    func checkSixteenBit(_ comm: MPICommunicator, count: Int, format: WireFormat) throws {
+    static func checkSixteenBit(_ comm: MPICommunicator, count: Int, format: WireFormat) throws {
         let n = comm.size, me = comm.rank
         guard count > 0 else { return }
         let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: count), residual = UnsafeMutablePointer<Float>.allocate(capacity: count)

@@ -1,0 +1,2 @@
+// See include/CSharedMemory.h: everything is static inline there; a C target needs one source.
+#include "CSharedMemory.h"

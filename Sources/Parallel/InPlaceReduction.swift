@@ -1,0 +1,46 @@
+// Implements: InPlaceReduction, ZeRO stages 0 and 1: each bucket is reduced where the layers
+// wrote it, in the model's flat gradient buffer, as soon as backward finishes its last unit; the
+// optimizer reads the same buffer (stage 0: all of it, gathered; stage 1: the rank's own chunks).
+// Micro-batches before the step's last one are not reduced (DDP's no_sync): the layers add their
+// gradients, and the last micro-batch's reduction carries the sum.
+import NN
+
+final class InPlaceReduction: GradientReduction {
+    var transport: ReductionTransport?
+    private let model: any Model
+    private let plan: BucketPlan
+    private let queue: ReductionQueue
+    /// The comm thread's ticket of each bucket's reduction this step (nil: none queued).
+    private var tickets: [Int?]
+
+    init(model: any Model, plan: BucketPlan, transport: ReductionTransport, queue: ReductionQueue) {
+        self.model = model; self.plan = plan; self.transport = transport; self.queue = queue
+        tickets = [Int?](repeating: nil, count: plan.buckets.count)
+    }
+
+    var reducesEveryMicroBatch: Bool { false }
+    var extraGradientBytes: Int { 0 }
+
+    func beforeWrite(_ b: Int) {
+        guard let transport else { return }
+        queue.keep { try transport.waitUntilRead(plan.buckets[b].range) }
+    }
+
+    func bucketReady(_ b: Int, last: Bool, accumulate: Bool) {
+        guard last, let transport else { return }
+        tickets[b] = queue.async(transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer))
+    }
+
+    func waitForBucket(_ b: Int) {
+        guard let ticket = tickets[b] else { return }
+        queue.wait(for: ticket)
+        tickets[b] = nil
+    }
+
+    func finishStep() throws {
+        for b in tickets.indices { tickets[b] = nil }
+        try queue.drain()   // rethrows a failed reduction (its bucket was skipped, not stepped twice)
+    }
+
+    func gradients(group b: Int) -> UnsafePointer<Float> { UnsafePointer(model.store.grads.pointer) }
+}

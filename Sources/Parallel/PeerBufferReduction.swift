@@ -1,0 +1,33 @@
+// Implements: PeerBufferReduction, the transport when every rank runs on this node: the gradients
+// live in this rank's region of node-shared memory (PeerBuffers), and a reduction reads the
+// peers' regions in place, in the ring's order (the same bits as the rings). With `gather`
+// (stage 0) each rank then copies the owners' reduced chunks, so it holds the whole mean.
+// A rank writes a range again only when every peer has read it: reduced it (stages 1–2) or
+// gathered from it (stage 0, where no barrier separates the steps).
+import Collectives
+
+final class PeerBufferReduction: ReductionTransport {
+    private let peers: PeerBuffers
+    private let gather: Bool
+    /// Reductions queued so far (the comm thread runs them in this order, so these are the
+    /// numbers PeerBuffers gives them), and the last one of each range, by its first element.
+    private var queued: Int64 = 0
+    private var lastCall: [Int: Int64] = [:]
+
+    init(peers: PeerBuffers, gather: Bool) { self.peers = peers; self.gather = gather }
+
+    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>) -> () throws -> Void {
+        precondition(base == peers.mine, "PeerBufferReduction: the gradients are not in this rank's region")
+        queued += 1
+        lastCall[range.lowerBound] = queued
+        return { [peers, gather] in
+            let call = try peers.reduceScatter(range, op: .mean)
+            if gather { try peers.allGather(range, call: call) }
+        }
+    }
+
+    func waitUntilRead(_ range: Range<Int>) throws {
+        guard let call = lastCall.removeValue(forKey: range.lowerBound) else { return }
+        try peers.waitUntilRead(call, gathered: gather)
+    }
+}

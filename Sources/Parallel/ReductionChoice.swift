@@ -1,0 +1,57 @@
+// Implements: ReductionChoice, the one place where data-parallel training looks at the ZeRO stage
+// and at the topology, once, at start:
+//   which elements a rank steps   stage 0: every bucket (one optimizer group per bucket, stepped
+//                                 as soon as it is reduced); stages 1–2: its ZeroLayout chunk of
+//                                 every bucket; one rank: everything
+//   GradientReduction             stages 0–1: InPlaceReduction; stage 2: ShardedGradients
+//   ReductionTransport            every rank on this node with node-shared memory:
+//                                 PeerBufferReduction; otherwise RingAllReduce (stage 0) or
+//                                 RingReduceScatter (stages 1–2)
+//   ParameterSync                 stage 0: ReplicatedParameters; stages 1–2: SharedParameters on
+//                                 one node, else GatheredParameters
+// A new stage or transport is a new file conforming to one of these protocols and a case here.
+import Collectives
+import NN
+import Tensor
+
+enum ReductionChoice {
+    static func owned(stage: Int, plan: BucketPlan, rank: Int, ranks: Int, count: Int) -> [Range<Int>] {
+        if ranks == 1 { return [0 ..< count] }
+        if stage == 0 { return plan.buckets.map(\.range) }
+        return ZeroLayout(plan: plan, ranks: ranks).owned(by: rank)
+    }
+
+    /// The stage's reduction over the ring (node-shared buffers are chosen in `placeOnNode`).
+    static func reduction(stage: Int, model: any Model, plan: BucketPlan, sharded: ShardedOptimizer,
+                          comm: Communicator?, queue: ReductionQueue?) -> GradientReduction {
+        guard let comm, let queue, comm.size > 1 else { return LocalGradients(flat: { model.store.grads.pointer }) }
+        let ring = transport(stage: stage, comm: comm, peers: nil)
+        if stage == 2 { return ShardedGradients(model: model, plan: plan, sharded: sharded, transport: ring, queue: queue) }
+        return InPlaceReduction(model: model, plan: plan, transport: ring, queue: queue)
+    }
+
+    static func transport(stage: Int, comm: Communicator, peers: PeerBuffers?) -> ReductionTransport {
+        if let peers { return PeerBufferReduction(peers: peers, gather: stage == 0) }
+        return stage == 0 ? RingAllReduce(comm: comm) : RingReduceScatter(comm: comm)
+    }
+
+    /// The stage's parameter exchange with private copies of the parameters.
+    static func parameters(stage: Int, model: any Model, plan: BucketPlan, comm: Communicator?, queue: ReductionQueue?) -> ParameterSync {
+        guard stage >= 1, let comm, let queue, comm.size > 1 else { return ReplicatedParameters() }
+        return GatheredParameters(comm: comm, queue: queue, plan: plan, params: { model.store.params.pointer })
+    }
+
+    /// With every rank on this node: moves the gradients to node-shared regions (and the
+    /// reduction onto them) and, at stages 1–2, the parameters (rank 0's) to one shared copy,
+    /// returned; nil when the parameters stay private. Collective.
+    static func placeOnNode(stage: Int, model: any Model, reduction: GradientReduction, comm: Communicator,
+                            queue: ReductionQueue) throws -> ParameterSync? {
+        let node = NodeMemory(comm: comm), grads = model.store.grads
+        if let peers = try queue.sync({ try node.peerBuffers(count: grads.count) }) {
+            model.placeGradients(offsets: model.store.gradOffsets, in: FloatBuffer(viewing: peers.mine, count: grads.count, owner: peers))
+            reduction.transport = transport(stage: stage, comm: comm, peers: peers)
+        }
+        guard stage >= 1 else { return nil }
+        return try SharedParameters.place(model, node: node, comm: comm, queue: queue)
+    }
+}
