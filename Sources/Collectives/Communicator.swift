@@ -40,6 +40,14 @@ public protocol Communicator: AnyObject {
     func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws
     /// Reduces `buffer` over all ranks in place; all ranks end with bitwise identical values.
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp) throws
+    /// `allReduce` with `format` on the links between nodes and this rank's error feedback in
+    /// `residual` (one float per element, zero at first, kept by the caller between calls); on
+    /// one node, or with fp32, the same as `allReduce(_:op:)`.
+    func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, format: WireFormat,
+                   residual: UnsafeMutablePointer<Float>?) throws
+    /// `reduceScatter` with `format` between nodes and error feedback, as the allReduce above.
+    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, format: WireFormat,
+                       residual: UnsafeMutablePointer<Float>?) throws
     /// Copies rank `root`'s `buffer` into every rank's `buffer`.
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
     /// Gathers every rank's `mine` (the same byte count on every rank) into `all`, rank r's bytes

@@ -40,9 +40,11 @@ public final class DataParallel {
     ///     shards) to this before any optimizer step, the same factor on every rank (PyTorch's
     ///     `clip_grad_norm_`: scale = min(1, clipNorm / (norm + 1e-6))).
     ///   - noDecay: Tensors whose weight decay is 0 (AdamW on ≥2-D weights only: `{ $0.shape.count < 2 }`).
+    ///   - gradientFormat: What gradients are on the links between nodes (fp32, or bf16/fp16 with
+    ///     error feedback at stages 0–1); the node-local paths stay fp32.
     public init(model: any Model, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
                 optimizer: OptimizerKind, learningRate: Float, clipNorm: Float? = nil,
-                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }) {
+                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32) {
         precondition((comm == nil) == (worker == nil), "DataParallel needs a comm thread with a communicator")
         precondition((0...2).contains(stage), "ZeRO stage \(stage)")
         let n = comm?.size ?? 1
@@ -54,7 +56,8 @@ public final class DataParallel {
         let owned = ReductionChoice.owned(stage: self.stage, plan: plan, rank: comm?.rank ?? 0, ranks: n, count: model.parameterCount)
         sharded = ShardedOptimizer(owned: owned, layout: model.store.layout, kind: optimizer, learningRate: learningRate, noDecay: noDecay)
         queue = worker.map { ReductionQueue(worker: $0) }
-        reduction = ReductionChoice.reduction(stage: self.stage, model: model, plan: plan, sharded: sharded, comm: comm, queue: queue)
+        reduction = ReductionChoice.reduction(stage: self.stage, model: model, plan: plan, sharded: sharded, comm: comm, queue: queue,
+                                             format: gradientFormat)
         parameters = ReductionChoice.parameters(stage: self.stage, model: model, plan: plan, comm: comm, queue: queue)
     }
 

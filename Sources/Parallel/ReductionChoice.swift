@@ -5,7 +5,8 @@
 //                                 every bucket; one rank: everything
 //   GradientReduction             stages 0–1: InPlaceReduction; stage 2: ShardedGradients
 //   ReductionTransport            every rank on this node with node-shared memory:
-//                                 PeerBufferReduction; otherwise RingAllReduce (stage 0) or
+//                                 PeerBufferReduction; a 16-bit gradient format (between
+//                                 nodes): CompressedRing; otherwise RingAllReduce (stage 0) or
 //                                 RingReduceScatter (stages 1–2)
 //   ParameterSync                 stage 0: ReplicatedParameters; stages 1–2: SharedParameters on
 //                                 one node, else GatheredParameters
@@ -23,9 +24,12 @@ enum ReductionChoice {
 
     /// The stage's reduction over the ring (node-shared buffers are chosen in `placeOnNode`).
     static func reduction(stage: Int, model: any Model, plan: BucketPlan, sharded: ShardedOptimizer,
-                          comm: Communicator?, queue: ReductionQueue?) -> GradientReduction {
+                          comm: Communicator?, queue: ReductionQueue?, format: WireFormat) -> GradientReduction {
         guard let comm, let queue, comm.size > 1 else { return LocalGradients(flat: { model.store.grads.pointer }) }
-        let ring = transport(stage: stage, comm: comm, peers: nil)
+        // Stage 2 reduces every bucket in one scratch buffer, where a residual per element has no home.
+        precondition(format == .fp32 || stage < 2, "a 16-bit gradient format needs ZeRO stage 0 or 1 (JobSpec refuses it)")
+        let ring = format == .fp32 ? transport(stage: stage, comm: comm, peers: nil)
+            : CompressedRing(comm: comm, format: format, gather: stage == 0, count: model.parameterCount)
         if stage == 2 { return ShardedGradients(model: model, plan: plan, sharded: sharded, transport: ring, queue: queue) }
         return InPlaceReduction(model: model, plan: plan, transport: ring, queue: queue)
     }

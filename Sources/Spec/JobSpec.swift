@@ -52,6 +52,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var bucket_mb: Double?
         /// Most bytes of model state (parameters, gradients, optimizer state) a rank may hold, in MB.
         public var memory_limit_mb: Double?
+        /// What gradients are on the links between nodes: fp32 (default), bf16 or fp16 (half the
+        /// bytes, rounding errors fed back into the next step); the node-local paths stay fp32.
+        public var grad_dtype: String?
     }
     public struct Checkpointing: Codable, Sendable, Equatable {
         public var every_steps: Int?
@@ -154,6 +157,10 @@ public struct JobSpec: Codable, Sendable, Equatable {
             if let z = p.zero_stage, !(0...2).contains(z) { throw fail("parallel.zero_stage: must be 0, 1 or 2, got \(z)") }
             if let b = p.bucket_mb, !(b > 0 && b <= 1024) { throw fail("parallel.bucket_mb: must be in (0, 1024], got \(b)") }
             if let m = p.memory_limit_mb, !(m > 0) { throw fail("parallel.memory_limit_mb: must be positive, got \(m)") }
+            if let g = p.grad_dtype {
+                guard ["fp32", "bf16", "fp16"].contains(g) else { throw fail("parallel.grad_dtype: unknown format '\(g)' (expected fp32, bf16 or fp16)") }
+                if g != "fp32", p.zero_stage == 2 { throw fail("parallel.grad_dtype: \(g) needs zero_stage 0 or 1, got 2") }
+            }
         }
         if let c = checkpoint {
             if let e = c.every_steps, e < 1 { throw fail("checkpoint.every_steps: must be at least 1, got \(e)") }
@@ -182,7 +189,7 @@ extension JobSpec {
         "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf]),
         "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "global_batch": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,
                        "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf]),
-        "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf]),
+        "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf, "grad_dtype": .leaf]),
         "checkpoint": .map(["every_steps": .leaf, "every_seconds": .leaf, "keep": .leaf, "dir": .leaf]),
         "fault": .map(["max_restarts": .leaf]),
     ])

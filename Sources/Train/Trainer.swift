@@ -111,9 +111,11 @@ public final class Trainer {
         model = spec.makeModel()
         model.initialize(seed: spec.seed)
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
-        parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket,
-                                stage: options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage,
-                                optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr))
+        let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage
+        let format = WireFormat(rawValue: spec.parallel?.grad_dtype ?? "fp32") ?? .fp32
+        if format != .fp32 && stage == 2 { throw TrainError("parallel.grad_dtype \(format) needs ZeRO stage 0 or 1, got 2") }
+        parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket, stage: stage,
+                                optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr), gradientFormat: format)
         if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
             let mb = Double(parallel.memory.total) / 1_048_576
             throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "
