@@ -2,6 +2,13 @@
 import Foundation
 import XCTest
 
+/// A test's own failure, thrown where the test cannot go on: XCTest records a thrown error as a
+/// failure (never as a skip, which only a missing prerequisite may cause).
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 struct CLIResult {
     let status: Int32
     let stdout: String

@@ -56,17 +56,31 @@ final class CLITests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.cohort)
         p.arguments = ["run", "-n", "1", spec]
-        let err = Pipe()
-        p.standardOutput = FileHandle.nullDevice; p.standardError = err
+        try XCTSkipUnless(CLI.haveData, "needs the Fashion-MNIST data set")
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        // The followed log reaches stdout; SIGINT goes once the rank says it trains.
+        let seen = OutputCollector()
+        out.fileHandleForReading.readabilityHandler = { seen.append($0.availableData) }
         try p.run()
-        sleep(3)
+        let deadline = Date().addingTimeInterval(60)
+        while !seen.text.contains("training run-sigint"), p.isRunning, Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(seen.text.contains("training run-sigint"), "the rank never started training:\n\(seen.text)")
         kill(p.processIdentifier, SIGINT)
         let start = Date()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        if text.contains("FAILED") { throw XCTSkip("training could not start here (dataset missing?):\n\(text)") }
+        out.fileHandleForReading.readabilityHandler = nil
         XCTAssertEqual(p.terminationStatus, 2, text)
         XCTAssertTrue(text.contains("CANCELLED"), text)
         XCTAssertLessThan(Date().timeIntervalSince(start), 15)
     }
+}
+
+/// Bytes a pipe's reader delivers on its own thread, read by the test's.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }

@@ -42,7 +42,7 @@ final class LocalCluster {
             if let r = text.range(of: #"tcp://127\.0\.0\.1:\d+"#, options: .regularExpression) { endpoint = String(text[r]) }
             usleep(20_000)
         }
-        guard !endpoint.isEmpty else { shutdown(); throw XCTSkip("coordinator did not start: \((try? String(contentsOfFile: dir + "/coordinator.log", encoding: .utf8)) ?? "")") }
+        guard !endpoint.isEmpty else { shutdown(); throw TestFailure("coordinator did not start: \((try? String(contentsOfFile: dir + "/coordinator.log", encoding: .utf8)) ?? "")") }
         for i in slots.indices { try startAgent(i + 1) }
         try waitUntil(seconds: 10, "all agents live") { try liveNodes().count == slots.count }
     }

@@ -23,8 +23,7 @@ final class NamespaceCluster {
         let up = try sh(["up", name, "\(k)", "\(slots)"])
         guard up.status == 0 else {
             _ = try? sh(["down", name])
-            XCTFail("test-cluster.sh up failed: \(up.stderr)")
-            throw XCTSkip("cluster did not start")
+            throw TestFailure("test-cluster.sh up failed: \(up.stderr)")
         }
         dir = try sh(["dir", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -77,7 +76,7 @@ extension JobQueries {
 
     func json(_ args: [String]) throws -> Any {
         let r = try cohort(args + ["--json"])
-        guard r.status == 0 else { throw XCTSkip("cohort \(args) failed: \(r.stderr)") }
+        guard r.status == 0 else { throw TestFailure("cohort \(args) failed (exit \(r.status)): \(r.stderr)") }
         return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
     }
 
@@ -102,8 +101,7 @@ extension JobQueries {
             if try check() { return }
             usleep(20_000)
         }
-        XCTFail("timed out after \(seconds) s waiting for: \(what)\n\(logs())")
-        throw XCTSkip("timed out: \(what)")
+        throw TestFailure("timed out after \(seconds) s waiting for: \(what)\n\(logs())")
     }
 }
 
