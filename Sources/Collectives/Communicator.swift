@@ -41,6 +41,10 @@ public protocol Communicator: AnyObject {
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp) throws
     /// Copies rank `root`'s `buffer` into every rank's `buffer`.
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
+    /// Gathers every rank's `mine` (the same byte count on every rank) into `all`, rank r's bytes
+    /// at `r * mine.count`: the typed collective for integers, hashes, sizes and CRCs, which must
+    /// not travel as floats. Small messages only (it is one exchange with every peer).
+    func allGather(bytes mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer) throws
     /// `count` floats mapped by every rank, if all ranks share this node; nil on every rank otherwise.
     func nodeSharedMapping(count: Int) throws -> NodeSharedMapping?
     /// One region of `count` floats per rank that every rank maps (zero-copy reductions), if all

@@ -1,12 +1,12 @@
 // Implements: CallFingerprint, the identity of one collective call (operation, length, dtype,
 // root, sequence number), and its wire encoding. Ranks exchange fingerprints before a checked
-// collective; MPICommunicator+Check.swift does the exchange.
+// collective; Check.swift does the exchange.
 
 /// What a collective call is, as ranks compare it before moving any data.
 public struct CallFingerprint: Equatable, Sendable, CustomStringConvertible {
     /// The collective operations, numbered for the wire.
     public enum Operation: Int64, Sendable {
-        case allReduceSum = 1, allReduceMean, reduceScatterSum, reduceScatterMean, allGather, broadcast, barrier
+        case allReduceSum = 1, allReduceMean, reduceScatterSum, reduceScatterMean, allGather, broadcast, barrier, allGatherBytes
         var name: String {
             switch self {
             case .allReduceSum: return "allReduce(sum)"
@@ -16,11 +16,12 @@ public struct CallFingerprint: Equatable, Sendable, CustomStringConvertible {
             case .allGather: return "allGather"
             case .broadcast: return "broadcast"
             case .barrier: return "barrier"
+            case .allGatherBytes: return "allGather(bytes)"
             }
         }
     }
-    /// Element types; only float32 exists so far.
-    public static let float32: Int64 = 1
+    /// Element types: float32 (the data collectives) and bytes (`allGather(bytes:into:)`).
+    public static let float32: Int64 = 1, bytes: Int64 = 2
 
     /// Operation code (an `Operation` raw value; kept raw so a garbled peer value still prints).
     public var operation: Int64
@@ -56,7 +57,7 @@ public struct CallFingerprint: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         let op = Operation(rawValue: operation)?.name ?? "unknown operation \(operation)"
-        let type = dtype == CallFingerprint.float32 ? "float32" : "dtype \(dtype)"
+        let type = dtype == CallFingerprint.float32 ? "float32" : dtype == CallFingerprint.bytes ? "bytes" : "dtype \(dtype)"
         let from = root >= 0 ? " from rank \(root)" : ""
         return "\(op)\(from) on \(count) \(type) (collective #\(sequence))"
     }

@@ -48,7 +48,7 @@ public final class MPICommunicator: Communicator {
     var nodeSharedMappings = 0
 
     /// Message tags on `collComm`.
-    enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3 }
+    enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3; static let bytes: Int32 = 4 }
 
     /// Starts MPI (if needed) and wraps MPI_COMM_WORLD.
     ///

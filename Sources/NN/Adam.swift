@@ -1,4 +1,5 @@
 // Implements: Adam and AdamW (decoupled weight decay), PyTorch's update rules, one fused pass:
+//   (g is the gradient times `scale`, clipping's factor)
 //   Adam:  g' = g + wd·θ;                 AdamW: θ -= lr·wd·θ first, g' = g
 //   m = β1·m + (1−β1)·g';  v = β2·v + (1−β2)·g'²
 //   θ -= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
@@ -25,7 +26,7 @@ public final class Adam: Optimizer {
         state = [FloatBuffer(count: range.count), FloatBuffer(count: range.count)]
     }
 
-    public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>) {
+    public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, scale: Float) {
         steps += 1
         let t = Double(steps)
         let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
@@ -38,12 +39,12 @@ public final class Adam: Optimizer {
         let vb1 = FloatVector(repeating: b1), vb2 = FloatVector(repeating: b2), vc1 = FloatVector(repeating: c1)
         let vc2 = FloatVector(repeating: c2), ve = FloatVector(repeating: e), vl2 = FloatVector(repeating: l2)
         let vshrink = FloatVector(repeating: shrink), vstep = FloatVector(repeating: stepSize)
-        let vinv = FloatVector(repeating: invRootBC2)
+        let vinv = FloatVector(repeating: invRootBC2), vscale = FloatVector(repeating: scale)
         let vec = n - n % simdWidth
         var i = 0
         while i < vec {
             let pi = loadVector(p + i)
-            let gi = loadVector(g + i) + vl2 * pi
+            let gi = loadVector(g + i) * vscale + vl2 * pi
             let mi = vb1 * loadVector(m + i) + vc1 * gi
             let vi = vb2 * loadVector(v + i) + vc2 * gi * gi
             storeVector(mi, m + i)
@@ -52,7 +53,7 @@ public final class Adam: Optimizer {
             i += simdWidth
         }
         while i < n {
-            let gi = g[i] + l2 * p[i]
+            let gi = g[i] * scale + l2 * p[i]
             let mi = b1 * m[i] + c1 * gi
             let vi = b2 * v[i] + c2 * gi * gi
             m[i] = mi

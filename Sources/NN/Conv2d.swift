@@ -9,7 +9,7 @@ public final class Conv2d: Layer {
     private var weightIndex = 0, biasIndex = 0
     private var w = Tensor(zeros: [0]), b = Tensor(zeros: [0]), dw = Tensor(zeros: [0]), db = Tensor(zeros: [0])
     private var colSpace = Workspace(), tSpace = Workspace(), dcolSpace = Workspace(), out = Workspace(), dIn = Workspace()
-    private var col = Tensor(zeros: [0])
+    private var col = Tensor(zeros: [0]), dyT = Tensor(zeros: [0])
     private var inputShape: [Int] = []
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, padding: Int = 0) {
@@ -61,10 +61,10 @@ public final class Conv2d: Layer {
         return y
     }
 
-    /// db += Σ dy; dw (OC, C·K·K) += dyT · colᵀ; dx = col2im(wᵀ · dyT).
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
+    /// dyT (OC, B·P) = dy transposed, kept for `parameterGradients`; dx = col2im(wᵀ · dyT).
+    public func inputGradient(_ dy: Tensor, needed needInputGrad: Bool) -> Tensor? {
         let bsz = inputShape[0], p = dy.count / (bsz * outChannels), ckk = inChannels * kernel * kernel
-        let dyT = tSpace.view(rows: outChannels, [bsz * p])
+        dyT = tSpace.view(rows: outChannels, [bsz * p])
         let dp = dy.pointer, tp = dyT.pointer
         for s in 0..<bsz {
             for c in 0..<outChannels {
@@ -80,7 +80,12 @@ public final class Conv2d: Layer {
                    ow: inputShape[3] + 2 * padding - kernel + 1)
             dx = out
         }
-        beforeParamGrads?()
+        return dx
+    }
+
+    /// db += Σ dy; dw (OC, C·K·K) += dyT · colᵀ (written instead of added unless `accumulate`).
+    public func parameterGradients(accumulate: Bool) {
+        let bsz = inputShape[0], p = dyT.count / (bsz * outChannels), ckk = inChannels * kernel * kernel, tp = dyT.pointer
         if !accumulate { db.zero() }
         let bp = db.pointer
         for c in 0..<outChannels {
@@ -90,7 +95,6 @@ public final class Conv2d: Layer {
             bp[c] += acc
         }
         matmul(dyT, .none, col, .transposed, into: dw.reshaped([outChannels, ckk]), beta: accumulate ? 1 : 0)
-        return dx
     }
 
     /// col[(c, ki, kj), (s, i, j)] = x[s, c, i + ki − pad, j + kj − pad], zero outside.

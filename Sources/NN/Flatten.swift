@@ -13,7 +13,7 @@ public final class Flatten: Layer {
         return x.reshaped([x.rows, x.cols])
     }
 
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
-        needInputGrad ? dy.reshaped(inputShape) : nil
+    public func inputGradient(_ dy: Tensor, needed: Bool) -> Tensor? {
+        needed ? dy.reshaped(inputShape) : nil
     }
 }

@@ -1,9 +1,11 @@
 // Implements: the Layer protocol every layer follows.
-// A layer declares its parameters, binds views into the ParameterStore, and runs forward then
-// backward on a batch. Activations and input gradients live in buffers the layer owns, sized for
-// the largest batch seen; a smaller batch uses the leading rows. Parameter gradients are written
-// (accumulate = false) or added (accumulate = true, for gradient accumulation), so no separate
-// zeroing pass runs before a step.
+// A layer declares its parameters, binds views into the ParameterStore, and runs forward, then
+// backward in two parts on a batch: the input gradient, then the parameter gradients. The model
+// (Sequential) calls them in that order and reports between them that the layer is about to write
+// its parameter gradients, so a layer never knows who listens. Activations and input gradients
+// live in buffers the layer owns, sized for the largest batch seen; a smaller batch uses the
+// leading rows. Parameter gradients are written (accumulate = false) or added (accumulate = true,
+// for gradient accumulation), so no separate zeroing pass runs before a step.
 import Tensor
 
 public protocol Layer: AnyObject {
@@ -17,18 +19,22 @@ public protocol Layer: AnyObject {
     func outputShape(for input: [Int]) -> [Int]
     /// y = f(x). x: (B, input…); the result stays valid until the next forward.
     func forward(_ x: Tensor) -> Tensor
-    /// Given dL/dy for the last forward, adds or writes dL/dθ and returns dL/dx (nil when
-    /// `needInputGrad` is false, which skips that work for the first layer).
-    /// When `beforeParamGrads` is given, the layer computes dL/dx first and calls it right before
-    /// its first write to a parameter gradient (ZeRO-2 reuses one gradient buffer per bucket and
-    /// must know when a layer is about to write into it).
-    func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor?
+    /// Given dL/dy for the last forward, returns dL/dx (nil when `needed` is false, which skips
+    /// that work for the first layer) and keeps what `parameterGradients` needs (dy may be changed
+    /// in place, e.g. masked by a fused ReLU). Writes no parameter gradient.
+    func inputGradient(_ dy: Tensor, needed: Bool) -> Tensor?
+    /// Writes (or, with `accumulate`, adds) dL/dθ for the dy of the last `inputGradient`.
+    func parameterGradients(accumulate: Bool)
 }
 
 public extension Layer {
+    /// Both parts of backward: dL/dx (if `needInputGrad`), then dL/dθ.
     func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor? {
-        backward(dy, accumulate: accumulate, needInputGrad: needInputGrad, beforeParamGrads: nil)
+        let dx = inputGradient(dy, needed: needInputGrad)
+        parameterGradients(accumulate: accumulate)
+        return dx
     }
+    func parameterGradients(accumulate: Bool) {}
     func declare(into layout: inout ParameterLayout, prefix: String) {}
     func bind(to store: ParameterStore) {}
     func initialize(rng: inout RNG) {}

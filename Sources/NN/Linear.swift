@@ -9,7 +9,7 @@ public final class Linear: Layer {
     public let relu: Bool
     private var weightIndex = 0, biasIndex = 0
     private var w = Tensor(zeros: [0]), b = Tensor(zeros: [0]), dw = Tensor(zeros: [0]), db = Tensor(zeros: [0])
-    private var input = Tensor(zeros: [0])
+    private var input = Tensor(zeros: [0]), dOut = Tensor(zeros: [0])
     private var out = Workspace(), dIn = Workspace()
     private var output = Tensor(zeros: [0])
 
@@ -48,29 +48,20 @@ public final class Linear: Layer {
         return output
     }
 
-    /// dy (B, OUT) (masked in place if ReLU); db (OUT) += Σ_B dy; dw (OUT, IN) += dyᵀ · x;
-    /// dx (B, IN) = dy · w.
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
-        if let beforeParamGrads {
-            // Input gradient first, then the hook, then every parameter-gradient write.
-            if relu { reluMask(dy, output: output) }
-            let dx = needInputGrad ? inputGradient(dy) : nil
-            beforeParamGrads()
-            if !accumulate { db.zero() }
-            addColumnSums(of: dy, into: db)
-            matmul(dy, .transposed, input, .none, into: dw, beta: accumulate ? 1 : 0)
-            return dx
-        }
-        if !accumulate { db.zero() }
-        if relu { reluMaskAndColumnSums(dy, output: output, into: db) } else { addColumnSums(of: dy, into: db) }
-        matmul(dy, .transposed, input, .none, into: dw, beta: accumulate ? 1 : 0)
-        return needInputGrad ? inputGradient(dy) : nil
-    }
-
-    /// dx (B, IN) = dy · w, into this layer's buffer.
-    private func inputGradient(_ dy: Tensor) -> Tensor {
+    /// dy (B, OUT) masked in place if ReLU; dx (B, IN) = dy · w, into this layer's buffer.
+    public func inputGradient(_ dy: Tensor, needed: Bool) -> Tensor? {
+        if relu { reluMask(dy, output: output) }
+        dOut = dy
+        guard needed else { return nil }
         let dx = dIn.view(rows: dy.rows, [inFeatures])
         matmul(dy, .none, w, .none, into: dx)
         return dx
+    }
+
+    /// db (OUT) += Σ_B dy; dw (OUT, IN) += dyᵀ · x (written instead of added unless `accumulate`).
+    public func parameterGradients(accumulate: Bool) {
+        if !accumulate { db.zero() }
+        addColumnSums(of: dOut, into: db)
+        matmul(dOut, .transposed, input, .none, into: dw, beta: accumulate ? 1 : 0)
     }
 }

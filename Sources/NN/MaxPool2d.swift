@@ -40,8 +40,8 @@ public final class MaxPool2d: Layer {
     }
 
     /// dx is zero except at each window's argmax, which receives that window's dy.
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
-        guard needInputGrad else { return nil }
+    public func inputGradient(_ dy: Tensor, needed: Bool) -> Tensor? {
+        guard needed else { return nil }
         let dx = dIn.view(rows: inputShape[0], Array(inputShape.dropFirst()))
         dx.zero()
         let dp = dy.pointer, xp = dx.pointer

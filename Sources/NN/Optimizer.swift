@@ -12,12 +12,17 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// State buffers, each `range.count` long (Adam: m, v; SGD with momentum: velocity).
     var state: [FloatBuffer] { get }
-    /// Updates params[range] from grads[range]. Both pointers address element 0 of the
-    /// whole flat buffer.
-    func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>)
+    /// Updates params[range] from `scale` × grads[range]. Both pointers address element 0 of the
+    /// whole flat buffer. `scale` is gradient clipping's factor; 1 changes no bit.
+    func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, scale: Float)
 }
 
 public extension Optimizer {
+    /// Updates params[range] from grads[range].
+    func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>) {
+        step(params: params, grads: grads, scale: 1)
+    }
+
     /// Bytes of optimizer state held (memory accounting).
     var stateBytes: Int { state.reduce(0) { $0 + $1.count * 4 } }
 }
@@ -26,6 +31,14 @@ public extension Optimizer {
 public enum OptimizerKind: Sendable, Equatable {
     case sgd(momentum: Float, weightDecay: Float)
     case adam(beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool)
+
+    /// The same rule with weight decay 0 (for tensors exempt from it, e.g. biases and norms).
+    public var withoutWeightDecay: OptimizerKind {
+        switch self {
+        case let .sgd(momentum, _): return .sgd(momentum: momentum, weightDecay: 0)
+        case let .adam(b1, b2, eps, _, decoupled): return .adam(beta1: b1, beta2: b2, eps: eps, weightDecay: 0, decoupled: decoupled)
+        }
+    }
 
     /// A new optimizer of this kind over `range`.
     public func make(range: Range<Int>, learningRate: Float) -> Optimizer {

@@ -18,8 +18,8 @@ public final class ReLU: Layer {
     }
 
     /// dx = dy · (y > 0), computed in place in dy's buffer.
-    public func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool, beforeParamGrads: (() -> Void)?) -> Tensor? {
-        guard needInputGrad else { return nil }
+    public func inputGradient(_ dy: Tensor, needed: Bool) -> Tensor? {
+        guard needed else { return nil }
         reluMask(dy, output: output)
         return dy
     }

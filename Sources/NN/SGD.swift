@@ -17,17 +17,17 @@ public final class SGD: Optimizer {
         state = momentum != 0 ? [FloatBuffer(count: range.count)] : []
     }
 
-    public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>) {
+    public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, scale: Float) {
         let p = params + range.lowerBound, g = grads + range.lowerBound, n = range.count
-        let lr = learningRate, wd = weightDecay, mu = momentum
+        let lr = learningRate, wd = weightDecay, mu = momentum, s = scale
         if let v = state.first?.pointer {
             if steps == 0 {
-                for i in 0..<n { let gi = g[i] + wd * p[i]; v[i] = gi; p[i] -= lr * gi }
+                for i in 0..<n { let gi = g[i] * s + wd * p[i]; v[i] = gi; p[i] -= lr * gi }
             } else {
-                for i in 0..<n { let gi = g[i] + wd * p[i]; let vi = mu * v[i] + gi; v[i] = vi; p[i] -= lr * vi }
+                for i in 0..<n { let gi = g[i] * s + wd * p[i]; let vi = mu * v[i] + gi; v[i] = vi; p[i] -= lr * vi }
             }
         } else {
-            for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
+            for i in 0..<n { p[i] -= lr * (g[i] * s + wd * p[i]) }
         }
         steps += 1
     }

@@ -67,10 +67,13 @@ public final class Sequential: Model {
     public func backward(_ dlogits: Tensor, accumulate: Bool, beforeGrads: ((Int) -> Void)?, layerDone: ((Int) -> Void)?) {
         var d = dlogits
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            let hook: (() -> Void)? = beforeGrads.map { f in { f(i) } }
             // No layer below the first one with parameters needs a gradient (MLP: Flatten, then
             // Linear — its dx would be 2·B·784·1024 FLOPs thrown away, 13% of a step of W).
-            let next = layers[i].backward(d, accumulate: accumulate, needInputGrad: i > firstParameterLayer, beforeParamGrads: hook)
+            let next = layers[i].inputGradient(d, needed: i > firstParameterLayer)
+            if !layerRanges[i].isEmpty {
+                beforeGrads?(i)
+                layers[i].parameterGradients(accumulate: accumulate)
+            }
             layerDone?(i)
             if let next { d = next }
         }

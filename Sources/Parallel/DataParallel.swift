@@ -40,8 +40,14 @@ public final class DataParallel {
     public let plan: BucketPlan
     /// ZeRO stage: 0, 1 or 2.
     public let stage: Int
-    /// This rank's optimizers: one over the whole buffer (stage 0) or one per owned range.
-    public let optimizers: [(range: Range<Int>, optimizer: Optimizer)]
+    /// This rank's owned ranges, their optimizers and packing.
+    public let sharded: ShardedOptimizer
+    /// This rank's optimizers, each with its range of the flat buffer.
+    public var optimizers: [(range: Range<Int>, optimizer: Optimizer)] { sharded.optimizers }
+    /// Clip the global L2 norm of the mean-reduced gradient to this (nil: no clipping).
+    public let clipNorm: Float?
+    /// With `clipNorm`: the last step's global gradient norm before clipping (the same on every rank).
+    public private(set) var gradientNorm: Double = 0
     /// Stage 2: this rank's reduced gradients, its owned ranges packed in bucket order.
     public let shardGrads: FloatBuffer?
     /// The ranks hold one copy of the parameters in node-shared memory (see the file comment).
@@ -53,8 +59,8 @@ public final class DataParallel {
     /// for it; 1 − waited/reducing is the share of communication hidden by overlap.
     public private(set) var reduceSeconds = 0.0, waitSeconds = 0.0
     private let timingLock = NSLock()
-    private let owned: [Range<Int>]
-    private let packedOffsets: [Int]
+    private var owned: [Range<Int>] { sharded.owned }
+    private var packedOffsets: [Int] { sharded.packedOffsets }
     private let bucketOfLayer: [Int?]
     /// Stage 0: the comm thread's ticket of each bucket's allreduce this step (nil: not queued).
     private var bucketTickets: [Int?]
@@ -73,8 +79,13 @@ public final class DataParallel {
     ///   - bucketBytes: Gradient bucket size (DDP's bucket_cap_mb).
     ///   - stage: ZeRO stage 0, 1 or 2 (ignored with one rank, where it changes nothing).
     ///   - optimizer: The update rule; instantiated over the elements this rank steps.
+    ///   - clipNorm: Clip the global L2 norm of the full mean-reduced gradient (over ranks and
+    ///     shards) to this before any optimizer step, the same factor on every rank (PyTorch's
+    ///     `clip_grad_norm_`: scale = min(1, clipNorm / (norm + 1e-6))).
+    ///   - noDecay: Tensors whose weight decay is 0 (AdamW on ≥2-D weights only: `{ $0.shape.count < 2 }`).
     public init(model: any Model, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
-                optimizer: OptimizerKind, learningRate: Float) {
+                optimizer: OptimizerKind, learningRate: Float, clipNorm: Float? = nil,
+                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }) {
         precondition((comm == nil) == (worker == nil), "DataParallel needs a comm thread with a communicator")
         precondition((0...2).contains(stage), "ZeRO stage \(stage)")
         self.model = model
@@ -90,6 +101,8 @@ public final class DataParallel {
         bucketOfLayer = bucketOf
         bucketTickets = [Int?](repeating: nil, count: plan.buckets.count)
         bucketCalls = [Int64](repeating: 0, count: plan.buckets.count)
+        self.clipNorm = clipNorm
+        let owned: [Range<Int>]
         if comm == nil || n == 1 {
             owned = [0 ..< model.parameterCount]
         } else if self.stage == 0 {
@@ -98,12 +111,9 @@ public final class DataParallel {
         } else {
             owned = ZeroLayout(plan: plan, ranks: n).owned(by: r)
         }
-        var offsets: [Int] = [], acc = 0
-        for o in owned { offsets.append(acc); acc += o.count }
-        packedOffsets = offsets
-        optimizers = owned.filter { !$0.isEmpty }.map { ($0, optimizer.make(range: $0, learningRate: learningRate)) }
+        sharded = ShardedOptimizer(owned: owned, layout: model.store.layout, kind: optimizer, learningRate: learningRate, noDecay: noDecay)
         if self.stage == 2 {
-            shardGrads = FloatBuffer(count: acc)
+            shardGrads = FloatBuffer(count: sharded.packedCount)
             // Each tensor's gradient sits at its offset within its bucket; all buckets share one buffer.
             let entries = model.store.layout.entries
             let gradOffsets = entries.map { e in e.offset - self.plan.buckets.first { $0.range.contains(e.offset) }!.range.lowerBound }
@@ -117,7 +127,7 @@ public final class DataParallel {
     public var memory: MemoryAccount {
         MemoryAccount(parameterBytes: model.store.params.count * 4,
                       gradientBytes: (model.store.grads.count + (shardGrads?.count ?? 0)) * 4,
-                      optimizerBytes: optimizers.reduce(0) { $0 + $1.optimizer.stateBytes })
+                      optimizerBytes: sharded.stateBytes)
     }
 
     /// Copies rank 0's parameters to every rank. With every rank on this node, also moves the
@@ -254,41 +264,58 @@ public final class DataParallel {
     }
     private var deferredError: Error?
 
-    /// The optimizer step on this rank's elements, then (ZeRO) the allgather of the parameters,
-    /// bucket by bucket, each queued as soon as its owned range is stepped.
+    /// The optimizer step on this rank's elements (after clipping, with `clipNorm`), then (ZeRO)
+    /// the allgather of the parameters, bucket by bucket, each queued as soon as its owned range is stepped.
     public func step() throws {
         if let e = deferredError { deferredError = nil; throw e }
         let params = model.store.params.pointer
         guard let comm, let worker, size > 1 else {
-            for (_, opt) in optimizers { opt.step(params: params, grads: model.store.grads.pointer) }
+            let scale = try clipScale(nil, nil)
+            for b in 0..<sharded.groupCount { sharded.step(group: b, params: params, grads: gradientBase(b), scale: scale) }
             return
         }
+        // Clipping needs the whole reduced gradient first: every bucket's reduction is waited for.
+        var scale: Float = 1
+        if clipNorm != nil {
+            for b in 0..<owned.count { waitForBucket(b, worker) }
+            scale = try clipScale(comm, worker)
+        }
         if stage == 0 {
-            for (b, (_, opt)) in optimizers.enumerated() {
+            for b in 0..<sharded.groupCount {
                 waitForBucket(b, worker)
-                opt.step(params: params, grads: model.store.grads.pointer)
+                sharded.step(group: b, params: params, grads: gradientBase(b), scale: scale)
             }
             try worker.drain()   // rethrows a failed allreduce (its bucket was skipped, not stepped twice)
             return
         }
-        var k = 0
-        for (b, range) in owned.enumerated() {
+        for b in 0..<owned.count {
             // Stage 1: step a bucket as soon as its reduce-scatter is done (see stage 0 above).
             waitForBucket(b, worker)
-            if !range.isEmpty {
-                let opt = optimizers[k].optimizer
-                k += 1
-                // Stage 2's gradients are packed; shift the base so that index `range` lands on them.
-                let grads = stage == 2 ? UnsafePointer(shardGrads!.pointer + packedOffsets[b] - range.lowerBound)
-                                       : UnsafePointer(model.store.grads.pointer)
-                opt.step(params: params, grads: grads)
-            }
+            sharded.step(group: b, params: params, grads: gradientBase(b), scale: scale)
             guard !sharesParameters else { continue }
             let bucket = plan.buckets[b].range
             worker.async { try comm.allGather(UnsafeMutableBufferPointer(start: params + bucket.lowerBound, count: bucket.count)) }
         }
         if sharesParameters { worker.async { try comm.barrier() } }   // every rank has written its elements
         try worker.drain()
+    }
+
+    /// Where group b's reduced gradients are read (stage 2: the packed shard).
+    private func gradientBase(_ b: Int) -> UnsafePointer<Float> {
+        sharded.gradientBase(group: b, flat: UnsafePointer(model.store.grads.pointer), packed: shardGrads.map { UnsafePointer($0.pointer) })
+    }
+
+    /// With `clipNorm`: sets `gradientNorm` from this rank's owned reduced gradients (summed over
+    /// ranks at stages 1–2, where each rank owns a part; at stage 0 every rank has them all) and
+    /// returns the factor every rank applies. Without: 1.
+    private func clipScale(_ comm: Communicator?, _ worker: CommThread?) throws -> Float {
+        guard let clipNorm else { return 1 }
+        var local = 0.0
+        for b in 0..<sharded.groupCount { local += sharded.sumOfSquares(group: b, grads: gradientBase(b)) }
+        if stage >= 1, let comm, let worker { local = try worker.sync { try comm.sumOverRanks([local]) }[0] }
+        gradientNorm = local.squareRoot()
+        let factor = Double(clipNorm) / (gradientNorm + 1e-6)
+        return factor < 1 ? Float(factor) : 1
     }
 
     /// Call on every rank after parameters were written outside `step()` (a checkpoint restore):
@@ -303,7 +330,7 @@ public final class DataParallel {
     public var writesParameters: Bool { !sharesParameters || rank == 0 }
 
     /// Sets every optimizer's learning rate.
-    public func setLearningRate(_ lr: Float) { for (_, o) in optimizers { o.learningRate = lr } }
+    public func setLearningRate(_ lr: Float) { sharded.setLearningRate(lr) }
 
     /// Element-wise sums of `values` over ranks (metrics: loss sums, correct counts).
     public func sumOverRanks(_ values: [Double]) throws -> [Double] {

@@ -3,13 +3,12 @@
 // mpirun quickly with one clear error naming the ranks and the calls.
 import Collectives
 import Foundation
+import MPITestSupport
 import XCTest
 
 final class CheckTests: XCTestCase {
     func testLengthMismatchEndsEveryRankWithOneError() throws {
-        guard !MPIRun.isRankSide else { return }
-        let o = try MPIRun.run(ranks: 3, test: "CheckTests/testRankSideLengthMismatch",
-                               environment: ["COHORT_CHECK_COLLECTIVES": "1", "COHORT_COLLECTIVE_TIMEOUT": "20"], limit: 40)
+        guard let o = try ranks(3, ["COHORT_CHECK_COLLECTIVES": "1", "COHORT_COLLECTIVE_TIMEOUT": "20"], side: Self.lengthMismatch) else { return }
         XCTAssertNotEqual(o.status, 0, o.output)
         XCTAssertTrue(o.output.contains("collective mismatch: rank 0 called allReduce(sum) on 1000 float32 (collective #1) "
                                         + "but rank 1 called allReduce(sum) on 999 float32 (collective #1)"), o.output)
@@ -17,9 +16,7 @@ final class CheckTests: XCTestCase {
     }
 
     func testLengthMismatchWithoutChecksIsCaughtOnTheSharedMemoryPath() throws {
-        guard !MPIRun.isRankSide else { return }
-        let o = try MPIRun.run(ranks: 2, test: "CheckTests/testRankSideLengthMismatch",
-                               environment: ["COHORT_CHECK_COLLECTIVES": "0", "COHORT_COLLECTIVE_TIMEOUT": "20"], limit: 40)
+        guard let o = try ranks(2, ["COHORT_CHECK_COLLECTIVES": "0", "COHORT_COLLECTIVE_TIMEOUT": "20"], side: Self.lengthMismatch) else { return }
         XCTAssertNotEqual(o.status, 0, o.output)
         // 1000 vs 999 floats: the same number of slices, so only the slices' stamps tell.
         XCTAssertTrue(o.output.contains("collective mismatch: rank 0 called allReduce(sum) on 1000 float32 (collective #1) "
@@ -28,24 +25,30 @@ final class CheckTests: XCTestCase {
     }
 
     func testSkippedCallIsAMismatch() throws {
-        guard !MPIRun.isRankSide else { return }
-        let o = try MPIRun.run(ranks: 2, test: "CheckTests/testRankSideSkippedCall",
-                               environment: ["COHORT_CHECK_COLLECTIVES": "1", "COHORT_COLLECTIVE_TIMEOUT": "20"], limit: 40)
+        guard let o = try ranks(2, ["COHORT_CHECK_COLLECTIVES": "1", "COHORT_COLLECTIVE_TIMEOUT": "20"], side: Self.skippedCall) else { return }
         XCTAssertNotEqual(o.status, 0, o.output)
         XCTAssertTrue(o.output.contains("collective mismatch: rank 0 called allReduce(sum) on 10 float32 (collective #0) "
                                         + "but rank 1 called broadcast from rank 0 on 10 float32 (collective #0)"), o.output)
     }
 
     func testSilentPeerTimesOutInsteadOfHanging() throws {
-        guard !MPIRun.isRankSide else { return }
         for check in ["1", "0"] {   // caught in the fingerprint exchange, or in the data path
-            let o = try MPIRun.run(ranks: 2, test: "CheckTests/testRankSideSilentPeer",
-                                   environment: ["COHORT_CHECK_COLLECTIVES": check, "COHORT_COLLECTIVE_TIMEOUT": "2"], limit: 40)
+            guard let o = try ranks(2, ["COHORT_CHECK_COLLECTIVES": check, "COHORT_COLLECTIVE_TIMEOUT": "2"], side: Self.silentPeer) else { return }
             XCTAssertNotEqual(o.status, 0, o.output)
             XCTAssertTrue(o.output.contains("collective timeout: rank 0 waited 2.0 s in allReduce(sum) on 1000 float32 (collective #0)"), o.output)
             XCTAssertLessThan(o.seconds, 25, "the run must end soon after the 2 s timeout")
         }
     }
+
+    /// Runs the calling test in `n` ranks, each doing `side` (which must end its process).
+    func ranks(_ n: Int, _ environment: [String: String], function: String = #function, side: () throws -> Void) throws -> MPIRun.Outcome? {
+        let o = try MPIRun.onRanks(n, module: "CollectivesTests", type: Self.self, function: function,
+                                   environment: environment, limit: 40, side: side)
+        if let o { XCTAssertFalse(o.timedOut, "mpirun -np \(n) still running after 40 s: a hang") }
+        return o
+    }
+
+    // The rank sides below are not tests: each rank of a test above runs one and exits.
 
     /// Prints the error a rank got, as cohort's top level would, and exits 3.
     static func report(_ rank: Int, _ error: Error) -> Never {
@@ -54,8 +57,7 @@ final class CheckTests: XCTestCase {
         exit(3)
     }
 
-    func testRankSideLengthMismatch() throws {
-        guard MPIRun.isRankSide else { return }
+    static func lengthMismatch() throws {
         let comm = try MPICommunicator()
         var a = [Float](repeating: 1, count: 1000)
         do {
@@ -66,8 +68,7 @@ final class CheckTests: XCTestCase {
         MPIRun.fail(comm.rank, "a length mismatch did not throw")
     }
 
-    func testRankSideSkippedCall() throws {
-        guard MPIRun.isRankSide else { return }
+    static func skippedCall() throws {
         let comm = try MPICommunicator()
         var a = [Float](repeating: 1, count: 10)
         do {
@@ -77,8 +78,7 @@ final class CheckTests: XCTestCase {
         MPIRun.fail(comm.rank, "a skipped call did not throw")
     }
 
-    func testRankSideSilentPeer() throws {
-        guard MPIRun.isRankSide else { return }
+    static func silentPeer() throws {
         let comm = try MPICommunicator()
         var a = [Float](repeating: 1, count: 1000)
         if comm.rank == 1 { sleep(60); exit(0) }   // never calls; mpirun ends it when rank 0 exits

@@ -5,6 +5,7 @@
 // over node-shared regions (PeerBuffers) against the ring, bit for bit.
 import Collectives
 import Foundation
+import MPITestSupport
 import XCTest
 
 final class RingTests: XCTestCase {
@@ -15,9 +16,11 @@ final class RingTests: XCTestCase {
     func testCollectivesOverMPIMessagesOn2Ranks() throws { try runRanks(2, environment: ["COHORT_SHARED_MEMORY": "0"]) }
     func testCollectivesOverMPIMessagesOn3Ranks() throws { try runRanks(3, environment: ["COHORT_SHARED_MEMORY": "0"]) }
 
-    func runRanks(_ n: Int, environment: [String: String] = [:]) throws {
-        guard !MPIRun.isRankSide else { return }
-        let outcome = try MPIRun.run(ranks: n, test: "RingTests/testRankSideCollectives", environment: environment)
+    /// Runs the calling test in `n` ranks, each doing `rankSide()`, and expects every rank OK.
+    func runRanks(_ n: Int, environment: [String: String] = [:], function: String = #function) throws {
+        guard let outcome = try MPIRun.onRanks(n, module: "CollectivesTests", type: Self.self, function: function,
+                                               environment: environment, side: { try Self.rankSide() }) else { return }
+        XCTAssertFalse(outcome.timedOut, "mpirun -np \(n) still running at the limit: a hang")
         XCTAssertEqual(outcome.status, 0, outcome.output)
         for r in 0 ..< n { XCTAssertTrue(outcome.output.contains("RANK \(r) OK"), outcome.output) }
     }
@@ -25,9 +28,8 @@ final class RingTests: XCTestCase {
     /// Rank r's input element i: small integers, so every sum is exact in Float.
     static func value(_ rank: Int, _ i: Int, _ salt: Int) -> Float { Float((i &* 31 &+ rank &* 17 &+ salt) % 23 - 11) }
 
-    /// The rank-side half: runs only under mpirun (COHORT_RANK_SIDE=1).
-    func testRankSideCollectives() throws {
-        guard MPIRun.isRankSide else { return }
+    /// The rank-side half, run by each rank under mpirun (not a test of its own).
+    static func rankSide() throws {
         var settings = try CollectiveSettings.fromEnvironment()   // COHORT_SHARED_MEMORY picks the path
         settings.checkCollectives = true
         settings.timeoutSeconds = 60
@@ -97,7 +99,7 @@ final class RingTests: XCTestCase {
     }
 
     /// Non-integer inputs: close to the serial sum, bitwise equal on all ranks and in a second run.
-    func checkDeterminism(_ comm: MPICommunicator) throws {
+    static func checkDeterminism(_ comm: MPICommunicator) throws {
         let n = comm.size, me = comm.rank, count = 100_003
         func input(_ r: Int, _ i: Int) -> Float { Float(sin(Double(i &* 131 &+ r &* 7919) * 0.001)) * 1000 }
         var first = (0 ..< count).map { input(me, $0) }, second = first
@@ -125,7 +127,7 @@ final class RingTests: XCTestCase {
     /// Zero-copy reductions over node-shared regions give the ring's bits: reduceScatter (sum and
     /// mean) equals the ring's reduceScatter on this rank's chunk, reduceScatter + allGather equals
     /// allReduce, for awkward lengths at odd offsets, and nothing outside the range is touched.
-    func checkPeerBuffers(_ comm: MPICommunicator, expected: Bool) throws {
+    static func checkPeerBuffers(_ comm: MPICommunicator, expected: Bool) throws {
         let n = comm.size, me = comm.rank, capacity = 200_003
         guard let peers = try comm.peerBuffers(count: capacity) else {
             if expected { MPIRun.fail(me, "peerBuffers is nil with every rank on this node") }
@@ -162,7 +164,7 @@ final class RingTests: XCTestCase {
     }
 
     /// sendRecv around the ring, and a bad peer throws instead of reaching MPI.
-    func checkPointToPoint(_ comm: MPICommunicator) throws {
+    static func checkPointToPoint(_ comm: MPICommunicator) throws {
         let n = comm.size, me = comm.rank
         var out = [Float(me), Float(me) + 0.5], got = [Float](repeating: -1, count: 2)
         try out.withUnsafeBufferPointer { o in
