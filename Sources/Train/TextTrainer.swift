@@ -54,7 +54,8 @@ public final class TextTrainer: TrainingRun {
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
         parallel = DataParallel(model: gpt, comm: comm, worker: worker, bucketBytes: bucket,
                                 stage: options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage,
-                                optimizer: spec.optimizerKind, learningRate: Float(spec.learningRate(atStep: 0)))
+                                optimizer: spec.optimizerKind, learningRate: Float(spec.learningRate(atStep: 0)),
+                                clipNorm: spec.train.clip_norm.map(Float.init), noDecay: { !GPT.decays($0) })
         if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
             let mb = Double(parallel.memory.total) / 1_048_576
             throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "
@@ -96,7 +97,7 @@ public final class TextTrainer: TrainingRun {
         let everySeconds = spec.checkpoint?.every_seconds
         var lastCheckpoint = Date(), lossSum = 0.0, shown = 0.0, seen = 0, validation: Double? = nil
         let runStart = Date()
-        var windowStart = Date(), windowSeen = 0, steadyStart: Date?, steadySamples = 0
+        var windowStart = Date(), windowSeen = 0, steadyStart: Date?, steadySamples = 0, steadySeconds = 0.0
         progress.note("training \(spec.name): gpt \(gpt.config.layers)×\(gpt.config.dim), \(gpt.parameterCount) parameters, \(ranks) rank(s), "
                       + "ZeRO \(parallel.stage), \(steps) steps of \(batch) window(s) of \(context)\(ranks > 1 ? " per rank" : "")")
         for step in startStep..<max(steps, startStep) {
@@ -127,6 +128,7 @@ public final class TextTrainer: TrainingRun {
                 onProgress?(done, shown, rate)
                 progress.step(epoch: 1, epochs: 1, step: done, steps: steps, loss: shown, samplesPerSecond: rate)
                 metrics.append(["step": done, "train_loss": shown, "lr": spec.learningRate(atStep: step), "ranks": ranks,
+                                "grad_norm": parallel.gradientNorm,
                                 "tokens_per_s": rate * Double(context)])
                 lossSum = 0; seen = 0; windowSeen = 0; windowStart = Date()
             }
@@ -134,7 +136,10 @@ public final class TextTrainer: TrainingRun {
                 try checkpointer.begin(step: done, sampler: .init(seed: spec.seed, epoch: 0, position: done * batch * ranks))
                 lastCheckpoint = Date()
             }
+            if let t0 = steadyStart, done == steps { steadySeconds = Date().timeIntervalSince(t0) }
             if done % evalEvery == 0 || done == steps {
+                let evalStart = Date()
+                defer { if steadyStart != nil, done != steps { steadyStart! += Date().timeIntervalSince(evalStart) } }
                 let v = try validationLoss()
                 validation = v
                 if rank == 0 {
@@ -150,11 +155,11 @@ public final class TextTrainer: TrainingRun {
         try checkpointer?.commit()
         try metrics.flush()
         let total = Date().timeIntervalSince(runStart)
-        let steady = steadyStart.map { Date().timeIntervalSince($0) }
+        let steady = steadySeconds > 0 ? steadySeconds : nil
         let hidden = ranks > 1 && parallel.reduceSeconds > 0 ? max(0, 1 - parallel.waitSeconds / parallel.reduceSeconds) : nil
         return TrainSummary(steps: max(steps, startStep), epochs: 0, finalLoss: shown, testAccuracy: nil,
                             samplesPerSecond: Double((max(steps, startStep) - startStep) * batch * ranks) / max(total, 1e-9),
-                            steadySamplesPerSecond: steady.map { Double(steadySamples) / max($0, 1e-9) }, overlapHidden: hidden,
+                            steadySamplesPerSecond: steady.map { Double(steadySamples) / $0 }, overlapHidden: hidden,
                             validationLoss: validation)
     }
 

@@ -6,6 +6,7 @@
 import Data
 import Foundation
 import NN
+import Parallel
 import Tensor
 
 enum BenchComputeGPT {
@@ -14,11 +15,14 @@ enum BenchComputeGPT {
         let t = cfg.context, net = try GPT(cfg)
         net.initialize(seed: 1)
         let real = try? TextCorpus.shakespeare(override: data), corpus = real ?? syntheticCorpus()
-        let opt = Adam(range: 0 ..< net.parameterCount, learningRate: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, decoupled: true)
+        // The training path of one rank: AdamW on ≥2-D weights, clipping inside DataParallel.step.
+        let parallel = DataParallel(model: net, comm: nil, worker: nil, bucketBytes: 4 << 20,
+                                    optimizer: .adam(beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, decoupled: true),
+                                    learningRate: 1e-3, clipNorm: 1, noDecay: { !GPT.decays($0) })
         let loss = SoftmaxCrossEntropy()
         let batcher = TextBatcher(corpus: corpus, batch: batch, context: t)
         let sampler = WindowSampler(seed: 7, window: t + 1, trainCount: corpus.trainCount)
-        var phases = [Double](repeating: 0, count: 6)
+        var phases = [Double](repeating: 0, count: 5)
         var clock = DispatchTime.now().uptimeNanoseconds
         func lap(_ i: Int) {
             let now = DispatchTime.now().uptimeNanoseconds
@@ -35,19 +39,17 @@ enum BenchComputeGPT {
             let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch * t) }
             lastLoss = r.lossSum / Double(batch * t)
             lap(2)
-            net.backward(r.dlogits)
+            parallel.backward(r.dlogits, accumulate: false, reduce: true)
             lap(3)
-            GradientClip.clip(net.store.grads.pointer, count: net.parameterCount, maxNorm: 1)
+            try! parallel.step()   // one process: no collective that could fail
             lap(4)
-            opt.step(params: net.store.params.pointer, grads: net.store.grads.pointer)
-            lap(5)
         }
         benchNote("bench compute: gpt (workload G), Ψ = \(net.parameterCount), batch \(batch)×\(t), core \(BLASCore.activeCoreName), \(BLASCore.threads) thread(s)")
         step(0)
         // Check before timing: at initialisation every byte is about equally likely (loss ≈ ln 256).
         guard abs(lastLoss - log(256.0)) < 0.1 else { throw TrainErrorLine("bench compute --model gpt: initial loss \(lastLoss), expected ≈ \(log(256.0))") }
         for s in 1..<10 { step(s) }
-        phases = [Double](repeating: 0, count: 6)
+        phases = [Double](repeating: 0, count: 5)
         let perRound = max(1, steps / rounds)
         var ratios: [Double] = [], sgemms: [Double] = [], seconds = 0.0
         let ref = SgemmReference()
@@ -64,7 +66,7 @@ enum BenchComputeGPT {
         guard lastLoss.isFinite, real == nil || lastLoss < log(256.0) - 0.5 else { throw TrainErrorLine("bench compute --model gpt: loss \(lastLoss) after \(10 + steps) steps did not fall") }
         let timed = perRound * rounds, tokensPerSecond = Double(timed * batch * t) / seconds
         let sgemm = sgemms.sorted()[sgemms.count / 2], mfu = ratios.sorted()[ratios.count / 2]
-        let names = ["data", "forward", "loss", "backward", "clip", "optimizer"]
+        let names = ["data", "forward", "loss", "backward", "clip+optimizer"]
         benchNote("per step: " + zip(names, phases).map { String(format: "%@ %.2f ms", $0.0, $0.1 * 1000 / Double(timed)) }.joined(separator: ", "))
         benchNote("mfu per round: " + ratios.map { String(format: "%.3f", $0) }.joined(separator: " ") + String(format: "; loss %.3f", lastLoss))
         emitJSONLine(["bench": "compute", "model": "gpt", "batch": batch, "context": t, "steps": timed, "params": net.parameterCount,
