@@ -47,7 +47,7 @@ enum BenchComputeGPT {
         benchNote("bench compute: gpt (workload G), Ψ = \(net.parameterCount), batch \(batch)×\(t), core \(BLASCore.activeCoreName), \(BLASCore.threads) thread(s)")
         step(0)
         // Check before timing: at initialisation every byte is about equally likely (loss ≈ ln 256).
-        guard abs(lastLoss - log(256.0)) < 0.1 else { throw TrainErrorLine("bench compute --model gpt: initial loss \(lastLoss), expected ≈ \(log(256.0))") }
+        guard abs(lastLoss - log(256.0)) < 0.3 else { throw TrainErrorLine("bench compute --model gpt: initial loss \(lastLoss), expected ≈ \(log(256.0))") }
         for s in 1..<10 { step(s) }
         phases = [Double](repeating: 0, count: 5)
         let perRound = max(1, steps / rounds)

@@ -76,18 +76,25 @@ final class GPTLayerTests: XCTestCase {
         check([("x", x, dx.array), ("y", y, dx.array)]) { out.copy(from: x); Residual.forward(out, adding: y); return dot(out, r) }
     }
 
-    func testCausalSelfAttention() {
+    func testCausalSelfAttention() { checkAttention(block: 64) }
+    /// Blocks of 3 rows over 7 positions: a partial last block, and every skipped region.
+    func testCausalSelfAttentionInBlocks() { checkAttention(block: 3) }
+
+    func checkAttention(block: Int, file: StaticString = #filePath, line: UInt = #line) {
         let (b, t, c, h) = (2, 7, 6, 2)
         let qkv = random([b * t, 3 * c], seed: 1, scale: 2), r = random([b * t, c], seed: 2)
         let y = Tensor(zeros: [b * t, c]), probs = Tensor(zeros: [b, h, t, t]), dqkv = Tensor(zeros: [b * t, 3 * c])
-        CausalSelfAttention.forward(y, probs: probs, qkv, batch: b, positions: t, heads: h)
+        CausalSelfAttention.forward(y, probs: probs, qkv, batch: b, positions: t, heads: h, block: block)
         for i in 0..<t { for j in (i + 1)..<max(t, i + 1) { XCTAssertEqual(probs[i * t + j], 0, "future position \(j) seen from \(i)") } }
         // Position 0 attends only to itself: y = its own v.
         XCTAssertEqual(y[0], qkv[2 * c], accuracy: 1e-6)
-        CausalSelfAttention.backward(dqkv, scratch: Tensor(zeros: [t, t]), r, probs: probs, qkv, batch: b, positions: t, heads: h)
-        check([("qkv", qkv, dqkv.array)]) {
-            CausalSelfAttention.forward(y, probs: probs, qkv, batch: b, positions: t, heads: h); return dot(y, r)
+        let scratch = Tensor(zeros: [t, t])
+        for i in 0..<scratch.count { scratch[i] = .nan }   // backward must not read what it did not write
+        CausalSelfAttention.backward(dqkv, scratch: scratch, r, probs: probs, qkv, batch: b, positions: t, heads: h, block: block)
+        let objective = { () -> Double in
+            CausalSelfAttention.forward(y, probs: probs, qkv, batch: b, positions: t, heads: h, block: block); return self.dot(y, r)
         }
+        check([("qkv", qkv, dqkv.array)], objective, file: file, line: line)
     }
 
     func testEmbedding() {
