@@ -35,7 +35,7 @@ struct SampleCommand: ParsableCommand {
         c.params.withUnsafeBufferPointer { model.store.params.pointer.update(from: $0.baseAddress!, count: $0.count) }
         var text = Array(prompt.utf8)
         guard text.count <= cfg.context else {
-            throw ValidationError("--prompt: \(text.count) bytes exceed the model's context of \(cfg.context)")
+            throw SampleError(description: "--prompt: \(text.count) bytes exceed the model's context of \(cfg.context)")
         }
         var rng = RNG(seed: seed)
         var probs = [Double](repeating: 0, count: cfg.vocab)
@@ -60,4 +60,9 @@ struct SampleCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(text))
         print("")
     }
+}
+
+/// A prompt the checkpoint's model cannot take.
+struct SampleError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -81,6 +81,35 @@ final class GPTTests: XCTestCase {
         XCTAssertEqual(full, try CLI.floats(out + ".rank0"), "resumed at step 3 must end with the uninterrupted run's bits")
     }
 
+    func testSampleIsSeededAndRefusesBadInput() throws {
+        let ck = "\(dir)/ck-sample"
+        let t = try CLI.run(["train", spec(ranks: 1, steps: 3), "--checkpoint-dir", ck, "--plain"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let args = ["sample", ck, "--prompt", "the king ", "--tokens", "40", "--temperature", "0.9", "--seed", "3"]
+        let a = try CLI.run(args), b = try CLI.run(args), c = try CLI.run(Array(args.dropLast()) + ["4"])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertTrue(a.stdout.hasPrefix("the king "), a.stdout)
+        XCTAssertTrue(a.stdout.hasSuffix("\n") && a.stdout.unicodeScalars.count > 9 + 10, "prompt, then 40 bytes (invalid UTF-8 shows as U+FFFD): \(a.stdout)")
+        XCTAssertEqual(a.stdout, b.stdout, "same seed, same text")
+        XCTAssertNotEqual(a.stdout, c.stdout, "another seed, another text")
+        let long = try CLI.run(["sample", ck, "--prompt", String(repeating: "x", count: 17)])
+        XCTAssertNotEqual(long.status, 0)
+        XCTAssertTrue(long.stderr.contains("--prompt: 17 bytes exceed the model's context of 16"), long.stderr)
+        guard CLI.haveData else { return }
+        let mlp = "\(dir)/mlp.yaml", mck = "\(dir)/ck-mlp"
+        try """
+        name: mlp
+        model: {kind: mlp, hidden: [8]}
+        data: {kind: fashion-mnist}
+        train: {epochs: 1, batch_per_rank: 8, optimizer: adam, lr: 0.001, max_steps: 2}
+        checkpoint: {every_steps: 2}
+        """.write(toFile: mlp, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try CLI.run(["train", mlp, "--checkpoint-dir", mck]).status, 0)
+        let other = try CLI.run(["sample", mck])
+        XCTAssertNotEqual(other.status, 0)
+        XCTAssertTrue(other.stderr.contains("holds a mlp model; cohort sample needs a gpt checkpoint"), other.stderr)
+    }
+
     func testBadInputIsOneClearLine() throws {
         func error(_ s: String) throws -> String {
             let r = try CLI.run(["train", s])
