@@ -17,10 +17,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public struct DataSource: Codable, Sendable, Equatable {
         /// "fashion-mnist", "text" (the bytes of `files`) or "shakespeare" (workload G's corpus).
         public var kind: String
-        /// Text: files read as bytes and concatenated in this order.
-        public var files: [String]?
-        /// Text: windows of the validation split scored at each evaluation (default 256).
-        public var eval_windows: Int?
+        /// Text: files read as bytes, concatenated in order; validation windows scored (default 256).
+        public var files: [String]?, eval_windows: Int?
         /// Directory of the IDX files; default: where Debian's package installs them.
         public var path: String?
         /// Drop the epoch's last incomplete global batch instead of wrapping around.
@@ -29,18 +27,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public struct Training: Codable, Sendable, Equatable {
         /// Passes over the data set (image data); text trains for `steps` instead.
         public var epochs: Int?
-        /// Text: optimizer steps in all (the schedule's length).
-        public var steps: Int?
-        /// Learning-rate schedule (default: constant lr).
-        public var schedule: Schedule?
-        /// Adam's (β1, β2); default (0.9, 0.999).
-        public var betas: [Double]?
-        /// Adam's ε; default 1e-8.
-        public var eps: Double?
-        /// Clip the global gradient norm (over all ranks and shards) to this.
-        public var clip_norm: Double?
-        /// Text: evaluate the validation loss every this many steps (and at the end).
-        public var eval_every: Int?
+        /// Text: steps in all; the lr schedule (default constant); Adam's (β1, β2) and ε (default 0.9,
+        /// 0.999, 1e-8); the global gradient-norm clip; steps between validations (JobSpec+Text.swift).
+        public var steps: Int?, schedule: Schedule?, betas: [Double]?, eps: Double?, clip_norm: Double?, eval_every: Int?
         /// Samples per rank per step. Give this or `global_batch`.
         public var batch_per_rank: Int?
         /// Samples per step over all ranks, split evenly over however many ranks run: what an elastic
