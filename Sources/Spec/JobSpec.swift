@@ -5,23 +5,31 @@ import Yams
 
 public struct JobSpec: Codable, Sendable, Equatable {
     public struct Model: Codable, Sendable, Equatable {
-        /// "mlp" or "cnn".
+        /// "mlp", "cnn" or "gpt".
         public var kind: String
         /// MLP hidden widths.
         public var hidden: [Int]?
         /// CNN channel counts of its two conv layers.
         public var channels: [Int]?
+        /// GPT: blocks, attention heads, width, and the longest context (positions) it takes.
+        public var layers: Int?, heads: Int?, dim: Int?, context: Int?
     }
     public struct DataSource: Codable, Sendable, Equatable {
-        /// "fashion-mnist".
+        /// "fashion-mnist", "text" (the bytes of `files`) or "shakespeare" (workload G's corpus).
         public var kind: String
+        /// Text: files read as bytes, concatenated in order; validation windows scored (default 256).
+        public var files: [String]?, eval_windows: Int?
         /// Directory of the IDX files; default: where Debian's package installs them.
         public var path: String?
         /// Drop the epoch's last incomplete global batch instead of wrapping around.
         public var drop_last: Bool?
     }
     public struct Training: Codable, Sendable, Equatable {
-        public var epochs: Int
+        /// Passes over the data set (image data); text trains for `steps` instead.
+        public var epochs: Int?
+        /// Text: steps in all; the lr schedule (default constant); Adam's (β1, β2) and ε (default 0.9,
+        /// 0.999, 1e-8); the global gradient-norm clip; steps between validations (JobSpec+Text.swift).
+        public var steps: Int?, schedule: Schedule?, betas: [Double]?, eps: Double?, clip_norm: Double?, eval_every: Int?
         /// Samples per rank per step. Give this or `global_batch`.
         public var batch_per_rank: Int?
         /// Samples per step over all ranks, split evenly over however many ranks run: what an elastic
@@ -125,11 +133,15 @@ public struct JobSpec: Codable, Sendable, Equatable {
 
     public func validate(source: String) throws(SpecError) {
         func fail(_ m: String) -> SpecError { SpecError(source: source, message: m) }
-        guard ["mlp", "cnn"].contains(model.kind) else { throw fail("model.kind: unknown model kind '\(model.kind)' (expected mlp or cnn)") }
+        guard ["mlp", "cnn", "gpt"].contains(model.kind) else { throw fail("model.kind: unknown model kind '\(model.kind)' (expected mlp, cnn or gpt)") }
         if let h = model.hidden, h.isEmpty || h.contains(where: { $0 <= 0 }) { throw fail("model.hidden: widths must be positive, got \(h)") }
         if let c = model.channels, c.count != 2 || c.contains(where: { $0 <= 0 }) { throw fail("model.channels: expected two positive counts, got \(c)") }
-        guard data.kind == "fashion-mnist" else { throw fail("data.kind: unknown data set '\(data.kind)' (expected fashion-mnist)") }
-        guard train.epochs > 0 else { throw fail("train.epochs: must be at least 1, got \(train.epochs)") }
+        try validateText(fail)
+        if model.kind != "gpt" {
+            guard data.kind == "fashion-mnist" else { throw fail("data.kind: unknown data set '\(data.kind)' (expected fashion-mnist)") }
+            guard let epochs = train.epochs else { throw fail("missing key 'train.epochs'") }
+            guard epochs > 0 else { throw fail("train.epochs: must be at least 1, got \(epochs)") }
+        }
         switch (train.batch_per_rank, train.global_batch) {
         case (nil, nil): throw fail("missing key 'train.batch_per_rank' (or 'train.global_batch')")
         case (.some, .some): throw fail("train: give batch_per_rank or global_batch, not both")
@@ -185,10 +197,12 @@ extension JobSpec {
     private static let schema: Schema = .map([
         "name": .leaf,
         "priority": .leaf,
-        "model": .map(["kind": .leaf, "hidden": .leaf, "channels": .leaf]),
-        "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf]),
+        "model": .map(["kind": .leaf, "hidden": .leaf, "channels": .leaf, "layers": .leaf, "heads": .leaf, "dim": .leaf, "context": .leaf]),
+        "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf, "files": .leaf, "eval_windows": .leaf]),
         "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "global_batch": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,
-                       "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf]),
+                       "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf, "steps": .leaf,
+                       "schedule": .map(["kind": .leaf, "warmup_steps": .leaf, "start_factor": .leaf, "end_factor": .leaf]),
+                       "betas": .leaf, "eps": .leaf, "clip_norm": .leaf, "eval_every": .leaf]),
         "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf, "grad_dtype": .leaf]),
         "checkpoint": .map(["every_steps": .leaf, "every_seconds": .leaf, "keep": .leaf, "dir": .leaf]),
         "fault": .map(["max_restarts": .leaf]),
@@ -231,6 +245,8 @@ extension JobSpec {
         case is Bool.Type: return "true or false"
         case is String.Type: return "a string"
         case is [Int].Type: return "a list of integers"
+        case is [String].Type: return "a list of strings"
+        case is [Double].Type: return "a list of numbers"
         default: return "a \(t)"
         }
     }

@@ -3,6 +3,7 @@
 //   allreduce → wait → optimizer step → metrics (averaged over ranks),
 // with test-set evaluation (split over ranks) after every epoch. Rank 0 alone prints and writes.
 // Shapes: x (B, 1, 28, 28), logits (B, 10); B = batch_per_rank / accumulation per micro-batch.
+// Text models train in TextTrainer; the shared types are in TrainTypes.swift.
 import Checkpoint
 import Collectives
 import Data
@@ -10,60 +11,6 @@ import Foundation
 import NN
 import Parallel
 import Tensor
-
-/// Where a run reads and writes, beside its spec.
-public struct TrainOptions {
-    /// Data directory overriding the spec's and the default.
-    public var dataDirectory: String?
-    /// JSON-lines metrics file; nil writes none.
-    public var metricsPath: String?
-    public var progress: Progress.Style
-    /// Evaluate on the test set after each epoch.
-    public var evaluate = true
-    /// Ring allreduce bucket size in bytes; default from the spec (parallel.bucket_mb, else 4 MB).
-    public var bucketBytes: Int?
-    /// ZeRO stage overriding the spec's parallel.zero_stage.
-    public var zeroStage: Int?
-    /// Checkpoint directory overriding the spec's checkpoint.dir (default checkpoints/<job name>).
-    public var checkpointDirectory: String?
-    /// "latest" (the newest valid checkpoint; an error if none), "auto" (the same, or a fresh
-    /// start if none), or a checkpoint directory.
-    public var resume: String?
-
-    public init(dataDirectory: String? = nil, metricsPath: String? = nil, progress: Progress.Style = .silent,
-                evaluate: Bool = true, bucketBytes: Int? = nil, zeroStage: Int? = nil,
-                checkpointDirectory: String? = nil, resume: String? = nil) {
-        self.zeroStage = zeroStage
-        self.checkpointDirectory = checkpointDirectory
-        self.resume = resume
-        self.dataDirectory = dataDirectory
-        self.metricsPath = metricsPath
-        self.progress = progress
-        self.evaluate = evaluate
-        self.bucketBytes = bucketBytes
-    }
-}
-
-/// What a finished run reports.
-public struct TrainSummary: Sendable {
-    public var steps: Int
-    public var epochs: Int
-    public var finalLoss: Double
-    public var testAccuracy: Double?
-    /// Aggregate samples per second over all ranks, over the whole run.
-    public var samplesPerSecond: Double
-    /// Aggregate samples per second after the first `Trainer.warmupSteps` steps, excluding
-    /// evaluation: the steady-state figure benchmarks quote (nil if the run was shorter).
-    public var steadySamplesPerSecond: Double?
-    /// Share of the gradient allreduce time hidden behind backward (nil with one rank).
-    public var overlapHidden: Double?
-}
-
-/// A run that cannot start as asked.
-public struct TrainError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ d: String) { description = d }
-}
 
 public final class Trainer {
     public let spec: JobSpec
@@ -153,7 +100,7 @@ public final class Trainer {
         let sampler = DistributedSampler(count: train.count, rank: rank, ranks: ranks, batch: batch, seed: spec.seed,
                                          dropLast: spec.data.drop_last ?? false)
         let batcher = Batcher(dataset: train, batch: micro)
-        let steps = sampler.stepsPerEpoch, epochs = spec.train.epochs
+        let steps = sampler.stepsPerEpoch, epochs = spec.train.epochs ?? 1
         let maxSteps = spec.train.max_steps ?? Int.max
         var globalStep = start.step, lastLoss = 0.0, accuracy: Double? = nil
         let globalBatch = batch * ranks

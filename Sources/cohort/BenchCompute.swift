@@ -11,20 +11,22 @@ import Tensor
 struct BenchCompute: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compute", abstract: "Time training steps of one process against sgemm.")
 
-    @Option(help: "Model: mlp (784-1024-1024-10) or cnn.") var model = "mlp"
-    @Option(help: "Batch size.") var batch = 256
+    @Option(help: "Model: mlp (784-1024-1024-10), cnn, or gpt (workload G; --batch is then windows, default 8).") var model = "mlp"
+    @Option(help: "Batch size (default 256; gpt: 8).") var batch: Int?
     @Option(help: "Timed steps (after 20 warm-up steps).") var steps = 200
     @Option(help: "Rounds alternating a 1024³ sgemm and steps/rounds training steps; mfu is the median round's ratio.") var rounds = 5
     @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
 
     func validate() throws {
-        guard ["mlp", "cnn"].contains(model) else { throw ValidationError("--model must be mlp or cnn, got '\(model)'") }
-        guard batch > 0 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        guard ["mlp", "cnn", "gpt"].contains(model) else { throw ValidationError("--model must be mlp, cnn or gpt, got '\(model)'") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         guard steps > 0 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard rounds > 0 && rounds <= steps else { throw ValidationError("--rounds must be in 1…steps, got \(rounds)") }
     }
 
     func run() throws {
+        if model == "gpt" { return try BenchComputeGPT.run(batch: batch ?? 8, steps: steps, rounds: rounds, data: data) }
+        let batch = self.batch ?? 256
         let train = try FashionMNIST.load(directory: FashionMNIST.directory(override: data), train: true)
         let net = model == "cnn" ? Models.cnn() : Models.mlp(hidden: [1024, 1024])
         net.initialize(seed: 1)

@@ -41,6 +41,21 @@ enum BenchRun {
         return spec
     }
 
+    /// Workload G (a gpt on the Shakespeare corpus, 8 windows per rank) for `ranks` ranks and
+    /// `steps` steps to DIR/g.yaml; evaluation only at the end, outside the steady-state timing.
+    static func writeGPTWorkload(dir: String, ranks: Int, steps: Int, bucketMB: Double, data: String?) throws -> String {
+        let spec = dir + "/g.yaml"
+        try AtomicFile.write("""
+            name: bench-g
+            model: {kind: gpt, layers: 4, heads: 4, dim: 256, context: 128}
+            data: {kind: shakespeare\(data.map { ", path: \($0)" } ?? ""), eval_windows: 8}
+            train: {steps: \(steps), batch_per_rank: 8, optimizer: adamw, lr: 0.001, betas: [0.9, 0.95], weight_decay: 0.1, clip_norm: 1.0,
+                    schedule: {kind: cosine, warmup_steps: 100, start_factor: 0.01, end_factor: 0.1}, seed: 1}
+            parallel: {ranks: \(ranks), bucket_mb: \(bucketMB)}
+            """, to: spec)
+        return spec
+    }
+
     /// A fresh temporary directory for one benchmark.
     static func tempDir(_ name: String) throws -> String {
         let dir = NSTemporaryDirectory() + "cohort-bench-\(name)-\(getpid())"

@@ -9,9 +9,11 @@ struct BenchScaling: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "scaling", abstract: "Compare 1-rank and N-rank training throughput.")
 
     @OptionGroup var workload: WorkloadRunOptions
+    @Option(help: "Workload: mlp (W) or gpt (G, 8 windows of 128 bytes per rank; needs 'make data').") var model = "mlp"
     @Option(help: "ZeRO stage of the N-rank run (0, 1 or 2; default: the spec default, 1).") var zeroStage = JobSpec.defaultZeroStage
 
     func validate() throws {
+        guard ["mlp", "gpt"].contains(model) else { throw ValidationError("--model must be mlp or gpt, got '\(model)'") }
         guard (0...2).contains(zeroStage) else { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }
     }
 
@@ -19,7 +21,8 @@ struct BenchScaling: ParsableCommand {
         let (ranks, steps, rounds, bucketMb) = (workload.ranks, workload.steps, workload.rounds, workload.bucketMb)
         let dir = try BenchRun.tempDir("scaling")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let spec = try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: workload.data)
+        let spec = model == "gpt" ? try BenchRun.writeGPTWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: workload.data)
+                                  : try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: workload.data)
         var one: [Double] = [], many: [(Double, Double)] = []
         for round in 1...rounds {
             benchNote("round \(round)/\(rounds): 1 rank")
@@ -29,7 +32,7 @@ struct BenchScaling: ParsableCommand {
             many.append((r["steady_samples_per_s"] as! Double, r["overlap_hidden"] as? Double ?? 0))
         }
         let s1 = one.max()!, best = many.max { $0.0 < $1.0 }!
-        emitJSONLine(["bench": "scaling", "ranks": ranks, "samples_per_s_1": s1, "samples_per_s_n": best.0,
+        emitJSONLine(["bench": "scaling", "model": model, "ranks": ranks, "samples_per_s_1": s1, "samples_per_s_n": best.0,
                       "speedup": best.0 / s1, "overlap_hidden": best.1, "bucket_mb": bucketMb, "steps": steps, "zero_stage": zeroStage])
     }
 }

@@ -14,7 +14,7 @@ struct Cohort: ParsableCommand {
         abstract: "Train models data-parallel across processes and nodes.",
         subcommands: [TrainCommand.self, RunCommand.self, EvalCommand.self, ExportCommand.self, BenchCommand.self,
                       CoordinatorCommand.self, AgentCommand.self, KeysCommand.self, SubmitCommand.self, StatusCommand.self,
-                      ListCommand.self, LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self])
+                      ListCommand.self, LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self, SampleCommand.self])
 }
 
 @main

@@ -9,7 +9,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train the model a job spec describes.")
 
     @Argument(help: "Job spec (YAML), e.g. cluster/jobs/fashion-mlp.yaml.") var spec: String
-    @Option(help: "Directory of the Fashion-MNIST IDX files (default: where dataset-fashion-mnist installs it).") var data: String?
+    @Option(help: "Directory of the Fashion-MNIST IDX files (default: where dataset-fashion-mnist installs it), or the Shakespeare corpus file.") var data: String?
     @Option(help: "Write metrics as JSON lines to this file (rank 0).") var metrics: String?
     @Option(help: "Override train.epochs.") var epochs: Int?
     @Option(help: "Override train.max_steps: stop after this many steps.") var maxSteps: Int?
@@ -35,7 +35,10 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var job = try JobSpec.load(path: spec)
-        if let epochs { job.train.epochs = epochs }
+        if let epochs {
+            guard !job.isText else { throw ValidationError("--epochs: a gpt trains for train.steps; use --max-steps") }
+            job.train.epochs = epochs
+        }
         if let maxSteps { job.train.max_steps = maxSteps }
         let context = try RankContext()
         defer { context.finish() }
@@ -47,10 +50,21 @@ struct TrainCommand: ParsableCommand {
             reporter?.start()
         }
         defer { reporter?.stop() }
-        let trainer = try Trainer(spec: job, options: TrainOptions(
+        let options = TrainOptions(
             dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : bar ? .bar : Progress.automatic,
             bucketBytes: bucketMb.map { Int($0 * 1_048_576) }, zeroStage: zeroStage,
-            checkpointDirectory: checkpointDir, resume: resume), comm: context.comm, worker: context.worker)
+            checkpointDirectory: checkpointDir, resume: resume)
+        let trainer: any TrainingRun
+        if job.isText {
+            let text = try TextTrainer(spec: job, options: options, comm: context.comm, worker: context.worker)
+            text.onValidation = { step, loss in
+                print(String(format: "validation loss %.4f", loss) + " at step \(step)")
+                fflush(stdout)
+            }
+            trainer = text
+        } else {
+            trainer = try Trainer(spec: job, options: options, comm: context.comm, worker: context.worker)
+        }
         trainer.afterStep = { [checkReplicas] step in
             reporter?.setStep(step)
             if checkReplicas { try trainer.parallel.checkReplicasIdentical(step: step) }
@@ -75,6 +89,7 @@ struct TrainCommand: ParsableCommand {
             if let a = summary.testAccuracy { obj["test_accuracy"] = a }
             if let s = summary.steadySamplesPerSecond { obj["steady_samples_per_s"] = s }
             if let h = summary.overlapHidden { obj["overlap_hidden"] = h }
+            if let v = summary.validationLoss { obj["validation_loss"] = v }
             let timed = Double(max(1, summary.steps - Trainer.warmupSteps))
             obj["reduce_ms_per_step"] = trainer.parallel.reduceSeconds * 1000 / timed
             obj["wait_ms_per_step"] = trainer.parallel.waitSeconds * 1000 / timed
@@ -91,6 +106,11 @@ struct TrainCommand: ParsableCommand {
                 obj["checkpoint_commit_wait_ms"] = c.lastCommitWaitSeconds * 1000
             }
             try AtomicFile.write(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), to: summaryJson)
+        }
+        if let v = summary.validationLoss {
+            print(String(format: "final validation loss %.4f after %d steps (%.0f tokens/s)", v, summary.steps,
+                         summary.samplesPerSecond * Double(job.model.context ?? 1)))
+            return
         }
         let acc = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "n/a"
         var line = "final test accuracy \(acc) after \(summary.steps) steps (\(Int(summary.samplesPerSecond)) samples/s"

@@ -26,7 +26,7 @@ final class JobSpecTests: XCTestCase {
 
     func testUnknownKeyIsNamedWithItsPath() {
         XCTAssertEqual(message(good.replacingOccurrences(of: "lr: 0.001", with: "lr: 0.001, lrr: 2")),
-                       "invalid job spec s.yaml: unknown key 'train.lrr' (allowed here: accumulation, batch_per_rank, epochs, global_batch, lr, max_steps, momentum, optimizer, seed, weight_decay)")
+                       "invalid job spec s.yaml: unknown key 'train.lrr' (allowed here: accumulation, batch_per_rank, betas, clip_norm, epochs, eps, eval_every, global_batch, lr, max_steps, momentum, optimizer, schedule, seed, steps, weight_decay)")
         XCTAssertTrue(message(good + "\nextra: 1").contains("unknown key 'extra'"))
     }
 
@@ -34,7 +34,7 @@ final class JobSpecTests: XCTestCase {
         XCTAssertEqual(message(good.replacingOccurrences(of: "epochs: 1", with: "epochs: many")),
                        "invalid job spec s.yaml: train.epochs: expected an integer")
         XCTAssertEqual(message(good.replacingOccurrences(of: "kind: mlp", with: "kind: transformer")),
-                       "invalid job spec s.yaml: model.kind: unknown model kind 'transformer' (expected mlp or cnn)")
+                       "invalid job spec s.yaml: model.kind: unknown model kind 'transformer' (expected mlp, cnn or gpt)")
         XCTAssertEqual(message(good.replacingOccurrences(of: "seed: 3", with: "seed: 3, accumulation: 5")),
                        "invalid job spec s.yaml: train.accumulation: 5 does not divide train.batch_per_rank 64")
         XCTAssertTrue(message(good.replacingOccurrences(of: "name: t\n", with: "")).contains("missing key 'name'"))

@@ -1,0 +1,44 @@
+// Implements: Dense, the fully connected kernels of the GPT blocks (qkv, attention projection,
+// fc1, fc2) as free functions over views, split the way backward is: input gradient first, then
+// parameter gradients, so a caller can put a hook (ZeRO-2's `beforeGrads`) between the two.
+// Shapes: N = rows (B·T), IN = input features, OUT = output features.
+// Parameters: weight (OUT, IN) as PyTorch stores it, bias (OUT).
+import Tensor
+
+public enum Dense {
+    /// y (N, OUT) = x (N, IN) · wᵀ + b; with `addTo`, y += that instead (a residual add fused
+    /// into sgemm's beta = 1).
+    public static func forward(_ y: Tensor, _ x: Tensor, weight w: Tensor, bias b: Tensor, addTo: Bool = false) {
+        matmul(x, .none, w, .transposed, into: y, beta: addTo ? 1 : 0)
+        addBias(y, b, relu: false)
+    }
+
+    /// dx (N, IN) = dy (N, OUT) · w, or += with `accumulate`.
+    public static func backwardInput(_ dx: Tensor, _ dy: Tensor, weight w: Tensor, accumulate: Bool = false) {
+        matmul(dy, .none, w, .none, into: dx, beta: accumulate ? 1 : 0)
+    }
+
+    /// dw (OUT, IN) = dyᵀ · x and db (OUT) = Σ_N dy, or += both with `accumulate`.
+    public static func backwardParams(dw: Tensor, db: Tensor, _ dy: Tensor, _ x: Tensor, accumulate: Bool) {
+        matmul(dy, .transposed, x, .none, into: dw, beta: accumulate ? 1 : 0)
+        if !accumulate { db.zero() }
+        addColumnSums(of: dy, into: db)
+    }
+}
+
+/// The residual connection x + f(x): forward adds in place; backward passes the gradient to both
+/// branches unchanged, so the GPT's backward keeps ONE residual gradient (N, C) and each block's
+/// input gradient is added into it.
+public enum Residual {
+    /// x (count) += y (count).
+    public static func forward(_ x: Tensor, adding y: Tensor) {
+        precondition(x.count == y.count, "residual of \(x.count) and \(y.count)")
+        let n = x.count, vec = n - n % simdWidth, xp = x.pointer, yp = y.pointer
+        var i = 0
+        while i < vec { storeVector(loadVector(xp + i) + loadVector(yp + i), xp + i); i += simdWidth }
+        while i < n { xp[i] += yp[i]; i += 1 }
+    }
+
+    /// d(x) += d(x + f(x)): the identity branch's share; the f branch's arrives through f's backward.
+    public static func backward(_ dx: Tensor, _ dOut: Tensor) { forward(dx, adding: dOut) }
+}

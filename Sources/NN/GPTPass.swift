@@ -1,0 +1,80 @@
+// Implements: the GPT's forward and backward passes (the model is in GPT.swift). Each layer's
+// backward is its input gradient, then its parameter gradients (see Dense, LayerNorm, Embedding).
+// Shapes: B = batch, T = positions, C = dim, N = B·T, V = vocab.
+import Tensor
+
+extension GPT {
+    /// Logits (N, V) for tokens (B, T); valid until the next forward. T must be ≤ context and
+    /// every id < V (callers check with `validate(tokens:)`).
+    public func forward(_ x: Tensor) -> Tensor {
+        let cfg = config, bsz = x.rows, t = x.cols
+        precondition(t <= cfg.context, "GPT.forward: \(t) positions above the context \(cfg.context)")
+        let a = acts
+        a.ensure(cfg, batch: bsz, positions: t)
+        a.tokens = x
+        Embedding.forward(a.resid[0], tokens: x, wte: p[0], wpe: p[1].rows(0 ..< t))
+        for l in 0..<cfg.layers {
+            let w = { (k: Int) in self.p[self.bi(l, k)] }
+            LayerNorm.forward(a.ln1[l], mean: a.ln1Mean[l], rstd: a.ln1Rstd[l], a.resid[l], weight: w(0), bias: w(1))
+            Dense.forward(a.qkv[l], a.ln1[l], weight: w(2), bias: w(3))
+            CausalSelfAttention.forward(a.att[l], probs: a.probs[l], a.qkv[l], batch: bsz, positions: t, heads: cfg.heads)
+            a.mid[l].copy(from: a.resid[l])
+            Dense.forward(a.mid[l], a.att[l], weight: w(4), bias: w(5), addTo: true)      // x += proj(attn(ln1(x)))
+            LayerNorm.forward(a.ln2[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], a.mid[l], weight: w(6), bias: w(7))
+            Dense.forward(a.fc1[l], a.ln2[l], weight: w(8), bias: w(9))
+            GELU.forward(a.gelu[l], a.fc1[l])
+            a.resid[l + 1].copy(from: a.mid[l])
+            Dense.forward(a.resid[l + 1], a.gelu[l], weight: w(10), bias: w(11), addTo: true)  // x += fc2(gelu(fc1(ln2(x))))
+        }
+        let f = lnfIndex
+        LayerNorm.forward(a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, a.resid[cfg.layers], weight: p[f], bias: p[f + 1])
+        TiedHead.forward(a.logits, a.lnf, wte: p[0])
+        return a.logits
+    }
+
+    /// Backpropagates dlogits (N, V) of the last forward, units last to first (see GPT.swift).
+    public func backward(_ dOutput: Tensor, accumulate: Bool, beforeGrads: ((Int) -> Void)?, layerDone: ((Int) -> Void)?) {
+        let cfg = config, a = acts, bsz = a.batch, t = a.positions, f = lnfIndex, acc = accumulate
+        // Head: its input gradient, and its share of dwte into the private buffer.
+        TiedHead.backwardInput(a.dNorm, dOutput, wte: p[0])
+        TiedHead.backwardParams(dwte: a.dWteHead, dOutput, a.lnf, accumulate: false)
+        var u = 2 * cfg.layers + 1
+        beforeGrads?(u)
+        a.dResid.zero()
+        LayerNorm.backwardInput(a.dResid, a.dNorm, a.resid[cfg.layers], mean: a.lnfMean, rstd: a.lnfRstd, weight: p[f])
+        LayerNorm.backwardParams(dw: g[f], db: g[f + 1], a.dNorm, a.resid[cfg.layers], mean: a.lnfMean, rstd: a.lnfRstd, accumulate: acc)
+        layerDone?(u)
+        for l in stride(from: cfg.layers - 1, through: 0, by: -1) {
+            let w = { (k: Int) in self.p[self.bi(l, k)] }, dw = { (k: Int) in self.g[self.bi(l, k)] }
+            // MLP half: dResid is d(resid[l+1]) and becomes d(mid[l]).
+            u -= 1
+            beforeGrads?(u)
+            Dense.backwardInput(a.dHidden, a.dResid, weight: w(10))
+            Dense.backwardParams(dw: dw(10), db: dw(11), a.dResid, a.gelu[l], accumulate: acc)
+            GELU.backward(a.dHidden, a.dHidden, a.fc1[l])
+            Dense.backwardInput(a.dNorm, a.dHidden, weight: w(8))
+            Dense.backwardParams(dw: dw(8), db: dw(9), a.dHidden, a.ln2[l], accumulate: acc)
+            LayerNorm.backwardInput(a.dResid, a.dNorm, a.mid[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], weight: w(6))
+            LayerNorm.backwardParams(dw: dw(6), db: dw(7), a.dNorm, a.mid[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], accumulate: acc)
+            layerDone?(u)
+            // Attention half: dResid becomes d(resid[l]).
+            u -= 1
+            beforeGrads?(u)
+            Dense.backwardInput(a.dAtt, a.dResid, weight: w(4))
+            Dense.backwardParams(dw: dw(4), db: dw(5), a.dResid, a.att[l], accumulate: acc)
+            CausalSelfAttention.backward(a.dQKV, scratch: a.dProbs, a.dAtt, probs: a.probs[l], a.qkv[l], batch: bsz, positions: t, heads: cfg.heads)
+            Dense.backwardInput(a.dNorm, a.dQKV, weight: w(2))
+            Dense.backwardParams(dw: dw(2), db: dw(3), a.dQKV, a.ln1[l], accumulate: acc)
+            LayerNorm.backwardInput(a.dResid, a.dNorm, a.resid[l], mean: a.ln1Mean[l], rstd: a.ln1Rstd[l], weight: w(0))
+            LayerNorm.backwardParams(dw: dw(0), db: dw(1), a.dNorm, a.resid[l], mean: a.ln1Mean[l], rstd: a.ln1Rstd[l], accumulate: acc)
+            layerDone?(u)
+        }
+        // Embeddings: dwte = head's share + the embedding's scatter; dwpe from the positions.
+        u -= 1
+        beforeGrads?(u)
+        if acc { Residual.forward(g[0], adding: a.dWteHead) } else { g[0].copy(from: a.dWteHead) }
+        if !acc && t < cfg.context { g[1].zero() }
+        Embedding.backwardParams(dwte: g[0], dwpe: g[1].rows(0 ..< t), a.dResid, tokens: a.tokens, accumulate: acc)
+        layerDone?(u)
+    }
+}

@@ -1,0 +1,181 @@
+// Implements: TextTrainer, the training loop of one rank for a language model on bytes:
+//   (seed, step) → the step's global_batch windows → this rank's slice → forward → cross-entropy
+//   over every position → backward with overlapped reduction → (clip) → AdamW at the scheduled lr,
+// for train.steps steps, with the validation loss over fixed windows every train.eval_every steps
+// and at the end. Rank 0 alone prints and writes.
+// Shapes: tokens (B, T), logits (B·T, 256), labels (B·T); B = windows per micro-batch, T = context.
+import Checkpoint
+import Collectives
+import Data
+import Foundation
+import NN
+import Parallel
+import Tensor
+
+public final class TextTrainer: TrainingRun {
+    public let spec: JobSpec
+    public let gpt: GPT
+    public var model: any Model { gpt }
+    public let corpus: TextCorpus
+    public let parallel: DataParallel
+    public let checkpointer: Checkpointer?
+    public var rank: Int { parallel.rank }
+    public var ranks: Int { parallel.size }
+    /// Windows per rank per step.
+    public let batch: Int
+    public private(set) var startStep = 0
+    public var afterStep: ((Int) throws -> Void)?
+    public var onProgress: ((Int, Double, Double) -> Void)?
+    /// Called on rank 0 with (step, validation loss) at each evaluation.
+    public var onValidation: ((Int, Double) -> Void)?
+    private let options: TrainOptions
+    private let progress: Progress
+    private let metrics: MetricsLog
+    private let loss = SoftmaxCrossEntropy()
+    private let context: Int
+
+    public init(spec: JobSpec, options: TrainOptions, comm: Communicator? = nil, worker: CommThread? = nil) throws {
+        self.spec = spec
+        self.options = options
+        let size = comm?.size ?? 1, rank = comm?.rank ?? 0
+        let maxRanks = spec.parallel?.ranks ?? size, minRanks = spec.parallel?.min_ranks ?? 1
+        guard size >= minRanks && size <= max(maxRanks, minRanks) else {
+            throw TrainError("\(size) ranks started, but the spec allows \(minRanks)…\(maxRanks) (parallel.min_ranks…parallel.ranks)")
+        }
+        batch = try spec.batchPerRank(worldSize: size)
+        let cfg = spec.gptConfig!
+        context = cfg.context
+        corpus = spec.data.kind == "shakespeare"
+            ? try TextCorpus.shakespeare(override: options.dataDirectory ?? spec.data.path)
+            : try TextCorpus.load(files: spec.data.files ?? [])
+        try corpus.check(context: context)
+        gpt = try GPT(cfg)
+        gpt.initialize(seed: spec.seed)
+        let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
+        parallel = DataParallel(model: gpt, comm: comm, worker: worker, bucketBytes: bucket,
+                                stage: options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage,
+                                optimizer: spec.optimizerKind, learningRate: Float(spec.learningRate(atStep: 0)),
+                                clipNorm: spec.train.clip_norm.map(Float.init), noDecay: { !GPT.decays($0) })
+        if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
+            let mb = Double(parallel.memory.total) / 1_048_576
+            throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "
+                                    + "use a higher zero_stage or more ranks", mb, parallel.stage, size, limit))
+        }
+        progress = Progress(style: rank == 0 ? options.progress : .silent)
+        metrics = MetricsLog(path: rank == 0 ? options.metricsPath : nil)
+        try parallel.broadcastParameters()
+        let ckptDir = options.checkpointDirectory ?? spec.checkpoint?.dir ?? "checkpoints/\(spec.name)"
+        if spec.checkpoint != nil || options.checkpointDirectory != nil || options.resume != nil {
+            checkpointer = try Checkpointer(directory: ckptDir, job: spec.name, specText: spec.text, keep: spec.checkpoint?.keep ?? 3,
+                                            parallel: parallel, optimizerName: spec.train.optimizer, log: progress.note)
+        } else {
+            checkpointer = nil
+        }
+        if let resume = options.resume, let checkpointer {
+            let found: (String, Manifest)?
+            do { found = try CheckpointReader.resolve(resume == "auto" ? "latest" : resume, directory: ckptDir, log: progress.note) } catch {
+                if resume == "auto", case .noValidCheckpoint(_, let reasons) = error, reasons.isEmpty { found = nil } else { throw error }
+            }
+            if let (path, manifest) = found {
+                guard manifest.layout == gpt.store.layout.entries else {
+                    throw TrainError("checkpoint \(path) holds another model's parameters than this spec's gpt")
+                }
+                try checkpointer.restore(try CheckpointReader.load(path, manifest: manifest))
+                startStep = manifest.step
+                progress.note("resumed from \(path): step \(manifest.step), written by \(manifest.world_size) rank(s) at ZeRO stage \(manifest.zero_stage)")
+            }
+        }
+        try parallel.parametersWritten()
+    }
+
+    /// Trains from `startStep` to train.steps (or train.max_steps) and returns the summary.
+    public func run() throws -> TrainSummary {
+        let steps = min(spec.train.steps ?? 1, spec.train.max_steps ?? Int.max), micro = batch / spec.accumulation
+        let sampler = WindowSampler(seed: spec.seed, window: context + 1, trainCount: corpus.trainCount)
+        let batcher = TextBatcher(corpus: corpus, batch: micro, context: context)
+        let evalEvery = spec.train.eval_every ?? Int.max, everySteps = spec.checkpoint?.every_steps
+        let everySeconds = spec.checkpoint?.every_seconds
+        var lastCheckpoint = Date(), lossSum = 0.0, shown = 0.0, seen = 0, validation: Double? = nil
+        let runStart = Date()
+        var windowStart = Date(), windowSeen = 0, steadyStart: Date?, steadySamples = 0, steadySeconds = 0.0
+        progress.note("training \(spec.name): gpt \(gpt.config.layers)×\(gpt.config.dim), \(gpt.parameterCount) parameters, \(ranks) rank(s), "
+                      + "ZeRO \(parallel.stage), \(steps) steps of \(batch) window(s) of \(context)\(ranks > 1 ? " per rank" : "")")
+        for step in startStep..<max(steps, startStep) {
+            if step == startStep + Trainer.warmupSteps { steadyStart = Date(); parallel.resetTimers() }
+            parallel.setLearningRate(Float(spec.learningRate(atStep: step)))
+            let mine = sampler.starts(step: step, rank * batch ..< (rank + 1) * batch)
+            for m in 0..<spec.accumulation {
+                let x = batcher.gather(Array(mine[(m * micro)..<((m + 1) * micro)]))
+                let logits = gpt.forward(x)
+                let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch * context) }
+                parallel.backward(r.dlogits, accumulate: m > 0, reduce: m == spec.accumulation - 1)
+                lossSum += r.lossSum
+            }
+            try parallel.finishReduction()
+            try parallel.step()
+            seen += batch; windowSeen += batch * ranks
+            if steadyStart != nil { steadySamples += batch * ranks }
+            let done = step + 1
+            try afterStep?(done)
+            try checkpointer?.commitIfDue(step: done)
+            var checkpointDue = everySteps.map { done % $0 == 0 } ?? false
+            if done % 10 == 0 || done == steps || done == startStep + 1 {
+                let timeDue = rank == 0 && everySeconds.map { Date().timeIntervalSince(lastCheckpoint) >= $0 } ?? false
+                let sums = try parallel.sumOverRanks([lossSum, timeDue ? 1 : 0])
+                shown = sums[0] / Double(seen * ranks * context)
+                if sums[1] > 0 { checkpointDue = true }
+                let rate = Double(windowSeen) / max(Date().timeIntervalSince(windowStart), 1e-9)
+                onProgress?(done, shown, rate)
+                progress.step(epoch: 1, epochs: 1, step: done, steps: steps, loss: shown, samplesPerSecond: rate)
+                metrics.append(["step": done, "train_loss": shown, "lr": spec.learningRate(atStep: step), "ranks": ranks,
+                                "grad_norm": parallel.gradientNorm,
+                                "tokens_per_s": rate * Double(context)])
+                lossSum = 0; seen = 0; windowSeen = 0; windowStart = Date()
+            }
+            if checkpointDue, let checkpointer {
+                try checkpointer.begin(step: done, sampler: .init(seed: spec.seed, epoch: 0, position: done * batch * ranks))
+                lastCheckpoint = Date()
+            }
+            if let t0 = steadyStart, done == steps { steadySeconds = Date().timeIntervalSince(t0) }
+            if done % evalEvery == 0 || done == steps {
+                let evalStart = Date()
+                defer { if steadyStart != nil, done != steps { steadyStart! += Date().timeIntervalSince(evalStart) } }
+                let v = try validationLoss()
+                validation = v
+                if rank == 0 {
+                    progress.note(String(format: "step %d: validation loss %.4f", done, v))
+                    metrics.append(["step": done, "validation_loss": v])
+                    try metrics.flush()
+                    onValidation?(done, v)
+                }
+                windowStart = Date()
+            }
+        }
+        if validation == nil { validation = try validationLoss() }
+        try checkpointer?.commit()
+        try metrics.flush()
+        let total = Date().timeIntervalSince(runStart)
+        let steady = steadySeconds > 0 ? steadySeconds : nil
+        let hidden = ranks > 1 && parallel.reduceSeconds > 0 ? max(0, 1 - parallel.waitSeconds / parallel.reduceSeconds) : nil
+        return TrainSummary(steps: max(steps, startStep), epochs: 0, finalLoss: shown, testAccuracy: nil,
+                            samplesPerSecond: Double((max(steps, startStep) - startStep) * batch * ranks) / max(total, 1e-9),
+                            steadySamplesPerSecond: steady.map { Double(steadySamples) / $0 }, overlapHidden: hidden,
+                            validationLoss: validation)
+    }
+
+    /// Mean cross-entropy per byte over the fixed validation windows (data.eval_windows, default
+    /// 256), split over ranks (rank r scores windows r, r+N, …) and summed.
+    public func validationLoss() throws -> Double {
+        let starts = WindowSampler.validationStarts(corpus: corpus, window: context + 1, count: spec.data.eval_windows ?? 256)
+        let mine = Array(stride(from: rank, to: starts.count, by: ranks).map { starts[$0] })
+        let chunk = 16, batcher = TextBatcher(corpus: corpus, batch: chunk, context: context)
+        var sum = 0.0, i = 0
+        while i < mine.count {
+            let x = batcher.gather(Array(mine[i ..< min(i + chunk, mine.count)]))
+            let logits = gpt.forward(x)
+            sum += batcher.labels.withUnsafeBufferPointer { SoftmaxCrossEntropy.score(logits, labels: $0.baseAddress!).lossSum }
+            i += chunk
+        }
+        return try parallel.sumOverRanks([sum])[0] / Double(starts.count * context)
+    }
+}
