@@ -1,6 +1,6 @@
 // Implements: the Optimizer protocol: an update rule over one contiguous range of the flat
-// parameter buffer. Plain data-parallel uses the whole range; ZeRO gives each rank its shard,
-// and the optimizer then holds state for that shard only.
+// parameter buffer; it holds state for that range only, so a caller that steps only part of
+// the buffer (a shard) holds state for that part only.
 
 import Tensor
 public protocol Optimizer: AnyObject {

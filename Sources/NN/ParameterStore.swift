@@ -36,8 +36,8 @@ public final class ParameterStore: @unchecked Sendable {
     /// All parameters, (Ψ). Data-parallel ranks on one node may move it to memory they share
     /// (see `placeParameters`).
     public private(set) var params: FloatBuffer
-    /// Gradients. Normally (Ψ) with the parameters' offsets; ZeRO-2 replaces it by one bucket's
-    /// worth of space (see `placeGradients`).
+    /// Gradients. Normally (Ψ) with the parameters' offsets; a caller may lay them out anew,
+    /// tensors even sharing space (see `placeGradients`).
     public private(set) var grads: FloatBuffer
     /// Where each parameter tensor's gradient starts in `grads`.
     public private(set) var gradOffsets: [Int]

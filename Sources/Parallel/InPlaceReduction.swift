@@ -10,12 +10,11 @@ final class InPlaceReduction: GradientReduction {
     private let model: any Model
     private let plan: BucketPlan
     private let queue: ReductionQueue
-    /// The comm thread's ticket of each bucket's reduction this step (nil: none queued).
-    private var tickets: [Int?]
+    private var tickets: BucketTickets
 
     init(model: any Model, plan: BucketPlan, transport: ReductionTransport, queue: ReductionQueue) {
         self.model = model; self.plan = plan; self.transport = transport; self.queue = queue
-        tickets = [Int?](repeating: nil, count: plan.buckets.count)
+        tickets = BucketTickets(buckets: plan.buckets.count)
     }
 
     var reducesEveryMicroBatch: Bool { false }
@@ -28,17 +27,13 @@ final class InPlaceReduction: GradientReduction {
 
     func bucketReady(_ b: Int, last: Bool, accumulate: Bool) {
         guard last, let transport else { return }
-        tickets[b] = queue.async(transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer))
+        tickets.set(b, queue.async(transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer)))
     }
 
-    func waitForBucket(_ b: Int) {
-        guard let ticket = tickets[b] else { return }
-        queue.wait(for: ticket)
-        tickets[b] = nil
-    }
+    func waitForBucket(_ b: Int) { tickets.wait(b, on: queue) }
 
     func finishStep() throws {
-        for b in tickets.indices { tickets[b] = nil }
+        tickets.clear()
         try queue.drain()   // rethrows a failed reduction (its bucket was skipped, not stepped twice)
     }
 

@@ -15,7 +15,7 @@ final class ShardedGradients: GradientReduction {
     private let queue: ReductionQueue
     /// This rank's reduced gradients, (Σ owned counts).
     private let shard: FloatBuffer
-    private var tickets: [Int?]
+    private var tickets: BucketTickets
     /// The last bucket queued, while it may still occupy the buffer.
     private var occupying: Int?
 
@@ -23,7 +23,7 @@ final class ShardedGradients: GradientReduction {
     init(model: any Model, plan: BucketPlan, sharded: ShardedOptimizer, transport: ReductionTransport, queue: ReductionQueue) {
         self.model = model; self.plan = plan; self.sharded = sharded; self.transport = transport; self.queue = queue
         shard = FloatBuffer(count: sharded.packedCount)
-        tickets = [Int?](repeating: nil, count: plan.buckets.count)
+        tickets = BucketTickets(buckets: plan.buckets.count)
         let offsets = model.store.layout.entries.map { e in e.offset - plan.buckets.first { $0.range.contains(e.offset) }!.range.lowerBound }
         model.placeGradients(offsets: offsets, count: plan.buckets.map(\.range.count).max() ?? 0)
     }
@@ -33,7 +33,7 @@ final class ShardedGradients: GradientReduction {
 
     /// The buffer is free once the bucket queued before has been moved out and every peer has read it.
     func beforeWrite(_ b: Int) {
-        if let previous = occupying, let ticket = tickets[previous] { queue.wait(for: ticket) }
+        if let previous = occupying, let ticket = tickets.pending(previous) { queue.wait(for: ticket) }
         occupying = nil
         guard let transport else { return }
         queue.keep { try transport.waitUntilRead(0 ..< plan.buckets[b].range.count) }
@@ -44,21 +44,17 @@ final class ShardedGradients: GradientReduction {
         let bucket = plan.buckets[b].range, mine = sharded.owned[b], scratch = model.store.grads.pointer
         let src = scratch + (mine.lowerBound - bucket.lowerBound), dst = shard.pointer + sharded.packedOffsets[b]
         let reduce = transport.reduction(of: 0 ..< bucket.count, in: scratch)
-        tickets[b] = queue.async {
+        tickets.set(b, queue.async {
             try reduce()
             if accumulate { axpy(1, src, dst, count: mine.count) } else { dst.update(from: src, count: mine.count) }
-        }
+        })
         occupying = b
     }
 
-    func waitForBucket(_ b: Int) {
-        guard let ticket = tickets[b] else { return }
-        queue.wait(for: ticket)
-        tickets[b] = nil
-    }
+    func waitForBucket(_ b: Int) { tickets.wait(b, on: queue) }
 
     func finishStep() throws {
-        for b in tickets.indices { tickets[b] = nil }
+        tickets.clear()
         occupying = nil
         try queue.drain()
     }
