@@ -1,4 +1,5 @@
 // Implements: what the trainer builds from a JobSpec: the model of its kind and its optimizer.
+import Collectives
 import NN
 @_exported import Spec
 
@@ -32,5 +33,13 @@ extension JobSpec {
         default:
             return Models.mlp(hidden: model.hidden ?? [1024, 1024])
         }
+    }
+
+    /// What gradients are on the links between nodes at ZeRO `stage` (parallel.grad_dtype).
+    /// - Throws: `SpecError` for a 16-bit format at stage 2 (e.g. from `--zero-stage 2`).
+    func gradientFormat(stage: Int) throws(SpecError) -> WireFormat {
+        let format = WireFormat(rawValue: parallel?.grad_dtype ?? "fp32") ?? .fp32
+        if format != .fp32 && stage == 2 { throw SpecError(source: name, message: "parallel.grad_dtype: \(format) needs zero_stage 0 or 1, got 2") }
+        return format
     }
 }

@@ -59,8 +59,7 @@ public final class Trainer {
         model.initialize(seed: spec.seed)
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
         let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage
-        let format = WireFormat(rawValue: spec.parallel?.grad_dtype ?? "fp32") ?? .fp32
-        if format != .fp32 && stage == 2 { throw TrainError("parallel.grad_dtype \(format) needs ZeRO stage 0 or 1, got 2") }
+        let format = try spec.gradientFormat(stage: stage)
         parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket, stage: stage,
                                 optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr), gradientFormat: format)
         if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
