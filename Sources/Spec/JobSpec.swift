@@ -188,6 +188,7 @@ public struct SpecError: Error, CustomStringConvertible, Equatable {
     public let source: String
     public let message: String
     public var description: String { "invalid job spec \(source): \(message)" }
+    public init(source: String, message: String) { self.source = source; self.message = message }
 }
 
 extension JobSpec {
