@@ -80,7 +80,9 @@ public final class Agent: @unchecked Sendable {
             // only `kill` asks for action.
             if let m = try? client.receive(timeoutMs: 20) {
                 lastHandshakeFailure = nil  // a reply: the handshake went through
-                if m.type == .kill, let job = m.job { kill(job: job, ranks: Set(m.ranks ?? []), now: m.signal == "KILL") }
+                if m.type == .kill, let job = m.job {
+                    kill(job: job, ranks: Set(m.ranks ?? []), now: m.signal == .kill, graceMs: m.graceMs ?? Self.defaultGraceMs)
+                }
                 if m.type == .ok, let i = m.intervalMs, i >= 10, i != intervalMs {
                     intervalMs = i
                     next = min(next, Date().addingTimeInterval(Double(i) / 1000))
@@ -91,16 +93,19 @@ public final class Agent: @unchecked Sendable {
         done.signal()
     }
 
-    /// SIGTERM to the job's local ranks (all of them if `ranks` is empty), SIGKILL after 2 s; with
-    /// `now`, SIGKILL at once (which also ends a stopped process).
-    func kill(job: String, ranks: Set<Int>, now: Bool = false) {
+    /// Grace between SIGTERM and SIGKILL when a `kill` names none (an older coordinator).
+    static let defaultGraceMs = 2000
+
+    /// SIGTERM to the job's local ranks (all of them if `ranks` is empty), SIGKILL after `graceMs`
+    /// (the coordinator's kill_grace_ms); with `now`, SIGKILL at once (which also ends a stopped process).
+    func kill(job: String, ranks: Set<Int>, now: Bool = false, graceMs: Int = defaultGraceMs) {
         let targets = Self.rankProcesses().filter { $0.job == job && (ranks.isEmpty || ranks.contains($0.rank)) }
         if now {
             for p in targets { Foundation.kill(pid_t(p.pid), SIGKILL) }
             return
         }
         for p in targets { Foundation.kill(pid_t(p.pid), SIGTERM) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(graceMs)) {
             for p in targets { Foundation.kill(pid_t(p.pid), SIGKILL) }
         }
     }

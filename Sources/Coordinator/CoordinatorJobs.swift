@@ -11,7 +11,7 @@ extension Coordinator {
     /// Launches queued jobs in Scheduler order while they fit.
     func schedule() throws {
         let now = Date()
-        let queued = try store.jobs(in: [.pending, .restarting]).filter { active[$0.id] == nil && notBefore[$0.id].map { $0 <= now } ?? true }
+        let queued = try store.queuedJobs().filter { active[$0.id] == nil && notBefore[$0.id].map { $0 <= now } ?? true }
         guard !queued.isEmpty else { return }
         // A first launch waits for all its ranks; a restart of an elastic job takes what is live.
         let plan = Scheduler.plan(queue: queued.map {
@@ -26,17 +26,18 @@ extension Coordinator {
             let (attempt, number) = try store.transition(job.id, from: from, to: to, reason: nil, detail: "allocated \(placed)") {
                 try Store.insertAttempt($0, job: job.id, allocation: allocation, dir: jobDir(job.id))
             }
-            let dir = jobDir(job.id) + "/attempt-\(number)"
+            let dir = Store.attemptDir(jobDir(job.id), number: number)
             active[job.id] = Active(job: job.id, attempt: attempt, dir: dir, allocation: allocation, wrapperPid: nil, isChild: true)
             do {
-                let pid = try Launcher.launch(job: job.id, attempt: attempt, dir: dir, allocation: allocation, spec: job.spec,
+                guard let spec = try store.spec(of: job.id) else { throw StoreError(message: "job \(job.id) has no spec") }
+                let pid = try Launcher.launch(job: job.id, attempt: attempt, dir: dir, allocation: allocation, spec: spec,
                                               checkpointDir: checkpointDir(job), endpoint: endpoint, config: config)
                 active[job.id]?.wrapperPid = pid
                 try store.setAttemptPid(attempt, pid: Int(pid))
                 if to == .scheduled { try store.transition(job.id, from: .scheduled, to: .running, reason: nil, detail: "launched pid \(pid)") }
             } catch {
                 active[job.id] = nil
-                try store.db.write { try Store.finishAttempt($0, attempt, exitCode: nil, outcome: "launch-failed", reason: "\(error)") }
+                try store.failLaunch(attempt: attempt, reason: "\(error)")
                 try store.transition(job.id, from: to, to: .failed, reason: "launch failed: \(error)")
             }
         }
@@ -108,7 +109,7 @@ extension Coordinator {
         try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), \(exitText)") {
             try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
         }
-        if next.isTerminal { notBefore[jobID] = nil; failStreak[jobID] = nil; summaries[jobID] = nil }
+        if next.isTerminal { forget(jobID) }
     }
 
     /// Ends a healthy attempt for a fault: records why, and kills its ranks at once (a fault's ranks
@@ -134,7 +135,8 @@ extension Coordinator {
             first += slice.slots
             guard let n = nodes[slice.node] else { continue }
             var m = Message(.kill)
-            m.job = "\(job)"; m.ranks = hard ? [] : ranks; m.signal = hard ? "KILL" : "TERM"
+            m.job = "\(job)"; m.ranks = hard ? [] : ranks; m.signal = hard ? .kill : .term
+            if !hard { m.graceMs = config.killGraceMs }
             send(m, to: n.routingID)
         }
     }

@@ -19,7 +19,7 @@ enum Launcher {
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
         let hostfile = allocation.map { "\($0.address) slots=\($0.slots)" }.joined(separator: "\n") + "\n"
         try AtomicFile.write(hostfile, to: dir + "/hostfile")
-        try AtomicFile.write(trainerSpec(spec), to: dir + "/spec.yaml")
+        try AtomicFile.write(spec, to: dir + "/spec.yaml")
         let ranks = allocation.reduce(0) { $0 + $1.slots }
         let program = config.workerProgram ?? selfExecutable()
         var args = [config.mpirun, "--allow-run-as-root", "--oversubscribe", "--hostfile", dir + "/hostfile", "-np", "\(ranks)",
@@ -53,12 +53,6 @@ enum Launcher {
             "COHORT_HEARTBEAT_MS": "\(config.heartbeatIntervalMs)", "COHORT_FENCE_MS": "\(config.fenceMs)",
         ]) { _, new in new }
         return try spawn(["/bin/sh", dir + "/run.sh"], env: env, log: dir + "/wrapper.log")
-    }
-
-    /// The spec as the trainer gets it: without the coordinator's own top-level `priority` key,
-    /// which the trainer's strict decoding would reject.
-    static func trainerSpec(_ spec: String) -> String {
-        spec.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("priority:") }.joined(separator: "\n")
     }
 
     /// posix_spawn in a new session (POSIX_SPAWN_SETSID), so signals to the coordinator's

@@ -116,6 +116,7 @@ final class Store: @unchecked Sendable {
             ALTER TABLE attempts ADD COLUMN start_step INTEGER;
             """)
         }
+        Self.registerIndexes(&m)
         try m.migrate(db)
     }
 
@@ -135,7 +136,6 @@ final class Store: @unchecked Sendable {
         }
     }
 
-    func nodes() throws -> [Row] { try db.read { try Row.fetchAll($0, sql: "SELECT * FROM nodes ORDER BY name") } }
 
     // MARK: jobs
 
@@ -220,9 +220,5 @@ final class Store: @unchecked Sendable {
         try db.write { db in
             try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, ?, ?)", arguments: [Self.now, job, kind, detail])
         }
-    }
-
-    func events(job: Int64) throws -> [Row] {
-        try db.read { try Row.fetchAll($0, sql: "SELECT * FROM events WHERE job_id = ? ORDER BY id", arguments: [job]) }
     }
 }

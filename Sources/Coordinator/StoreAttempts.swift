@@ -5,13 +5,16 @@ import GRDB
 import Wire
 
 extension Store {
+    /// Where attempt `number` of a job keeps its hostfile, wrapper, rank logs and exit status.
+    static func attemptDir(_ jobDir: String, number: Int) -> String { jobDir + "/attempt-\(number)" }
+
     /// Inserts attempt N+1 of a job inside a transition's transaction; returns its id.
     static func insertAttempt(_ db: Database, job: Int64, allocation: [AllocationSlice], dir: String) throws -> (id: Int64, number: Int) {
         try db.execute(sql: "UPDATE jobs SET attempts = attempts + 1 WHERE id = ?", arguments: [job])
         let number = try Int.fetchOne(db, sql: "SELECT attempts FROM jobs WHERE id = ?", arguments: [job]) ?? 1
         let json = String(decoding: try JSONEncoder().encode(allocation), as: UTF8.self)
         try db.execute(sql: "INSERT INTO attempts(job_id, number, allocation, dir, started_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [job, number, json, dir + "/attempt-\(number)", now])
+                       arguments: [job, number, json, attemptDir(dir, number: number), now])
         return (db.lastInsertedRowID, number)
     }
 

@@ -95,6 +95,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey { case name, priority, model, data, train, parallel, checkpoint, fault }
 
     public static func parse(_ text: String, source: String) throws(SpecError) -> JobSpec {
+        try YAMLLimits.check(text, source: source)  // size, depth and aliases, before any tree is built
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
             throw SpecError(source: source, message: "not valid YAML: \(error)")
