@@ -121,13 +121,9 @@ public final class Agent: @unchecked Sendable {
         for entry in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), pid != me else { continue }
             if let myNet, let net = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net"), net != myNet { continue }
-            guard let env = Launcher.readProcFile("/proc/\(pid)/environ") else { continue }
-            var job: String?, rank: Int?
-            for kv in env.split(separator: 0) {
-                let s = String(decoding: kv, as: UTF8.self)
-                if s.hasPrefix("COHORT_JOB_ID=") { job = String(s.dropFirst(14)) } else if s.hasPrefix("OMPI_COMM_WORLD_RANK=") { rank = Int(s.dropFirst(21)) }
-            }
-            if let job, let rank { out.append(RankProcess(job: job, rank: rank, pid: Int(pid))) }
+            guard let env = LaunchContract.environment(ofProcess: pid), let job = env[LaunchContract.jobIDVariable],
+                  let rank = env[LaunchContract.rankVariable].flatMap(Int.init) else { continue }
+            out.append(RankProcess(job: job, rank: rank, pid: Int(pid)))
         }
         return out
     }

@@ -2,17 +2,10 @@
 // benchmarks use it; jobs go through the coordinator's Launcher).
 import Foundation
 import Tensor
+import Wire
 
-/// A launch that cannot start.
-struct LaunchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
-/// This executable's path.
-func selfPath() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-}
+/// A launch that cannot start (Wire's, shared with the coordinator's Launcher).
+typealias LaunchError = Wire.LaunchError
 
 /// Starts `mpirun` on this node for `cohort` ranks.
 enum MPILauncher {
@@ -23,12 +16,11 @@ enum MPILauncher {
     /// The mpirun command line for `ranks` local ranks of `program arguments…`.
     static func command(ranks: Int, oversubscribe: Bool, program: String, arguments: [String],
                         environment: [String: String]) -> [String] {
-        var cmd = ["mpirun"]
-        if getuid() == 0 { cmd.append("--allow-run-as-root") }
-        cmd += ["-np", "\(ranks)"]
-        cmd += oversubscribe ? ["--oversubscribe", "--bind-to", "none"] : ["--bind-to", "core"]
-        for v in forwarded where environment[v] != nil { cmd += ["-x", v] }
-        return cmd + [program] + arguments
+        var cmd = MPIRunCommand(ranks: ranks, program: program, arguments: arguments)
+        cmd.oversubscribe = oversubscribe
+        cmd.binding = oversubscribe ? MPIRunCommand.Binding.none : .core
+        cmd.exports = forwarded.filter { environment[$0] != nil }
+        return cmd.argv
     }
 
     /// Runs mpirun to completion and returns its exit status.

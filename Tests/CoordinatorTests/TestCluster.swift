@@ -80,7 +80,7 @@ final class TestCluster {
 
     /// Waits until the coordinator reports `n` live nodes.
     func waitForNodes(_ n: Int, client: CoordinatorClient) throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)  // a loaded machine may take long to start a coordinator process
         while Date() < deadline {
             if (try? client.nodes().filter(\.live).count) == n { return }
             usleep(50_000)
