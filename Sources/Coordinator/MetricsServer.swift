@@ -29,7 +29,7 @@ extension Coordinator {
         out += "# TYPE cohort_requests_total counter\ncohort_requests_total \(s.requests)\n"
         out += "# HELP cohort_stalls_total Messages that took over 100 ms to serve.\n# TYPE cohort_stalls_total counter\ncohort_stalls_total \(stallCount)\n"
         out += "# HELP cohort_job_samples_per_second Latest reported throughput of a running job.\n# TYPE cohort_job_samples_per_second gauge\n"
-        for j in (try? store.jobs(state: .running)) ?? [] {
+        for j in (try? store.jobPage(state: .running, after: nil, limit: 1000).rows) ?? [] {
             if let p = try? store.latestProgress(job: j.id) {
                 out += "cohort_job_samples_per_second{job=\"\(j.id)\"} \(p.samplesPerS)\ncohort_job_step{job=\"\(j.id)\"} \(p.step)\n"
             }

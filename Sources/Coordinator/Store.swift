@@ -157,20 +157,6 @@ final class Store: @unchecked Sendable {
         try db.read { try Row.fetchOne($0, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobRow.init) }
     }
 
-    func jobs(state: JobState? = nil, limit: Int = 1000) throws -> [JobRow] {
-        try db.read { db in
-            if let state {
-                return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", arguments: [state.rawValue, limit]).map(JobRow.init)
-            }
-            return try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(JobRow.init)
-        }
-    }
-
-    func jobs(in states: [JobState]) throws -> [JobRow] {
-        let list = states.map { "'\($0.rawValue)'" }.joined(separator: ",")
-        return try db.read { try Row.fetchAll($0, sql: "SELECT * FROM jobs WHERE state IN (\(list)) ORDER BY id").map(JobRow.init) }
-    }
-
     func countsByState() throws -> [JobState: Int] {
         try db.read { db in
             var out: [JobState: Int] = [:]

@@ -57,14 +57,6 @@ extension Store {
         }
     }
 
-    func progress(job: Int64, limit: Int = 100_000) throws -> [ProgressPoint] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM progress WHERE job_id = ? AND rank = 0 ORDER BY id LIMIT ?", arguments: [job, limit]).map {
-                ProgressPoint(step: $0["step"], loss: $0["loss"], samplesPerS: $0["samples_per_s"], at: $0["at"])
-            }
-        }
-    }
-
     func latestProgress(job: Int64) throws -> ProgressPoint? {
         try db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM progress WHERE job_id = ? ORDER BY id DESC LIMIT 1", arguments: [job]).map {
@@ -79,9 +71,5 @@ extension Store {
             try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, 'checkpoint-committed', ?)",
                            arguments: [Self.now, job, "step \(step) \(path)"])
         }
-    }
-
-    func lastCheckpointStep(job: Int64) throws -> Int? {
-        try db.read { try Int.fetchOne($0, sql: "SELECT MAX(step) FROM checkpoints WHERE job_id = ?", arguments: [job]) }
     }
 }

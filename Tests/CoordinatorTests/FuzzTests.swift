@@ -54,7 +54,7 @@ final class FuzzTests: XCTestCase {
     }
 
     /// One generated message (frames after the routing id).
-    static func generate(_ i: Int, _ rng: inout Rng, corpus: [(String, [(String, String)])]) -> [Data] {
+    static func generate(_ i: Int, _ rng: inout Rng, corpus: [(String, [(String, String)])], attempt: Int) -> [Data] {
         let (type, fields) = corpus.randomElement(using: &rng)!
         var f = fields
         switch i % 6 {
@@ -65,7 +65,9 @@ final class FuzzTests: XCTestCase {
             let name = names.randomElement(using: &rng)!, value = hostile.randomElement(using: &rng)!
             if name == "v" { return [Data(), Data(render(type, f, version: value).utf8)] }
             f.removeAll { $0.0 == name }
-            f.append((name, value))
+            // A valid rank of the real attempt would be a real report, which may change progress.
+            let real = f.contains { $0 == ("attempt", "\(attempt)") }
+            f.append((name, real && name == "rank" && ["0", "1", "-0.0"].contains(value) ? "2" : value))
         case 2: if !f.isEmpty { f.remove(at: Int.random(in: 0 ..< f.count, using: &rng)) }  // a required field dropped
         case 3:  // bytes of a valid body flipped or cut
             var b = Array(render(type, f).utf8)
@@ -85,6 +87,14 @@ final class FuzzTests: XCTestCase {
         defer { cluster.shutdown() }
         var c = cluster.config()
         c.heartbeatIntervalMs = 500  // a 1.5 s liveness window: the machine is shared with builds
+        // Job and attempt ids far from every boundary value the fuzzer sends (a fuzzed "attempt": 1
+        // must not be the real attempt) and from the ids other test clusters on this machine use
+        // (agents find ranks by COHORT_JOB_ID, machine-wide within a network namespace).
+        let primed = try Coordinator(config: c)
+        primed.stop()
+        try TestCluster.sqlite(c.stateDir + "/coordinator.sqlite", """
+            INSERT OR REPLACE INTO sqlite_sequence(name, seq) VALUES ('jobs', 700000 + \(getpid() % 1000)), ('attempts', 800000);
+            """)
         let coordinator = try Coordinator(config: c)
         try coordinator.start()
         cluster.coordinator = coordinator; cluster.endpoint = coordinator.endpoint
@@ -108,7 +118,7 @@ final class FuzzTests: XCTestCase {
         let t0 = Date()
         while sent < total {
             for _ in 0 ..< min(batch, total - sent) {
-                try raw.send(Self.generate(sent, &rng, corpus: corpus), dontWait: false)
+                try raw.send(Self.generate(sent, &rng, corpus: corpus, attempt: attempt), dontWait: false)
                 sent += 1
                 while sent - replies > window, try raw.receive(timeoutMs: 5000) != nil { replies += 1 }
                 while try raw.receive(timeoutMs: 0) != nil { replies += 1 }

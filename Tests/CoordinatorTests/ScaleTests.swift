@@ -15,24 +15,11 @@ final class ScaleTests: XCTestCase {
     static let finished = 10_000
     let strict = ProcessInfo.processInfo.environment["COHORT_STRICT_TIMING"] == "1"
 
-    func sqlite(_ db: String, _ sql: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [db]
-        let input = Pipe()
-        p.standardInput = input
-        try p.run()
-        input.fileHandleForWriting.write(Data(sql.utf8))
-        try input.fileHandleForWriting.close()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "sqlite3 failed")
-    }
-
     /// The store of a coordinator that ran once, plus `finished` terminal jobs.
     func preload(_ cluster: TestCluster) throws {
         try cluster.startCoordinator()
         cluster.coordinator?.stop()
-        try sqlite(cluster.dir + "/state/coordinator.sqlite", """
+        try TestCluster.sqlite(cluster.dir + "/state/coordinator.sqlite", """
         BEGIN;
         WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < \(Self.finished))
         INSERT INTO jobs(name, spec, ranks, priority, state, reason, submitted_at, started_at, finished_at, exit_code, attempts, max_restarts)

@@ -120,6 +120,20 @@ final class TestCluster {
         return nil
     }
 
+    /// Runs `sql` on the SQLite database at `db` with the sqlite3 tool (to shape a stopped coordinator's store).
+    static func sqlite(_ db: String, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [db]
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        input.fileHandleForWriting.write(Data(sql.utf8))
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "sqlite3 failed")
+    }
+
     func shutdown() {
         agents.forEach { $0.stop() }
         coordinator?.stop()
