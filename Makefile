@@ -4,11 +4,13 @@
 SWIFT ?= swift
 CONFIG ?= release
 APT_PACKAGES = libopenblas-dev libopenmpi-dev openmpi-bin libzmq3-dev zlib1g-dev \
-               dataset-fashion-mnist pkg-config iproute2 procps
+               dataset-fashion-mnist pkg-config iproute2 procps sqlite3
 JOB ?= cluster/jobs/fashion-mlp.yaml
 RANKS ?= 2
 
-.PHONY: deps build run test clean
+FUZZ_MESSAGES ?= 1000000
+
+.PHONY: deps build run test fuzz clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -27,6 +29,10 @@ run: build
 
 test: build
 	$(SWIFT) test -c $(CONFIG) --disable-testable-imports --disable-swift-testing
+
+# The coordinator fuzz test at length: prints messages, replies, crashes, stalls over 100 ms, false faults.
+fuzz: build
+	COHORT_FUZZ_MESSAGES=$(FUZZ_MESSAGES) $(SWIFT) test -c $(CONFIG) --disable-testable-imports --disable-swift-testing --filter CoordinatorTests.FuzzTests
 
 clean:
 	rm -rf .build

@@ -76,17 +76,17 @@ extension Coordinator {
     func finish(_ jobID: Int64, _ a: Active, exitCode: Int?) throws {
         active[jobID] = nil
         guard let job = try store.job(jobID) else { return }
-        let outcome: String
+        let outcome: AttemptOutcome
         let next: JobState
         var reason: String?
         let mpirunSaid = exitCode != 0 ? Launcher.failureSummary(dir: a.dir) : nil
         let exitText = (exitCode.map { "exit code \($0)" } ?? "no exit status") + (mpirunSaid.map { ": " + $0 } ?? "")
         if job.cancelRequested {
-            (outcome, next, reason) = ("cancelled", .cancelled, "cancelled by request")
+            (outcome, next, reason) = (.cancelled, .cancelled, "cancelled by request")
         } else if exitCode == 0 && a.fault == nil && a.resizeTo == nil {
-            (outcome, next) = ("succeeded", .succeeded)
+            (outcome, next) = (.succeeded, .succeeded)
         } else if let size = a.resizeTo {
-            (outcome, next, reason) = ("resized", .restarting, "growing from \(a.ranks) to \(size) ranks")
+            (outcome, next, reason) = (.resized, .restarting, "growing from \(a.ranks) to \(size) ranks")
             notBefore[jobID] = nil
         } else {
             let why = a.fault ?? (exitCode != nil ? "mpirun \(exitText)" : "attempt lost (no exit status)")
@@ -94,9 +94,9 @@ extension Coordinator {
             if faults <= job.maxRestarts {
                 let delay = backoff(jobID, a)
                 notBefore[jobID] = Date().addingTimeInterval(delay)
-                (outcome, next, reason) = ("failed", .restarting, String(format: "%@; restart %d of %d in %.1f s", why, faults, job.maxRestarts, delay))
+                (outcome, next, reason) = (.failed, .restarting, String(format: "%@; restart %d of %d in %.1f s", why, faults, job.maxRestarts, delay))
             } else {
-                (outcome, next, reason) = ("failed", .failed, job.maxRestarts > 0 ? "\(why) (after \(job.maxRestarts) restart\(job.maxRestarts == 1 ? "" : "s"))" : why)
+                (outcome, next, reason) = (.failed, .failed, job.maxRestarts > 0 ? "\(why) (after \(job.maxRestarts) restart\(job.maxRestarts == 1 ? "" : "s"))" : why)
             }
         }
         var from = job.state
@@ -105,8 +105,8 @@ extension Coordinator {
             from = .running
         }
         // A fault the coordinator saw first (a silent rank, a lost node) also quotes what mpirun said.
-        let attemptReason = a.fault.map { $0 + (mpirunSaid.map { "; mpirun: " + $0 } ?? "") } ?? (a.resizeTo != nil ? reason : (outcome == "succeeded" ? nil : exitText))
-        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), \(exitText)") {
+        let attemptReason = a.fault.map { $0 + (mpirunSaid.map { "; mpirun: " + $0 } ?? "") } ?? (a.resizeTo != nil ? reason : (outcome == .succeeded ? nil : exitText))
+        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome.rawValue), \(exitText)") {
             try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
         }
         if next.isTerminal { forget(jobID) }
@@ -156,7 +156,7 @@ extension Coordinator {
                 if job.state == .scheduled { try store.transition(job.id, from: .scheduled, to: .running, reason: nil, detail: "re-attached") }
             } else if job.state == .scheduled {
                 try store.transition(job.id, from: .scheduled, to: .pending, reason: nil, detail: "requeued: never launched before the coordinator stopped") {
-                    try Store.finishAttempt($0, att.id, exitCode: nil, outcome: "lost")
+                    try Store.finishAttempt($0, att.id, exitCode: nil, outcome: .lost)
                 }
             } else {
                 try finish(job.id, a, exitCode: nil)

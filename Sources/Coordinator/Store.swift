@@ -49,7 +49,7 @@ struct AttemptRow {
     var finishedAt: Double?
     var exitCode: Int?
     var startedAt: Double
-    var outcome: String?
+    var outcome: AttemptOutcome?
     var reason: String?
     var startStep: Int?
     var ranks: Int { allocation.reduce(0) { $0 + $1.slots } }
@@ -57,7 +57,7 @@ struct AttemptRow {
     init(_ r: Row) {
         id = r["id"]; jobID = r["job_id"]; number = r["number"]; dir = r["dir"]; pid = r["pid"]
         finishedAt = r["finished_at"]; exitCode = r["exit_code"]; startedAt = r["started_at"]
-        outcome = r["outcome"]; reason = r["reason"]; startStep = r["start_step"]
+        outcome = (r["outcome"] as String?).flatMap(AttemptOutcome.init(rawValue:)); reason = r["reason"]; startStep = r["start_step"]
         let json: String = r["allocation"]
         allocation = (try? JSONDecoder().decode([AllocationSlice].self, from: Data(json.utf8))) ?? []
     }

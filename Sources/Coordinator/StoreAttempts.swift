@@ -22,9 +22,9 @@ extension Store {
         try db.write { try $0.execute(sql: "UPDATE attempts SET pid = ? WHERE id = ?", arguments: [pid, attempt]) }
     }
 
-    static func finishAttempt(_ db: Database, _ attempt: Int64, exitCode: Int?, outcome: String, reason: String? = nil) throws {
+    static func finishAttempt(_ db: Database, _ attempt: Int64, exitCode: Int?, outcome: AttemptOutcome, reason: String? = nil) throws {
         try db.execute(sql: "UPDATE attempts SET finished_at = ?, exit_code = ?, outcome = ?, reason = ? WHERE id = ?",
-                       arguments: [now, exitCode, outcome, reason, attempt])
+                       arguments: [now, exitCode, outcome.rawValue, reason, attempt])
         let job = try Int64.fetchOne(db, sql: "SELECT job_id FROM attempts WHERE id = ?", arguments: [attempt])
         try db.execute(sql: "UPDATE jobs SET exit_code = ? WHERE id = ?", arguments: [exitCode, job])
     }
@@ -35,7 +35,7 @@ extension Store {
 
     /// Attempts of `job` that ended in a fault (restarts for a resize do not count against max_restarts).
     func faultCount(job: Int64) throws -> Int {
-        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts WHERE job_id = ? AND outcome = 'failed'", arguments: [job]) ?? 0 }
+        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts WHERE job_id = ? AND outcome = ?", arguments: [job, AttemptOutcome.failed.rawValue]) ?? 0 }
     }
 
     func openAttempts() throws -> [AttemptRow] {

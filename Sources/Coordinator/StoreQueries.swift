@@ -107,7 +107,7 @@ extension Store {
 
     /// Records a launch that failed before mpirun ran: the attempt ends `launch-failed`.
     func failLaunch(attempt: Int64, reason: String) throws {
-        try db.write { try Store.finishAttempt($0, attempt, exitCode: nil, outcome: "launch-failed", reason: reason) }
+        try db.write { try Store.finishAttempt($0, attempt, exitCode: nil, outcome: .launchFailed, reason: reason) }
     }
 
     /// Indexes that keep submit, status, list and scheduling independent of the finished jobs.

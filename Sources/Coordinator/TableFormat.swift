@@ -37,7 +37,7 @@ public enum TableFormat {
         for a in j.history ?? [] {
             let place = a.allocation.map { "\(t($0.node))×\($0.slots)" }.joined(separator: " ")
             let from = a.startStep.map { $0 > 0 ? ", from step \($0)" : "" } ?? ""
-            let end = a.outcome.map { o in t(o) + (a.reason.map { ": \(t($0))" } ?? "") } ?? "running"
+            let end = a.outcome.map { o in o.rawValue + (a.reason.map { ": \(t($0))" } ?? "") } ?? "running"
             lines.append("  attempt \(a.number): \(a.ranks) rank\(a.ranks == 1 ? "" : "s") on \(place)\(from); \(end)")
         }
         return lines.joined(separator: "\n")

@@ -67,13 +67,13 @@ public struct AttemptInfo: Codable, Sendable, Equatable {
     public var finishedAt: Double?
     public var exitCode: Int?
     /// succeeded, failed, resized, cancelled, lost, launch-failed; nil while it runs.
-    public var outcome: String?
+    public var outcome: AttemptOutcome?
     /// Why it ended, e.g. "rank 1 sent no heartbeat for 3.0 s (hung or dead)".
     public var reason: String?
     /// The step its trainers started at (a resumed checkpoint's step; 0 for a fresh start).
     public var startStep: Int?
     public init(number: Int, ranks: Int, allocation: [AllocationSlice], startedAt: Double, finishedAt: Double?, exitCode: Int?,
-                outcome: String?, reason: String?, startStep: Int?) {
+                outcome: AttemptOutcome?, reason: String?, startStep: Int?) {
         self.number = number; self.ranks = ranks; self.allocation = allocation; self.startedAt = startedAt
         self.finishedAt = finishedAt; self.exitCode = exitCode; self.outcome = outcome; self.reason = reason; self.startStep = startStep
     }

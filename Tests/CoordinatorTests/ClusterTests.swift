@@ -121,7 +121,7 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(end.state, .failed)
         XCTAssertEqual(end.attempts, 4)
         let history = try client.status(job.id).history ?? []
-        XCTAssertEqual(history.map(\.outcome), ["failed", "failed", "failed", "failed"])
+        XCTAssertEqual(history.map(\.outcome), [.failed, .failed, .failed, .failed])
         XCTAssertTrue(history.allSatisfy { $0.reason == "exit code 7: rank 0 exited with code 7" }, "\(history)")
         // No checkpoint in between: each wait doubles (0.1, 0.2, 0.4 s with the test's 100 ms base).
         let gaps = zip(history.dropFirst(), history).map { $0.startedAt - ($1.finishedAt ?? 0) }
