@@ -24,9 +24,11 @@ final class FuzzTests: XCTestCase {
         }
     }
 
-    /// Valid bodies of every type, as field lists; `J` is the running job's id, `A` its attempt.
+    /// Valid bodies of every type, as field lists, about the running job `job` of attempt `attempt`.
+    /// Ids and ranks that must not be the real ones are one digit longer (a flipped byte can turn
+    /// 701 into 700, not 7007 into 700), so no mutation cancels the job or reports as its ranks.
     static func corpus(job: String, attempt: Int) -> [(String, [(String, String)])] {
-        let j = "\"\(job)\"", other = "\"\(Int(job)! + 1000)\""
+        let j = "\"\(job)\"", other = "\"\(job)7\"", fake = "\(attempt)7"
         return [
             ("submit", [("spec", "\"name: f\\nparallel: {ranks: 9}\\n\""), ("priority", "1")]),
             ("status", [("job", j)]), ("list", [("state", "\"RUNNING\""), ("limit", "5"), ("after", j)]),
@@ -35,10 +37,10 @@ final class FuzzTests: XCTestCase {
             ("register", [("node", "\"fz\""), ("host", "\"h\""), ("address", "\"127.0.0.9\""), ("slots", "0")]),
             ("heartbeat", [("node", "\"fz\""), ("address", "\"127.0.0.9\""), ("slots", "0"), ("processes", "[{\"job\":\(j),\"rank\":0,\"pid\":1}]")]),
             ("worker-exit", [("node", "\"fz\""), ("job", j), ("rank", "0"), ("pid", "1")]),
-            ("hello", [("job", j), ("rank", "0"), ("attempt", "\(attempt + 1)"), ("world_size", "2"), ("pid", "1"), ("step", "0")]),
-            ("progress", [("job", j), ("rank", "5"), ("attempt", "\(attempt)"), ("step", "1"), ("loss", "0.5"), ("samples_per_s", "1")]),
-            ("checkpoint-committed", [("job", j), ("rank", "0"), ("attempt", "\(attempt + 7)"), ("step", "1"), ("path", "\"/tmp/x\"")]),
-            ("heartbeat", [("job", j), ("rank", "2"), ("attempt", "\(attempt)"), ("step", "1")]),
+            ("hello", [("job", j), ("rank", "0"), ("attempt", fake), ("world_size", "2"), ("pid", "1"), ("step", "0")]),
+            ("progress", [("job", j), ("rank", "2222"), ("attempt", fake), ("step", "1"), ("loss", "0.5"), ("samples_per_s", "1")]),
+            ("checkpoint-committed", [("job", j), ("rank", "0"), ("attempt", fake), ("step", "1"), ("path", "\"/tmp/x\"")]),
+            ("heartbeat", [("job", j), ("rank", "2222"), ("attempt", "\(attempt)"), ("step", "1")]),
             ("ok", []), ("error", [("code", "\"internal\""), ("message", "\"m\"")]), ("kill", [("job", j), ("signal", "\"KILL\"")]),
         ]
     }
