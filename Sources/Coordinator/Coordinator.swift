@@ -47,11 +47,19 @@ public final class Coordinator: @unchecked Sendable {
     var failStreak: [Int64: Int] = [:]
     /// Each job's spec summary, parsed once (a spec never changes; the scheduler asks every tick).
     var summaries: [Int64: SpecSummary] = [:]
+    /// job_info of terminal jobs, which never changes, as `list` last built it (loop thread only).
+    var finishedInfos: [Int64: JobInfo] = [:]
     private var thread: Thread?
     private let lock = NSLock()
     private var stopping = false
     private let stopped = DispatchSemaphore(value: 0)
     var requestsServed = 0
+    /// Messages taken off the socket, not yet served (CoordinatorInbox.swift; loop thread only).
+    var inbox: [Inbound] = []
+    var inboxHead = 0
+    var beats: [Inbound] = []
+    /// Messages that took longer than CoordinatorInbox's stall threshold to serve (under metricsLock).
+    var stalls = 0
     /// A snapshot for the metrics thread.
     var snapshot = MetricsSnapshot()
     let metricsLock = NSLock()
@@ -99,10 +107,12 @@ public final class Coordinator: @unchecked Sendable {
     private func loop() {
         var lastTick = Date.distantPast
         while !isStopping {
-            do {
-                if let frames = try router.receive(timeoutMs: 50) { serve(frames) }
-            } catch { log("receive: \(error)") }
-            if Date().timeIntervalSince(lastTick) >= 0.05 {
+            drain(timeoutMs: inbox.count > inboxHead || !beats.isEmpty ? 0 : 50)
+            let served = serveSome()
+            if !served || Date().timeIntervalSince(lastTick) >= 0.05 {
+                // Judge liveness only with every message that has arrived taken in and stamped.
+                drain(timeoutMs: 0)
+                while !beats.isEmpty { _ = serveSome() }
                 lastTick = Date()
                 tick()
             }
@@ -119,30 +129,6 @@ public final class Coordinator: @unchecked Sendable {
             watchTrainers()
             try schedule()
         } catch { log("tick: \(error)") }
-        updateSnapshot()
-    }
-
-    /// Routes one multipart message: [identity, empty, body].
-    func serve(_ frames: [Data]) {
-        guard let identity = frames.first, !identity.isEmpty else { return }
-        let reply: Message?
-        if frames.count != 3 || !frames[1].isEmpty {
-            reply = .error(to: "", .malformed, "expected frames [empty delimiter, body], got \(frames.count - 1) frame(s)")
-        } else if frames[2].count > config.maxFrameBytes {
-            reply = .error(to: "", .tooLarge, "frame of \(frames[2].count) bytes exceeds the limit of \(config.maxFrameBytes) bytes")
-        } else {
-            switch MessageCodec.decode(frames[2]) {
-            case let .failure(err): reply = err
-            case let .success(m):
-                do { reply = try handle(m, from: identity) } catch let e as WireError {
-                    reply = .error(to: m.id, .internal, "\(e)")
-                } catch {
-                    reply = .error(to: m.id, .internal, "\(error)")
-                }
-            }
-        }
-        requestsServed += 1
-        if let reply { send(reply, to: identity) }
         updateSnapshot()
     }
 

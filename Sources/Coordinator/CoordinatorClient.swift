@@ -54,9 +54,24 @@ public final class CoordinatorClient {
         return j
     }
 
+    /// Every job (in `state`, if given), newest first, following the coordinator's pages.
     public func list(state: JobState? = nil) throws(ClientError) -> [JobInfo] {
-        var m = Message(.list); m.state = state
-        return try call(m).jobs ?? []
+        var all: [JobInfo] = [], after: String?
+        repeat {
+            let page = try listPage(state: state, after: after)
+            all += page.jobs
+            guard let next = page.next, next != after else { break }
+            after = next
+        } while true
+        return all
+    }
+
+    /// One page of jobs: those after job id `after` (newest first), at most `limit`; `total` counts
+    /// every match, `next` is the `after` of the following page (nil on the last one).
+    public func listPage(state: JobState? = nil, after: String? = nil, limit: Int? = nil) throws(ClientError) -> (jobs: [JobInfo], total: Int, next: String?) {
+        var m = Message(.list); m.state = state; m.after = after; m.limit = limit
+        let r = try call(m)
+        return (r.jobs ?? [], r.total ?? 0, r.next)
     }
 
     public func cancel(_ job: String) throws(ClientError) -> JobInfo {
@@ -67,24 +82,39 @@ public final class CoordinatorClient {
 
     public func nodes() throws(ClientError) -> [NodeInfo] { try call(Message(.nodes)).nodeList ?? [] }
 
+    /// Every progress point of rank 0, oldest first, following the coordinator's pages.
     public func metrics(_ job: String) throws(ClientError) -> [ProgressPoint] {
-        var m = Message(.metrics); m.job = job
-        return try call(m).points ?? []
+        var all: [ProgressPoint] = [], after: String?
+        repeat {
+            var m = Message(.metrics); m.job = job; m.after = after
+            let r = try call(m)
+            all += r.points ?? []
+            guard let next = r.next, next != after else { break }
+            after = next
+        } while true
+        return all
     }
 
-    /// One chunk of logs from `offsets`; returns the text, the new offsets and whether the job ended
-    /// and everything was read.
+    /// One chunk of logs from `offsets`; returns the text (control characters other than the
+    /// progress bar's removed, TerminalText.logs), the new offsets and whether the job ended and
+    /// everything was read.
     public func logs(_ job: String, rank: Int? = nil, offsets: [Int] = []) throws(ClientError) -> (text: String, offsets: [Int], done: Bool) {
-        var m = Message(.logs); m.job = job; m.rank = rank; m.offsets = offsets
+        var m = Message(.logs); m.job = job; m.rank = rank; m.offsets = offsets.isEmpty ? nil : offsets
         let r = try call(m)
-        return (r.text ?? "", r.offsets ?? offsets, r.done ?? false)
+        return (TerminalText.logs(r.text ?? ""), r.offsets ?? offsets, r.done ?? false)
     }
 
     /// Streams logs to `out` until the job ends; returns the final job.
     public func follow(_ job: String, rank: Int? = nil, pollMs: Int = 200, out: (String) -> Void) throws(ClientError) -> JobInfo {
         var offsets: [Int] = []
         while true {
-            let chunk = try logs(job, rank: rank, offsets: offsets)
+            let chunk: (text: String, offsets: [Int], done: Bool)
+            do { chunk = try logs(job, rank: rank, offsets: offsets) } catch {
+                // A restarted attempt's logs start again, shorter: read the new attempt from its start.
+                guard case let .rejected(code, message) = error, code == "bad-request", message.contains("offsets"), !offsets.isEmpty else { throw error }
+                offsets = []
+                continue
+            }
             if !chunk.text.isEmpty { out(chunk.text) }
             offsets = chunk.offsets
             if chunk.done { return try status(job) }

@@ -99,6 +99,6 @@ extension Coordinator {
     /// The `detail` of every event of `kind`, oldest first (e.g. "auth-refused").
     /// - Throws: `StoreError`/GRDB errors from the database.
     public func events(kind: String) throws -> [String] {
-        try store.db.read { try String?.fetchAll($0, sql: "SELECT detail FROM events WHERE kind = ? ORDER BY id", arguments: [kind]) }.map { $0 ?? "" }
+        try store.eventDetails(kind: kind)
     }
 }

@@ -23,24 +23,6 @@ extension Coordinator {
         }
     }
 
-    /// A trainer's message of attempt `attempt`: keeps its rank live. Returns an error reply when the
-    /// attempt is no longer the job's running one, so the rank exits (fencing).
-    func trainerBeat(_ m: Message, job: Int64) -> Message? {
-        guard let attempt = m.attempt else { return nil }  // a trainer not started by us: nothing to fence
-        guard let a = active[job], a.attempt == Int64(attempt), a.healthy else {
-            return .error(to: m.id, .staleAttempt, "attempt \(attempt) of job \(job) is over")
-        }
-        if let rank = m.rank {
-            if m.done == true {
-                active[job]?.doneRanks.insert(rank)
-                active[job]?.beats[rank] = nil
-            } else if !a.doneRanks.contains(rank) {
-                active[job]?.beats[rank] = Date()
-            }
-        }
-        return nil
-    }
-
     /// Seconds to wait before restarting after this fault: the base, doubled per fault in a row
     /// that committed no checkpoint, capped.
     func backoff(_ job: Int64, _ a: Active) -> TimeInterval {
@@ -52,7 +34,9 @@ extension Coordinator {
 
     func summary(_ row: JobRow) -> SpecSummary? {
         if let s = summaries[row.id] { return s }
-        let s = try? SpecSummary.parse(row.spec)
+        // Rows of lists and the queue carry no spec text: read it once, then keep the summary.
+        let text = row.spec.isEmpty ? (try? store.spec(of: row.id)) ?? nil : row.spec
+        let s = text.flatMap { try? SpecSummary.parse($0) }
         summaries[row.id] = s
         return s
     }
@@ -72,7 +56,7 @@ extension Coordinator {
     /// the largest size the live slots (its own included) now allow, unless other jobs wait for slots.
     func considerGrowth(_ job: Int64) throws {
         guard let a = active[job], a.healthy, let row = try store.job(job), a.ranks < row.ranks else { return }
-        guard try !store.jobs(in: [.pending, .restarting]).contains(where: { $0.id != job && active[$0.id] == nil }) else { return }
+        guard try !store.queuedJobs().contains(where: { $0.id != job && active[$0.id] == nil }) else { return }
         var free = schedulerNodes()
         for s in a.allocation { if let i = free.firstIndex(where: { $0.name == s.node }) { free[i].free += s.slots } }
         guard let size = restartSizes(row).first(where: { $0 > a.ranks && Scheduler.place(ranks: $0, on: free) != nil }) else { return }

@@ -11,7 +11,7 @@ extension Coordinator {
     /// Launches queued jobs in Scheduler order while they fit.
     func schedule() throws {
         let now = Date()
-        let queued = try store.jobs(in: [.pending, .restarting]).filter { active[$0.id] == nil && notBefore[$0.id].map { $0 <= now } ?? true }
+        let queued = try store.queuedJobs().filter { active[$0.id] == nil && notBefore[$0.id].map { $0 <= now } ?? true }
         guard !queued.isEmpty else { return }
         // A first launch waits for all its ranks; a restart of an elastic job takes what is live.
         let plan = Scheduler.plan(queue: queued.map {
@@ -26,17 +26,18 @@ extension Coordinator {
             let (attempt, number) = try store.transition(job.id, from: from, to: to, reason: nil, detail: "allocated \(placed)") {
                 try Store.insertAttempt($0, job: job.id, allocation: allocation, dir: jobDir(job.id))
             }
-            let dir = jobDir(job.id) + "/attempt-\(number)"
+            let dir = Store.attemptDir(jobDir(job.id), number: number)
             active[job.id] = Active(job: job.id, attempt: attempt, dir: dir, allocation: allocation, wrapperPid: nil, isChild: true)
             do {
-                let pid = try Launcher.launch(job: job.id, attempt: attempt, dir: dir, allocation: allocation, spec: job.spec,
+                guard let spec = try store.spec(of: job.id) else { throw StoreError(message: "job \(job.id) has no spec") }
+                let pid = try Launcher.launch(job: job.id, attempt: attempt, dir: dir, allocation: allocation, spec: spec,
                                               checkpointDir: checkpointDir(job), endpoint: endpoint, config: config)
                 active[job.id]?.wrapperPid = pid
                 try store.setAttemptPid(attempt, pid: Int(pid))
                 if to == .scheduled { try store.transition(job.id, from: .scheduled, to: .running, reason: nil, detail: "launched pid \(pid)") }
             } catch {
                 active[job.id] = nil
-                try store.db.write { try Store.finishAttempt($0, attempt, exitCode: nil, outcome: "launch-failed", reason: "\(error)") }
+                try store.failLaunch(attempt: attempt, reason: "\(error)")
                 try store.transition(job.id, from: to, to: .failed, reason: "launch failed: \(error)")
             }
         }
@@ -75,17 +76,17 @@ extension Coordinator {
     func finish(_ jobID: Int64, _ a: Active, exitCode: Int?) throws {
         active[jobID] = nil
         guard let job = try store.job(jobID) else { return }
-        let outcome: String
+        let outcome: AttemptOutcome
         let next: JobState
         var reason: String?
         let mpirunSaid = exitCode != 0 ? Launcher.failureSummary(dir: a.dir) : nil
         let exitText = (exitCode.map { "exit code \($0)" } ?? "no exit status") + (mpirunSaid.map { ": " + $0 } ?? "")
         if job.cancelRequested {
-            (outcome, next, reason) = ("cancelled", .cancelled, "cancelled by request")
+            (outcome, next, reason) = (.cancelled, .cancelled, "cancelled by request")
         } else if exitCode == 0 && a.fault == nil && a.resizeTo == nil {
-            (outcome, next) = ("succeeded", .succeeded)
+            (outcome, next) = (.succeeded, .succeeded)
         } else if let size = a.resizeTo {
-            (outcome, next, reason) = ("resized", .restarting, "growing from \(a.ranks) to \(size) ranks")
+            (outcome, next, reason) = (.resized, .restarting, "growing from \(a.ranks) to \(size) ranks")
             notBefore[jobID] = nil
         } else {
             let why = a.fault ?? (exitCode != nil ? "mpirun \(exitText)" : "attempt lost (no exit status)")
@@ -93,9 +94,9 @@ extension Coordinator {
             if faults <= job.maxRestarts {
                 let delay = backoff(jobID, a)
                 notBefore[jobID] = Date().addingTimeInterval(delay)
-                (outcome, next, reason) = ("failed", .restarting, String(format: "%@; restart %d of %d in %.1f s", why, faults, job.maxRestarts, delay))
+                (outcome, next, reason) = (.failed, .restarting, String(format: "%@; restart %d of %d in %.1f s", why, faults, job.maxRestarts, delay))
             } else {
-                (outcome, next, reason) = ("failed", .failed, job.maxRestarts > 0 ? "\(why) (after \(job.maxRestarts) restart\(job.maxRestarts == 1 ? "" : "s"))" : why)
+                (outcome, next, reason) = (.failed, .failed, job.maxRestarts > 0 ? "\(why) (after \(job.maxRestarts) restart\(job.maxRestarts == 1 ? "" : "s"))" : why)
             }
         }
         var from = job.state
@@ -104,11 +105,11 @@ extension Coordinator {
             from = .running
         }
         // A fault the coordinator saw first (a silent rank, a lost node) also quotes what mpirun said.
-        let attemptReason = a.fault.map { $0 + (mpirunSaid.map { "; mpirun: " + $0 } ?? "") } ?? (a.resizeTo != nil ? reason : (outcome == "succeeded" ? nil : exitText))
-        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome), \(exitText)") {
+        let attemptReason = a.fault.map { $0 + (mpirunSaid.map { "; mpirun: " + $0 } ?? "") } ?? (a.resizeTo != nil ? reason : (outcome == .succeeded ? nil : exitText))
+        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome.rawValue), \(exitText)") {
             try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
         }
-        if next.isTerminal { notBefore[jobID] = nil; failStreak[jobID] = nil; summaries[jobID] = nil }
+        if next.isTerminal { forget(jobID) }
     }
 
     /// Ends a healthy attempt for a fault: records why, and kills its ranks at once (a fault's ranks
@@ -134,7 +135,8 @@ extension Coordinator {
             first += slice.slots
             guard let n = nodes[slice.node] else { continue }
             var m = Message(.kill)
-            m.job = "\(job)"; m.ranks = hard ? [] : ranks; m.signal = hard ? "KILL" : "TERM"
+            m.job = "\(job)"; m.ranks = hard ? [] : ranks; m.signal = hard ? .kill : .term
+            if !hard { m.graceMs = config.killGraceMs }
             send(m, to: n.routingID)
         }
     }
@@ -154,7 +156,7 @@ extension Coordinator {
                 if job.state == .scheduled { try store.transition(job.id, from: .scheduled, to: .running, reason: nil, detail: "re-attached") }
             } else if job.state == .scheduled {
                 try store.transition(job.id, from: .scheduled, to: .pending, reason: nil, detail: "requeued: never launched before the coordinator stopped") {
-                    try Store.finishAttempt($0, att.id, exitCode: nil, outcome: "lost")
+                    try Store.finishAttempt($0, att.id, exitCode: nil, outcome: .lost)
                 }
             } else {
                 try finish(job.id, a, exitCode: nil)

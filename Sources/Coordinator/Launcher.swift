@@ -7,11 +7,6 @@ import Durable
 import Foundation
 import Wire
 
-struct LaunchError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
-}
-
 enum Launcher {
     /// Writes `dir`/{hostfile,spec.yaml,run.sh} and spawns run.sh. Returns the wrapper's pid.
     static func launch(job: Int64, attempt: Int64, dir: String, allocation: [AllocationSlice], spec: String,
@@ -19,22 +14,22 @@ enum Launcher {
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
         let hostfile = allocation.map { "\($0.address) slots=\($0.slots)" }.joined(separator: "\n") + "\n"
         try AtomicFile.write(hostfile, to: dir + "/hostfile")
-        try AtomicFile.write(trainerSpec(spec), to: dir + "/spec.yaml")
-        let ranks = allocation.reduce(0) { $0 + $1.slots }
-        let program = config.workerProgram ?? selfExecutable()
-        var args = [config.mpirun, "--allow-run-as-root", "--oversubscribe", "--hostfile", dir + "/hostfile", "-np", "\(ranks)",
-                    "--output-filename", dir + "/out", "--merge-stderr-to-stdout",
-                    "-x", "COHORT_JOB_ID", "-x", "COHORT_COORDINATOR", "-x", "COHORT_ATTEMPT", "-x", "PMIX_MCA_gds",
-                    "-x", "COHORT_HEARTBEAT_MS", "-x", "COHORT_FENCE_MS"]
-        args += WorkerKeys.exports(config)  // COHORT_KEY, COHORT_SERVER_KEY when CURVE is on
+        try AtomicFile.write(spec, to: dir + "/spec.yaml")
+        let contract = LaunchContract(job: "\(job)", coordinator: endpoint, attempt: Int(attempt),
+                                      heartbeatMs: config.heartbeatIntervalMs, fenceMs: config.fenceMs)
+        var mpirun = MPIRunCommand(ranks: allocation.reduce(0) { $0 + $1.slots }, program: config.workerProgram ?? MPIRunCommand.selfExecutable(),
+                                   arguments: contract.trainArguments(checkpointDir: checkpointDir, spec: dir + "/spec.yaml", progressBar: config.progressBar))
+        mpirun.mpirun = config.mpirun
+        mpirun.oversubscribe = true
+        mpirun.hostfile = dir + "/hostfile"
+        mpirun.outputDirectory = dir + "/out"
+        mpirun.exports = LaunchContract.variables + ["PMIX_MCA_gds"] + WorkerKeys.values(config).keys.sorted()  // keys only with CURVE
         // Remote daemons through an rsh agent: no shared hwloc topology (OpenMPI 4.1 daemons map it at
         // the host's address and can crash when that is taken; see launch/netns-cluster.sh).
-        if let rsh = config.rshAgent { args += ["--mca", "plm_rsh_agent", rsh, "--mca", "rtc_hwloc_vmhole", "none"] }
-        args += config.mpirunArgs
-        // Every attempt resumes from the job's newest committed checkpoint, if there is one.
-        args += [program, "train", "--job", "\(job)", "--coordinator", endpoint, "--checkpoint-dir", checkpointDir, "--resume", "auto",
-                 dir + "/spec.yaml"]
-        if config.progressBar { args.append("--bar") }
+        if let rsh = config.rshAgent { mpirun.options += ["--mca", "plm_rsh_agent", rsh, "--mca", "rtc_hwloc_vmhole", "none"] }
+        mpirun.options += config.mpirunArgs
+        // Every attempt resumes from the job's newest committed checkpoint, if there is one (--resume auto).
+        let args = mpirun.argv
         let q = { (s: String) in "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let script = """
         #!/bin/sh
@@ -48,17 +43,9 @@ enum Launcher {
         echo $rc > .exit_code.tmp && mv .exit_code.tmp exit_code
         """
         try AtomicFile.write(script, to: dir + "/run.sh")
-        let env = WorkerKeys.environment(config, base: ProcessInfo.processInfo.environment).merging([
-            "COHORT_JOB_ID": "\(job)", "COHORT_COORDINATOR": endpoint, "COHORT_ATTEMPT": "\(attempt)", "PMIX_MCA_gds": "hash",
-            "COHORT_HEARTBEAT_MS": "\(config.heartbeatIntervalMs)", "COHORT_FENCE_MS": "\(config.fenceMs)",
-        ]) { _, new in new }
+        let env = WorkerKeys.environment(config, base: ProcessInfo.processInfo.environment)
+            .merging(contract.environment.merging(["PMIX_MCA_gds": "hash"]) { a, _ in a }) { _, new in new }
         return try spawn(["/bin/sh", dir + "/run.sh"], env: env, log: dir + "/wrapper.log")
-    }
-
-    /// The spec as the trainer gets it: without the coordinator's own top-level `priority` key,
-    /// which the trainer's strict decoding would reject.
-    static func trainerSpec(_ spec: String) -> String {
-        spec.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("priority:") }.joined(separator: "\n")
     }
 
     /// posix_spawn in a new session (POSIX_SPAWN_SETSID), so signals to the coordinator's
@@ -86,13 +73,8 @@ enum Launcher {
         for fd in open where fd > 2 && fcntl(fd, F_GETFD) != -1 { posix_spawn_file_actions_addclose(&actions, fd) }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
-        guard rc == 0 else { throw LaunchError(message: "posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw LaunchError("posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))") }
         return pid
-    }
-
-    /// The running cohort executable (/proc/self/exe).
-    static func selfExecutable() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// The wrapper's recorded exit status of mpirun, once it has ended.
@@ -127,15 +109,8 @@ enum Launcher {
 
     /// Whether `pid` is alive and is attempt `attempt`'s wrapper (guards against pid reuse).
     static func isAttemptProcess(_ pid: Int, attempt: Int64) -> Bool {
-        guard kill(pid_t(pid), 0) == 0, let env = readProcFile("/proc/\(pid)/environ") else { return false }
-        return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "COHORT_ATTEMPT=\(attempt)" }
-    }
-
-    /// Reads a /proc file to its end (they report size 0, so size-based reads return nothing).
-    static func readProcFile(_ path: String) -> Data? {
-        guard let fh = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? fh.close() }
-        return try? fh.readToEnd()
+        guard kill(pid_t(pid), 0) == 0, let env = LaunchContract.environment(ofProcess: pid_t(pid)) else { return false }
+        return env[LaunchContract.attemptVariable] == "\(attempt)"
     }
 
     /// Per-rank log files of an attempt: mpirun's --output-filename layout DIR/out/<n>/rank.<r>/stdout.

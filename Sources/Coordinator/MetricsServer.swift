@@ -27,14 +27,20 @@ extension Coordinator {
         out += "# TYPE cohort_slots_total gauge\ncohort_slots_total \(s.totalSlots)\n"
         out += "# TYPE cohort_slots_used gauge\ncohort_slots_used \(s.usedSlots)\n"
         out += "# TYPE cohort_requests_total counter\ncohort_requests_total \(s.requests)\n"
+        out += "# HELP cohort_stalls_total Messages that took over 100 ms to serve.\n# TYPE cohort_stalls_total counter\ncohort_stalls_total \(stallCount)\n"
         out += "# HELP cohort_job_samples_per_second Latest reported throughput of a running job.\n# TYPE cohort_job_samples_per_second gauge\n"
-        for j in (try? store.jobs(state: .running)) ?? [] {
+        for j in (try? store.jobPage(state: .running, after: nil, limit: 1000).rows) ?? [] {
             if let p = try? store.latestProgress(job: j.id) {
                 out += "cohort_job_samples_per_second{job=\"\(j.id)\"} \(p.samplesPerS)\ncohort_job_step{job=\"\(j.id)\"} \(p.step)\n"
             }
         }
         return out
     }
+}
+
+/// The metrics endpoint cannot serve: the socket call and errno's text.
+struct MetricsServerError: Error, CustomStringConvertible {
+    let description: String
 }
 
 final class MetricsServer: @unchecked Sendable {
@@ -48,7 +54,7 @@ final class MetricsServer: @unchecked Sendable {
     init(port: Int, coordinator: Coordinator) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
-        guard fd >= 0 else { throw LaunchError(message: "metrics: socket failed: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw MetricsServerError(description: "metrics: socket failed: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
@@ -58,7 +64,7 @@ final class MetricsServer: @unchecked Sendable {
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard rc == 0, listen(fd, 16) == 0 else {
             let e = errno; close(fd)
-            throw LaunchError(message: "metrics: cannot listen on 127.0.0.1:\(port): \(String(cString: strerror(e)))")
+            throw MetricsServerError(description: "metrics: cannot listen on 127.0.0.1:\(port): \(String(cString: strerror(e)))")
         }
         var bound = sockaddr_in(); var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         // (all stored properties are set below before the thread captures self)

@@ -1,14 +1,12 @@
-// Implements: SpecSummary, the few fields of a job spec the coordinator owns (name,
+// Implements: SpecSummary, the fields of a job spec the coordinator schedules by (name,
 // parallel.ranks and min_ranks, priority, fault.max_restarts, train.global_batch and accumulation
-// for the world sizes an elastic restart may use, checkpoint.dir), read leniently: every other key belongs to the
-// trainer, which validates it. A missing or invalid ranks is refused here.
+// for the world sizes an elastic restart may use, checkpoint.dir), derived from the one schema,
+// JobSpec: a spec the trainer would refuse (an unknown key, a wrong type, YAML past its limits)
+// is refused at submit, naming the key, instead of failing at every launch.
 import Foundation
+import Spec
+import Wire
 import Yams
-
-public struct JobSpecError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-}
 
 public struct SpecSummary: Sendable, Equatable {
     public var name: String
@@ -22,6 +20,9 @@ public struct SpecSummary: Sendable, Equatable {
     public var accumulation: Int
     /// checkpoint.dir as written (relative paths are placed in the job's state directory).
     public var checkpointDir: String?
+
+    /// Longest job name, in bytes (names are shown in tables and logs).
+    public static let maxNameBytes = 128
 
     public init(name: String, ranks: Int, priority: Int, maxRestarts: Int, minRanks: Int? = nil, globalBatch: Int? = nil,
                 accumulation: Int = 1, checkpointDir: String? = nil) {
@@ -37,53 +38,42 @@ public struct SpecSummary: Sendable, Equatable {
         return stride(from: ranks, through: minRanks, by: -1).filter { g % $0 == 0 && (g / $0) % accumulation == 0 }
     }
 
+    /// Parses `text` with JobSpec's strict schema, then checks what only the coordinator needs.
     /// - Throws: `SpecError` naming the bad key and value.
-    public static func parse(_ text: String) throws -> SpecSummary {
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw JobSpecError(message: "job spec is not valid YAML: \(error)") }
-        guard let map = root as? [String: Any] else { throw JobSpecError(message: "job spec must be a mapping of keys") }
-        guard let name = map["name"] as? String, !name.isEmpty else {
-            throw JobSpecError(message: "job spec: name is missing or not a string (got \(map["name"].map { "\($0)" } ?? "nothing"))")
-        }
-        guard let parallel = map["parallel"] as? [String: Any], let rv = parallel["ranks"] else {
-            throw JobSpecError(message: "job spec \(name): parallel.ranks is missing")
-        }
-        guard let ranks = rv as? Int, ranks >= 1, ranks <= 4096 else {
-            throw JobSpecError(message: "job spec \(name): parallel.ranks must be an integer in 1…4096, got \(rv)")
-        }
-        var priority = 0
-        if let p = map["priority"] {
-            guard let pi = p as? Int else { throw JobSpecError(message: "job spec \(name): priority must be an integer, got \(p)") }
-            priority = pi
-        }
-        var restarts = 0
-        if let fault = map["fault"] as? [String: Any], let m = fault["max_restarts"] {
-            guard let mi = m as? Int, mi >= 0 else { throw JobSpecError(message: "job spec \(name): fault.max_restarts must be an integer ≥ 0, got \(m)") }
-            restarts = mi
-        }
-        var minRanks: Int?
-        if let m = parallel["min_ranks"] {
-            guard let mi = m as? Int, mi >= 1, mi <= ranks else { throw JobSpecError(message: "job spec \(name): parallel.min_ranks must be an integer in 1…\(ranks), got \(m)") }
-            minRanks = mi
-        }
-        let train = map["train"] as? [String: Any]
-        let global = train?["global_batch"] as? Int, accumulation = train?["accumulation"] as? Int ?? 1
-        if let m = minRanks, m < ranks, global == nil {
-            throw JobSpecError(message: "job spec \(name): parallel.min_ranks \(m) below parallel.ranks \(ranks) makes the job elastic, which needs train.global_batch (not batch_per_rank) so a restart on fewer ranks keeps the batch")
-        }
-        let dir = (map["checkpoint"] as? [String: Any])?["dir"] as? String
-        return SpecSummary(name: name, ranks: ranks, priority: priority, maxRestarts: restarts, minRanks: minRanks,
-                           globalBatch: global.flatMap { $0 > 0 ? $0 : nil }, accumulation: max(1, accumulation), checkpointDir: dir)
+    public static func parse(_ text: String, source: String = "submitted") throws(SpecError) -> SpecSummary {
+        try summary(of: JobSpec.parse(text, source: source), source: source)
     }
 
-    /// The spec text with parallel.ranks set to `ranks` (appended as an override mapping when the
-    /// spec writes `parallel:` as a flow mapping, the form cluster/jobs/ uses).
-    public static func withRanks(_ text: String, _ ranks: Int) -> String {
-        guard let r = text.range(of: #"(?m)^parallel:\s*\{[^}]*\}"#, options: .regularExpression) else { return text }
-        var block = String(text[r])
-        if let k = block.range(of: #"(?<![_A-Za-z])ranks:\s*\d+"#, options: .regularExpression) {
-            block.replaceSubrange(k, with: "ranks: \(ranks)")
+    /// - Throws: `SpecError` when the name is not printable text of 1…128 bytes or parallel.ranks
+    ///   is missing or outside 1…4096.
+    public static func summary(of spec: JobSpec, source: String) throws(SpecError) -> SpecSummary {
+        func fail(_ m: String) -> SpecError { SpecError(source: source, message: m) }
+        let name = spec.name
+        guard !name.isEmpty, name.utf8.count <= maxNameBytes, TerminalText.isPrintable(name) else {
+            throw fail("name: must be 1…\(maxNameBytes) bytes of printable text without control characters, got \"\(TerminalText.line(String(name.prefix(200))))\"")
         }
-        return text.replacingCharacters(in: r, with: block)
+        guard let ranks = spec.parallel?.ranks else { throw fail("parallel.ranks is missing (the coordinator needs it to place the job)") }
+        guard (1 ... WireLimits.maxRanks).contains(ranks) else { throw fail("parallel.ranks must be an integer in 1…\(WireLimits.maxRanks), got \(ranks)") }
+        let priority = spec.priority ?? 0
+        guard WireLimits.priorityRange.contains(priority) else {
+            throw fail("priority must be in \(WireLimits.priorityRange.lowerBound)…\(WireLimits.priorityRange.upperBound), got \(priority)")
+        }
+        let restarts = spec.fault?.max_restarts ?? 0
+        guard restarts <= 1000 else { throw fail("fault.max_restarts must be in 0…1000, got \(restarts)") }
+        return SpecSummary(name: name, ranks: ranks, priority: priority, maxRestarts: restarts, minRanks: spec.parallel?.min_ranks,
+                           globalBatch: spec.train.global_batch, accumulation: max(1, spec.accumulation),
+                           checkpointDir: spec.checkpoint?.dir)
+    }
+
+    /// The spec with parallel.ranks set to `ranks`, re-encoded from the parsed JobSpec (comments
+    /// and layout are not kept; every key and value is).
+    /// - Throws: `SpecError` if the text is not a valid spec.
+    public static func withRanks(_ text: String, _ ranks: Int, source: String = "spec") throws(SpecError) -> String {
+        var spec = try JobSpec.parse(text, source: source)
+        guard var p = spec.parallel else { throw SpecError(source: source, message: "parallel.ranks is missing") }
+        p.ranks = ranks
+        if let m = p.min_ranks, m > ranks { p.min_ranks = ranks }
+        spec.parallel = p
+        do { return try YAMLEncoder().encode(spec) } catch { throw SpecError(source: source, message: "cannot write the spec back: \(error)") }
     }
 }

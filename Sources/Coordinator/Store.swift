@@ -49,7 +49,7 @@ struct AttemptRow {
     var finishedAt: Double?
     var exitCode: Int?
     var startedAt: Double
-    var outcome: String?
+    var outcome: AttemptOutcome?
     var reason: String?
     var startStep: Int?
     var ranks: Int { allocation.reduce(0) { $0 + $1.slots } }
@@ -57,7 +57,7 @@ struct AttemptRow {
     init(_ r: Row) {
         id = r["id"]; jobID = r["job_id"]; number = r["number"]; dir = r["dir"]; pid = r["pid"]
         finishedAt = r["finished_at"]; exitCode = r["exit_code"]; startedAt = r["started_at"]
-        outcome = r["outcome"]; reason = r["reason"]; startStep = r["start_step"]
+        outcome = (r["outcome"] as String?).flatMap(AttemptOutcome.init(rawValue:)); reason = r["reason"]; startStep = r["start_step"]
         let json: String = r["allocation"]
         allocation = (try? JSONDecoder().decode([AllocationSlice].self, from: Data(json.utf8))) ?? []
     }
@@ -116,6 +116,7 @@ final class Store: @unchecked Sendable {
             ALTER TABLE attempts ADD COLUMN start_step INTEGER;
             """)
         }
+        Self.registerIndexes(&m)
         try m.migrate(db)
     }
 
@@ -135,7 +136,6 @@ final class Store: @unchecked Sendable {
         }
     }
 
-    func nodes() throws -> [Row] { try db.read { try Row.fetchAll($0, sql: "SELECT * FROM nodes ORDER BY name") } }
 
     // MARK: jobs
 
@@ -155,20 +155,6 @@ final class Store: @unchecked Sendable {
 
     func job(_ id: Int64) throws -> JobRow? {
         try db.read { try Row.fetchOne($0, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobRow.init) }
-    }
-
-    func jobs(state: JobState? = nil, limit: Int = 1000) throws -> [JobRow] {
-        try db.read { db in
-            if let state {
-                return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = ? ORDER BY id DESC LIMIT ?", arguments: [state.rawValue, limit]).map(JobRow.init)
-            }
-            return try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(JobRow.init)
-        }
-    }
-
-    func jobs(in states: [JobState]) throws -> [JobRow] {
-        let list = states.map { "'\($0.rawValue)'" }.joined(separator: ",")
-        return try db.read { try Row.fetchAll($0, sql: "SELECT * FROM jobs WHERE state IN (\(list)) ORDER BY id").map(JobRow.init) }
     }
 
     func countsByState() throws -> [JobState: Int] {
@@ -220,9 +206,5 @@ final class Store: @unchecked Sendable {
         try db.write { db in
             try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, ?, ?)", arguments: [Self.now, job, kind, detail])
         }
-    }
-
-    func events(job: Int64) throws -> [Row] {
-        try db.read { try Row.fetchAll($0, sql: "SELECT * FROM events WHERE job_id = ? ORDER BY id", arguments: [job]) }
     }
 }

@@ -5,13 +5,16 @@ import GRDB
 import Wire
 
 extension Store {
+    /// Where attempt `number` of a job keeps its hostfile, wrapper, rank logs and exit status.
+    static func attemptDir(_ jobDir: String, number: Int) -> String { jobDir + "/attempt-\(number)" }
+
     /// Inserts attempt N+1 of a job inside a transition's transaction; returns its id.
     static func insertAttempt(_ db: Database, job: Int64, allocation: [AllocationSlice], dir: String) throws -> (id: Int64, number: Int) {
         try db.execute(sql: "UPDATE jobs SET attempts = attempts + 1 WHERE id = ?", arguments: [job])
         let number = try Int.fetchOne(db, sql: "SELECT attempts FROM jobs WHERE id = ?", arguments: [job]) ?? 1
         let json = String(decoding: try JSONEncoder().encode(allocation), as: UTF8.self)
         try db.execute(sql: "INSERT INTO attempts(job_id, number, allocation, dir, started_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [job, number, json, dir + "/attempt-\(number)", now])
+                       arguments: [job, number, json, attemptDir(dir, number: number), now])
         return (db.lastInsertedRowID, number)
     }
 
@@ -19,9 +22,9 @@ extension Store {
         try db.write { try $0.execute(sql: "UPDATE attempts SET pid = ? WHERE id = ?", arguments: [pid, attempt]) }
     }
 
-    static func finishAttempt(_ db: Database, _ attempt: Int64, exitCode: Int?, outcome: String, reason: String? = nil) throws {
+    static func finishAttempt(_ db: Database, _ attempt: Int64, exitCode: Int?, outcome: AttemptOutcome, reason: String? = nil) throws {
         try db.execute(sql: "UPDATE attempts SET finished_at = ?, exit_code = ?, outcome = ?, reason = ? WHERE id = ?",
-                       arguments: [now, exitCode, outcome, reason, attempt])
+                       arguments: [now, exitCode, outcome.rawValue, reason, attempt])
         let job = try Int64.fetchOne(db, sql: "SELECT job_id FROM attempts WHERE id = ?", arguments: [attempt])
         try db.execute(sql: "UPDATE jobs SET exit_code = ? WHERE id = ?", arguments: [exitCode, job])
     }
@@ -32,7 +35,7 @@ extension Store {
 
     /// Attempts of `job` that ended in a fault (restarts for a resize do not count against max_restarts).
     func faultCount(job: Int64) throws -> Int {
-        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts WHERE job_id = ? AND outcome = 'failed'", arguments: [job]) ?? 0 }
+        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts WHERE job_id = ? AND outcome = ?", arguments: [job, AttemptOutcome.failed.rawValue]) ?? 0 }
     }
 
     func openAttempts() throws -> [AttemptRow] {
@@ -54,14 +57,6 @@ extension Store {
         }
     }
 
-    func progress(job: Int64, limit: Int = 100_000) throws -> [ProgressPoint] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM progress WHERE job_id = ? AND rank = 0 ORDER BY id LIMIT ?", arguments: [job, limit]).map {
-                ProgressPoint(step: $0["step"], loss: $0["loss"], samplesPerS: $0["samples_per_s"], at: $0["at"])
-            }
-        }
-    }
-
     func latestProgress(job: Int64) throws -> ProgressPoint? {
         try db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM progress WHERE job_id = ? ORDER BY id DESC LIMIT 1", arguments: [job]).map {
@@ -76,9 +71,5 @@ extension Store {
             try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, 'checkpoint-committed', ?)",
                            arguments: [Self.now, job, "step \(step) \(path)"])
         }
-    }
-
-    func lastCheckpointStep(job: Int64) throws -> Int? {
-        try db.read { try Int.fetchOne($0, sql: "SELECT MAX(step) FROM checkpoints WHERE job_id = ?", arguments: [job]) }
     }
 }

@@ -1,12 +1,13 @@
 // Implements: TableFormat, the human-readable tables the CLI prints (jobs, nodes, one job's
-// status), column-aligned, and the JSON rendering used by --json.
+// status), column-aligned, and the JSON rendering used by --json. Every string that came over the
+// network (names, reasons, hosts) goes through TerminalText.line, so none can drive the terminal.
 import Foundation
 import Wire
 
 public enum TableFormat {
     /// Left-aligned columns separated by two spaces.
     public static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = [header] + rows.map { $0.map(TerminalText.line) }
         let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
         return all.map { r in r.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
             .joined(separator: "  ").trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
@@ -25,17 +26,18 @@ public enum TableFormat {
     }
 
     public static func status(_ j: JobInfo) -> String {
-        var lines = ["job \(j.id) (\(j.name)): \(j.state.rawValue)"]
-        if let r = j.reason { lines.append("  reason:     \(r)") }
+        let t = TerminalText.line
+        var lines = ["job \(t(j.id)) (\(t(j.name))): \(j.state.rawValue)"]
+        if let r = j.reason { lines.append("  reason:     \(t(r))") }
         lines.append("  ranks:      \(j.ranks)   priority: \(j.priority)   attempts: \(j.attempts)")
-        if !j.allocation.isEmpty { lines.append("  allocation: " + j.allocation.map { "\($0.node)×\($0.slots)" }.joined(separator: " ")) }
+        if !j.allocation.isEmpty { lines.append("  allocation: " + j.allocation.map { "\(t($0.node))×\($0.slots)" }.joined(separator: " ")) }
         if let p = j.progress { lines.append(String(format: "  progress:   step %d  loss %.4f  %.0f samples/s", p.step, p.loss, p.samplesPerS)) }
         if let c = j.lastCheckpointStep { lines.append("  checkpoint: step \(c)") }
         if let e = j.exitCode { lines.append("  exit code:  \(e)") }
         for a in j.history ?? [] {
-            let place = a.allocation.map { "\($0.node)×\($0.slots)" }.joined(separator: " ")
+            let place = a.allocation.map { "\(t($0.node))×\($0.slots)" }.joined(separator: " ")
             let from = a.startStep.map { $0 > 0 ? ", from step \($0)" : "" } ?? ""
-            let end = a.outcome.map { o in "\(o)" + (a.reason.map { ": \($0)" } ?? "") } ?? "running"
+            let end = a.outcome.map { o in o.rawValue + (a.reason.map { ": \(t($0))" } ?? "") } ?? "running"
             lines.append("  attempt \(a.number): \(a.ranks) rank\(a.ranks == 1 ? "" : "s") on \(place)\(from); \(end)")
         }
         return lines.joined(separator: "\n")

@@ -27,6 +27,13 @@ public struct Message: Codable, Sendable, Equatable {
     public var priority: Int?
     public var waitForNodes: Bool?
     public var state: JobState?
+    /// `list`: the page after this job id (ids run newest first); `limit`: at most this many
+    /// entries (`list`, `metrics`); `metrics`: `after` is the index of the last point already read.
+    public var after: String?
+    public var limit: Int?
+    /// How long the requester waits for the reply (milliseconds): a request that has waited longer
+    /// at the coordinator is not executed (its requester gave up) and is answered `expired`.
+    public var timeoutMs: Int?
     public var rank: Int?
     public var offsets: [Int]?
     // agent
@@ -37,8 +44,10 @@ public struct Message: Codable, Sendable, Equatable {
     public var processes: [RankProcess]?
     public var pid: Int?
     public var ranks: [Int]?
-    /// `kill`: "TERM" (graceful, SIGKILL after 2 s) or "KILL" (at once; a fault's ranks need no grace).
-    public var signal: String?
+    /// `kill`: TERM (graceful, SIGKILL after the kill grace) or KILL (at once; a fault's ranks need no grace).
+    public var signal: KillSignal?
+    /// `kill` with TERM: milliseconds between SIGTERM and SIGKILL (the coordinator's kill_grace_ms).
+    public var graceMs: Int?
     // trainer
     /// The attempt a trainer belongs to (COHORT_ATTEMPT); a heartbeat of an attempt that is over is
     /// answered with `stale-attempt`, and the rank exits.
@@ -57,6 +66,10 @@ public struct Message: Codable, Sendable, Equatable {
     public var text: String?
     public var done: Bool?
     public var points: [ProgressPoint]?
+    /// `list`: jobs matching the filter in all pages; `next`: the `after` of the next page (absent
+    /// on the last page). `metrics`: `next` is the `after` of the next page of points.
+    public var total: Int?
+    public var next: String?
     /// The coordinator's heartbeat interval, in its `ok` to an agent's register and heartbeat: the
     /// agent heartbeats at that pace (milliseconds).
     public var intervalMs: Int?
@@ -83,22 +96,34 @@ public struct Message: Codable, Sendable, Equatable {
         counter += 1
         return "\(getpid())-\(counter)"
     }
+
+    /// Wire names, snake_case (spelled out: a key strategy costs a conversion per key per decode).
+    private enum CodingKeys: String, CodingKey {
+        case v, type, id, job, spec, priority, waitForNodes = "wait_for_nodes", state, after, limit, timeoutMs = "timeout_ms"
+        case rank, offsets, node, host, address, slots, processes, pid, ranks, signal, graceMs = "grace_ms"
+        case attempt, worldSize = "world_size", step, loss, samplesPerS = "samples_per_s", path
+        case code, message, jobInfo = "job_info", jobs, nodeList = "node_list", text, done, points, total, next, intervalMs = "interval_ms"
+    }
 }
 
-/// JSON coding of messages with snake_case keys.
+/// JSON coding of messages; keys are snake_case (the CodingKeys of Message and Records).
 public enum MessageCodec {
     public static func encode(_ m: Message) -> Data {
         let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
         // Encoding our own Codable structs cannot fail (no floats are NaN by construction).
         return (try? e.encode(m)) ?? Data("{}".utf8)
     }
 
     /// Decodes a body frame.
     /// - Returns: the message, or the error reply that the frame deserves (with the id when readable).
-    public static func decode(_ body: Data) -> Result<Message, Message> {
-        if body.count > WireProtocol.maxFrameBytes {
-            return .failure(.error(to: "", .tooLarge, "frame of \(body.count) bytes exceeds the limit of \(WireProtocol.maxFrameBytes) bytes"))
+    /// - Parameter limit: the largest body accepted (requests: max_frame_bytes; a client reading
+    ///   replies passes WireProtocol.hardMessageCapBytes).
+    public static func decode(_ body: Data, limit: Int = WireProtocol.maxFrameBytes) -> Result<Message, Message> {
+        if body.count > limit {
+            return .failure(.error(to: "", .tooLarge, "frame of \(body.count) bytes exceeds the limit of \(limit) bytes"))
+        }
+        if let depth = jsonDepthExceeding(body, WireLimits.jsonDepth) {
+            return .failure(.error(to: "", .malformed, "body nests arrays and objects deeper than \(WireLimits.jsonDepth) levels (at byte \(depth))"))
         }
         guard let any = try? JSONSerialization.jsonObject(with: body), let obj = any as? [String: Any] else {
             return .failure(.error(to: "", .malformed, "body is not a JSON object (\(body.count) bytes)"))
@@ -118,10 +143,36 @@ public enum MessageCodec {
         }
         guard obj["id"] is String else { return .failure(.error(to: "", .malformed, "missing or non-string field \"id\"")) }
         let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        do { return .success(try d.decode(Message.self, from: body)) } catch {
+        let m: Message
+        do { m = try d.decode(Message.self, from: body) } catch {
             return .failure(.error(to: id, .malformed, "field of wrong type: \(describe(error))"))
         }
+        if let problem = m.problem() {
+            let readable = m.id.utf8.count <= WireLimits.requestIDBytes && TerminalText.isPrintable(m.id)
+            return .failure(.error(to: readable ? m.id : "", .badRequest, problem))
+        }
+        return .success(m)
+    }
+
+    /// The offset of the first byte nesting deeper than `max` arrays/objects (outside strings), or
+    /// nil: refused before parsing, so no parser recurses on a hostile body.
+    static func jsonDepthExceeding(_ body: Data, _ max: Int) -> Int? {
+        var depth = 0, inString = false, escaped = false
+        for (i, b) in body.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > max { return i }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return nil
     }
 
     static func describe(_ error: Error) -> String {

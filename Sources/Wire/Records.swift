@@ -7,6 +7,8 @@ public struct AllocationSlice: Codable, Sendable, Equatable {
     public var address: String
     public var slots: Int
     public init(node: String, address: String, slots: Int) { self.node = node; self.address = address; self.slots = slots }
+
+    private enum CodingKeys: String, CodingKey { case node, address, slots }
 }
 
 /// One progress report of a trainer (rank 0 by convention).
@@ -19,6 +21,8 @@ public struct ProgressPoint: Codable, Sendable, Equatable {
     public init(step: Int, loss: Double, samplesPerS: Double, at: Double) {
         self.step = step; self.loss = loss; self.samplesPerS = samplesPerS; self.at = at
     }
+
+    private enum CodingKeys: String, CodingKey { case step, loss, samplesPerS = "samples_per_s", at }
 }
 
 /// What `status` and `list` say about a job.
@@ -50,6 +54,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
         self.exitCode = exitCode; self.attempts = attempts; self.allocation = allocation; self.progress = progress
         self.lastCheckpointStep = lastCheckpointStep
     }
+
+    private enum CodingKeys: String, CodingKey { case id, name, state, ranks, priority, reason, submittedAt = "submitted_at", startedAt = "started_at", finishedAt = "finished_at", exitCode = "exit_code", attempts, allocation, progress, lastCheckpointStep = "last_checkpoint_step", history }
 }
 
 /// One attempt of a job: an mpirun launch, from its start to its end.
@@ -61,16 +67,18 @@ public struct AttemptInfo: Codable, Sendable, Equatable {
     public var finishedAt: Double?
     public var exitCode: Int?
     /// succeeded, failed, resized, cancelled, lost, launch-failed; nil while it runs.
-    public var outcome: String?
+    public var outcome: AttemptOutcome?
     /// Why it ended, e.g. "rank 1 sent no heartbeat for 3.0 s (hung or dead)".
     public var reason: String?
     /// The step its trainers started at (a resumed checkpoint's step; 0 for a fresh start).
     public var startStep: Int?
     public init(number: Int, ranks: Int, allocation: [AllocationSlice], startedAt: Double, finishedAt: Double?, exitCode: Int?,
-                outcome: String?, reason: String?, startStep: Int?) {
+                outcome: AttemptOutcome?, reason: String?, startStep: Int?) {
         self.number = number; self.ranks = ranks; self.allocation = allocation; self.startedAt = startedAt
         self.finishedAt = finishedAt; self.exitCode = exitCode; self.outcome = outcome; self.reason = reason; self.startStep = startStep
     }
+
+    private enum CodingKeys: String, CodingKey { case number, ranks, allocation, startedAt = "started_at", finishedAt = "finished_at", exitCode = "exit_code", outcome, reason, startStep = "start_step" }
 }
 
 /// What `nodes` says about an agent's node.
@@ -86,6 +94,8 @@ public struct NodeInfo: Codable, Sendable, Equatable {
         self.name = name; self.host = host; self.address = address; self.slots = slots; self.used = used
         self.live = live; self.lastSeen = lastSeen
     }
+
+    private enum CodingKeys: String, CodingKey { case name, host, address, slots, used, live, lastSeen = "last_seen" }
 }
 
 /// A rank process an agent sees on its node.
@@ -94,4 +104,6 @@ public struct RankProcess: Codable, Sendable, Equatable, Hashable {
     public var rank: Int
     public var pid: Int
     public init(job: String, rank: Int, pid: Int) { self.job = job; self.rank = rank; self.pid = pid }
+
+    private enum CodingKeys: String, CodingKey { case job, rank, pid }
 }

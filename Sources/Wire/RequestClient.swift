@@ -54,6 +54,8 @@ public final class RequestClient {
     /// Like `call` but returns an `error` reply instead of throwing it.
     public func exchange(_ request: Message) throws(WireError) -> Message {
         let s = try open()
+        var request = request
+        if request.timeoutMs == nil { request.timeoutMs = timeoutMs }  // the coordinator skips what we gave up on
         try s.send([Data(), MessageCodec.encode(request)], dontWait: false)
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
         while true {
@@ -70,7 +72,8 @@ public final class RequestClient {
                 throw .timeout(endpoint: endpoint, ms: timeoutMs)
             }
             guard let body = frames?.last else { continue }
-            switch MessageCodec.decode(body) {
+            // Replies may be larger than requests (up to WireLimits.replyBytes, and libzmq's cap).
+            switch MessageCodec.decode(body, limit: Int(WireProtocol.hardMessageCapBytes)) {
             case let .success(m) where m.id == request.id: return m
             case let .failure(err) where err.id == request.id: return err
             default: continue  // a push or a stale reply: not ours
@@ -86,7 +89,7 @@ public final class RequestClient {
     /// Receives one message addressed to this client, if any arrives within `timeoutMs`.
     public func receive(timeoutMs: Int) throws(WireError) -> Message? {
         guard let frames = try open().receive(timeoutMs: timeoutMs), let body = frames.last else { return nil }
-        if case let .success(m) = MessageCodec.decode(body) { return m }
+        if case let .success(m) = MessageCodec.decode(body, limit: Int(WireProtocol.hardMessageCapBytes)) { return m }
         return nil
     }
 }

@@ -30,15 +30,6 @@ public final class TrainerReporter: @unchecked Sendable {
     /// Reports queued beyond this are dropped, oldest first (the coordinator is away).
     static let queueLimit = 256
 
-    /// Reads COHORT_JOB_ID, COHORT_COORDINATOR, COHORT_ATTEMPT, COHORT_HEARTBEAT_MS and COHORT_FENCE_MS
-    /// (exported by the coordinator's launch), and COHORT_KEY and COHORT_SERVER_KEY when the
-    /// coordinator uses CURVE; nil when the trainer was not started by a coordinator.
-    public static func fromEnvironment(rank: Int) -> TrainerReporter? {
-        let env = ProcessInfo.processInfo.environment
-        guard let job = env["COHORT_JOB_ID"], let ep = env["COHORT_COORDINATOR"] else { return nil }
-        return TrainerReporter(endpoint: ep, job: job, rank: rank, environment: env)
-    }
-
     /// CURVE keys from COHORT_KEY and COHORT_SERVER_KEY in `environment`, or nil. A bad key file
     /// is one warning on stderr: the coordinator then refuses the reports and the rank is fenced.
     public static func environmentKeys(_ environment: [String: String]) -> CurveClientKeys? {
@@ -55,9 +46,9 @@ public final class TrainerReporter: @unchecked Sendable {
     public init(endpoint: String, job: String, rank: Int, environment: [String: String] = ProcessInfo.processInfo.environment,
                 curve: CurveClientKeys? = nil) {
         self.job = job; self.rank = rank
-        attempt = environment["COHORT_ATTEMPT"].flatMap { Int($0) }
-        heartbeatMs = max(10, environment["COHORT_HEARTBEAT_MS"].flatMap { Int($0) } ?? WireProtocol.heartbeatIntervalMs)
-        fenceMs = max(heartbeatMs * 2, environment["COHORT_FENCE_MS"].flatMap { Int($0) } ?? WireProtocol.trainerFenceMs)
+        attempt = environment[LaunchContract.attemptVariable].flatMap { Int($0) }
+        heartbeatMs = max(10, environment[LaunchContract.heartbeatVariable].flatMap { Int($0) } ?? WireProtocol.heartbeatIntervalMs)
+        fenceMs = max(heartbeatMs * 2, environment[LaunchContract.fenceVariable].flatMap { Int($0) } ?? WireProtocol.trainerFenceMs)
         client = RequestClient(endpoint: endpoint, timeoutMs: min(2000, max(200, heartbeatMs * 2)),
                                curve: curve ?? Self.environmentKeys(environment))
     }

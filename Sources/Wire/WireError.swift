@@ -33,4 +33,6 @@ public enum ProtocolErrorCode: String, Codable, Sendable {
     case unschedulable, invalidState = "invalid-state", unknownNode = "unknown-node", `internal`
     /// A trainer of an attempt the coordinator has ended: it must exit (fencing).
     case staleAttempt = "stale-attempt"
+    /// A request that waited at the coordinator longer than its `timeout_ms`: not executed.
+    case expired
 }

@@ -6,6 +6,7 @@
 import ArgumentParser
 import Collectives
 import Foundation
+import Wire
 
 /// A benchmark that measured something wrong.
 enum BenchError: Error, CustomStringConvertible {
@@ -139,7 +140,7 @@ struct BenchAllreduce: ParsableCommand {
         let nodes = try NamespaceNodes.up(count: k, linkRate: linkRate, dir: dir)
         defer { nodes.down() }
         benchNote("bench allreduce: \(k) namespace nodes, links \(linkRate ?? "unshaped")")
-        let status = try MPILauncher.run(ranks: k, oversubscribe: false, program: selfPath(),
+        let status = try MPILauncher.run(ranks: k, oversubscribe: false, program: MPIRunCommand.selfExecutable(),
                                          arguments: Array(CommandLine.arguments.dropFirst()), nodes: nodes)
         guard status == 0 else { throw LaunchError("mpirun across \(k) namespace nodes failed (exit \(status))") }
     }

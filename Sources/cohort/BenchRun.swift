@@ -3,6 +3,7 @@
 import ArgumentParser
 import Durable
 import Foundation
+import Wire
 
 /// Options of the benchmarks that train workload W on several ranks (scaling, zero).
 struct WorkloadRunOptions: ParsableArguments {
@@ -70,7 +71,7 @@ enum BenchRun {
         let status: Int32
         if n == 1 {
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: selfPath())
+            p.executableURL = URL(fileURLWithPath: MPIRunCommand.selfExecutable())
             p.arguments = args
             p.standardOutput = FileHandle.nullDevice
             try p.run()
@@ -78,7 +79,7 @@ enum BenchRun {
             status = p.terminationStatus
         } else {
             status = try MPILauncher.run(ranks: n, oversubscribe: n > ProcessInfo.processInfo.activeProcessorCount,
-                                         program: selfPath(), arguments: args, quiet: true)
+                                         program: MPIRunCommand.selfExecutable(), arguments: args, quiet: true)
         }
         guard status == 0, let d = FileManager.default.contents(atPath: summary),
               let obj = try JSONSerialization.jsonObject(with: d) as? [String: Any], obj["steady_samples_per_s"] is Double else {

@@ -2,17 +2,10 @@
 // benchmarks use it; jobs go through the coordinator's Launcher).
 import Foundation
 import Tensor
+import Wire
 
-/// A launch that cannot start.
-struct LaunchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
-/// This executable's path.
-func selfPath() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-}
+/// A launch that cannot start (Wire's, shared with the coordinator's Launcher).
+typealias LaunchError = Wire.LaunchError
 
 /// Starts `mpirun` on this node for `cohort` ranks.
 enum MPILauncher {
@@ -23,24 +16,21 @@ enum MPILauncher {
     /// The mpirun command line for `ranks` local ranks of `program arguments…`.
     static func command(ranks: Int, oversubscribe: Bool, program: String, arguments: [String],
                         environment: [String: String], nodes: NamespaceNodes? = nil) -> [String] {
-        var cmd = ["mpirun"]
-        if getuid() == 0 { cmd.append("--allow-run-as-root") }
-        cmd += ["-np", "\(ranks)"]
-        if let nodes { cmd += nodes.mpirunArguments } else {
-            cmd += oversubscribe ? ["--oversubscribe", "--bind-to", "none"] : ["--bind-to", "core"]
+        var cmd = MPIRunCommand(ranks: ranks, program: program, arguments: arguments)
+        if let nodes { nodes.configure(&cmd) } else {
+            cmd.oversubscribe = oversubscribe
+            cmd.binding = oversubscribe ? MPIRunCommand.Binding.none : .core
         }
-        for v in forwarded where environment[v] != nil { cmd += ["-x", v] }
-        return cmd + [program] + arguments
+        cmd.exports = forwarded.filter { environment[$0] != nil }
+        return cmd.argv
     }
 
     /// Runs mpirun to completion and returns its exit status.
     static func run(ranks: Int, oversubscribe: Bool, program: String, arguments: [String], quiet: Bool = false,
-                    nodes: NamespaceNodes? = nil, environment extra: [String: String] = [:]) throws -> Int32 {
+                    nodes: NamespaceNodes? = nil) throws -> Int32 {
         var env = BLASCore.environment(adding: ProcessInfo.processInfo.environment)
         if env["PMIX_MCA_gds"] == nil { env["PMIX_MCA_gds"] = "hash" }  // PMIx's shared-memory store only prints noise here
-        for (k, v) in extra { env[k] = v }
-        var cmd = command(ranks: ranks, oversubscribe: oversubscribe, program: program, arguments: arguments, environment: env, nodes: nodes)
-        for k in extra.keys.sorted() { cmd.insert(contentsOf: ["-x", k], at: 1) }
+        let cmd = command(ranks: ranks, oversubscribe: oversubscribe, program: program, arguments: arguments, environment: env, nodes: nodes)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = cmd

@@ -3,6 +3,7 @@
 // arguments that place one rank per node across them (../shared/multinode.md's recipe).
 // Needs root and iproute2; the namespaces are removed by `down()` and on a failed `up`.
 import Foundation
+import Wire
 
 struct NamespaceNodes {
     let name: String
@@ -15,7 +16,7 @@ struct NamespaceNodes {
 
     /// launch/netns-cluster.sh of the source tree this binary was built in (.build/<config>/cohort).
     static func script() throws -> String {
-        let exe = URL(fileURLWithPath: selfPath())
+        let exe = URL(fileURLWithPath: MPIRunCommand.selfExecutable())
         let root = exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for candidate in [root.path, FileManager.default.currentDirectoryPath] {
             let s = candidate + "/launch/netns-cluster.sh"
@@ -46,12 +47,13 @@ struct NamespaceNodes {
         return nodes
     }
 
-    /// mpirun's arguments for ranks on these nodes, as a user types them across real hosts plus
-    /// the namespace work-arounds (../shared/multinode.md).
-    var mpirunArguments: [String] {
-        ["--hostfile", hostfile, "--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self",
-         "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
-         "--mca", "rtc_hwloc_vmhole", "none", "--mca", "routed", "direct"]
+    /// Places the ranks of `cmd` on these nodes, with the options a user types across real hosts
+    /// plus the namespace work-arounds (../shared/multinode.md).
+    func configure(_ cmd: inout MPIRunCommand) {
+        cmd.hostfile = hostfile
+        cmd.options += ["--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self",
+                        "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
+                        "--mca", "rtc_hwloc_vmhole", "none", "--mca", "routed", "direct"]
     }
 
     func down() { _ = try? Self.sh(script, ["down", name]) }

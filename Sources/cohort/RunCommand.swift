@@ -18,12 +18,12 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         guard FileManager.default.fileExists(atPath: spec) else { throw LaunchError("job spec not found: \(spec)") }
         guard var text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw LaunchError("cannot read job spec \(spec)") }
-        let summary = try SpecSummary.parse(text)
+        let summary = try SpecSummary.parse(text, source: spec)
         let ranks = n ?? summary.ranks, cores = ProcessInfo.processInfo.activeProcessorCount
         if ranks > cores && !oversubscribe {
             throw LaunchError("\(ranks) ranks exceed the \(cores) cores of this machine; pass --oversubscribe to run them anyway")
         }
-        if let n, n != summary.ranks { text = SpecSummary.withRanks(text, n) }
+        if let n, n != summary.ranks { text = try SpecSummary.withRanks(text, n, source: spec) }
         let cluster = try EmbeddedCluster(slots: ranks, keepState: keepState, progressBar: isatty(1) != 0)
         defer { cluster.stop() }
         let client = CoordinatorClient(endpoint: cluster.endpoint)

@@ -88,7 +88,7 @@ final class ClusterTests: XCTestCase {
         // Terminal states are final.
         XCTAssertThrowsError(try client.cancel(long.id))
         // A failing job: exit code recorded; with max_restarts 1 it restarts once first.
-        let bad = try client.submit(spec: cluster.spec("bad", ranks: 1, exit: 3) + "fault: {max_restarts: 1}\n")
+        let bad = try client.submit(spec: cluster.spec("bad", ranks: 1, exit: 3, extra: "fault: {max_restarts: 1}\n"))
         let b = try client.wait(bad.id, timeout: 30)
         XCTAssertEqual(b.state, .failed)
         XCTAssertEqual(b.exitCode, 3)
@@ -102,8 +102,8 @@ final class ClusterTests: XCTestCase {
         // Shell syntax in every string the coordinator reads from a spec: the name, and the
         // checkpoint directory, which is the one value that reaches mpirun's command line.
         let marker = cluster.dir + "/pwned"
-        let spec = cluster.spec("x; touch \(marker)", ranks: 1).replacingOccurrences(of: "name: x; touch \(marker)", with: "name: \"x; touch \(marker) $(touch \(marker))\"")
-            + "checkpoint: {dir: \"/tmp/c'; touch \(marker); '$(touch \(marker))`touch \(marker)`\"}\n"
+        let spec = cluster.spec("x; touch \(marker) $(touch \(marker))", ranks: 1,
+                                extra: "checkpoint: {dir: \"/tmp/c'; touch \(marker); '$(touch \(marker))`touch \(marker)`\"}\n")
         let job = try client.submit(spec: spec)
         XCTAssertEqual(try client.wait(job.id, timeout: 20).state, .succeeded)
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "a spec string was run as a command")
@@ -116,12 +116,12 @@ final class ClusterTests: XCTestCase {
         let cluster = try TestCluster(name: "backoff")
         defer { cluster.shutdown() }
         let client = try cluster.start()
-        let job = try client.submit(spec: cluster.spec("flaky", ranks: 1, exit: 7) + "fault: {max_restarts: 3}\n")
+        let job = try client.submit(spec: cluster.spec("flaky", ranks: 1, exit: 7, extra: "fault: {max_restarts: 3}\n"))
         let end = try client.wait(job.id, timeout: 30)
         XCTAssertEqual(end.state, .failed)
         XCTAssertEqual(end.attempts, 4)
         let history = try client.status(job.id).history ?? []
-        XCTAssertEqual(history.map(\.outcome), ["failed", "failed", "failed", "failed"])
+        XCTAssertEqual(history.map(\.outcome), [.failed, .failed, .failed, .failed])
         XCTAssertTrue(history.allSatisfy { $0.reason == "exit code 7: rank 0 exited with code 7" }, "\(history)")
         // No checkpoint in between: each wait doubles (0.1, 0.2, 0.4 s with the test's 100 ms base).
         let gaps = zip(history.dropFirst(), history).map { $0.startedAt - ($1.finishedAt ?? 0) }

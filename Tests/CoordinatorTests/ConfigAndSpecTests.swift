@@ -30,25 +30,30 @@ final class ConfigAndSpecTests: XCTestCase {
         }
     }
 
+    /// A valid spec with `train` and `parallel` as given (flow mappings' contents).
+    func spec(_ name: String = "x", train: String = "batch_per_rank: 8", parallel: String, extra: String = "") -> String {
+        "name: \(name)\nmodel: {kind: mlp, hidden: [16]}\ndata: {kind: fashion-mnist}\n"
+            + "train: {epochs: 1, optimizer: sgd, lr: 0.1, \(train)}\nparallel: {\(parallel)}\n" + extra
+    }
+
     func testSpecSummary() throws {
-        let s = try SpecSummary.parse("""
-        name: fashion-mlp
-        model: {kind: mlp, hidden: [1024, 1024]}
-        train: {global_batch: 512}
-        parallel: {ranks: 2, min_ranks: 1}
-        fault: {max_restarts: 3}
-        priority: 4
-        """)
+        let s = try SpecSummary.parse(spec("fashion-mlp", train: "global_batch: 512", parallel: "ranks: 2, min_ranks: 1",
+                                           extra: "fault: {max_restarts: 3}\npriority: 4\n"))
         XCTAssertEqual(s, SpecSummary(name: "fashion-mlp", ranks: 2, priority: 4, maxRestarts: 3, minRanks: 1, globalBatch: 512))
         XCTAssertEqual(s.restartSizes, [2, 1])
-        XCTAssertThrowsError(try SpecSummary.parse("name: x\ntrain: {batch_per_rank: 8}\nparallel: {ranks: 2, min_ranks: 1}\n")) {
-            XCTAssertTrue("\($0)".contains("needs train.global_batch"), "\($0)")
+        XCTAssertThrowsError(try SpecSummary.parse(spec(parallel: "ranks: 2, min_ranks: 1"))) {
+            XCTAssertTrue("\($0)".contains("must give train.global_batch"), "\($0)")
         }
-        let elastic = try SpecSummary.parse("name: e\ntrain: {global_batch: 120, accumulation: 5}\nparallel: {ranks: 6, min_ranks: 2}\ncheckpoint: {dir: ck}\n")
+        let elastic = try SpecSummary.parse(spec("e", train: "global_batch: 120, accumulation: 5", parallel: "ranks: 6, min_ranks: 2",
+                                                 extra: "checkpoint: {dir: ck}\n"))
         XCTAssertEqual(elastic.restartSizes, [6, 4, 3, 2])  // 120/5 = 24 samples per rank… of 6, 4, 3, 2 ranks; not 5
         XCTAssertEqual(elastic.checkpointDir, "ck")
-        XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: 2, min_ranks: 3}\n")) { XCTAssertTrue("\($0)".contains("min_ranks"), "\($0)") }
-        XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: -2}\n")) { XCTAssertTrue("\($0)".contains("-2"), "\($0)") }
-        XCTAssertThrowsError(try SpecSummary.parse("name: x\nparallel: {ranks: 2}\npriority: high\n")) { XCTAssertTrue("\($0)".contains("priority"), "\($0)") }
+        XCTAssertThrowsError(try SpecSummary.parse(spec(parallel: "ranks: 2, min_ranks: 3"))) { XCTAssertTrue("\($0)".contains("min_ranks"), "\($0)") }
+        XCTAssertThrowsError(try SpecSummary.parse(spec(parallel: "ranks: -2"))) { XCTAssertTrue("\($0)".contains("-2"), "\($0)") }
+        XCTAssertThrowsError(try SpecSummary.parse(spec(parallel: "ranks: 2", extra: "priority: high\n"))) { XCTAssertTrue("\($0)".contains("priority"), "\($0)") }
+        // The trainer's schema is the coordinator's: an unknown key is refused at submit, by name.
+        XCTAssertThrowsError(try SpecSummary.parse(spec(parallel: "ranks: 2", extra: "test_sleep: 1\n"))) { XCTAssertTrue("\($0)".contains("unknown key 'test_sleep'"), "\($0)") }
+        XCTAssertThrowsError(try SpecSummary.parse(spec(parallel: "ranks: 2, rnaks: 3"))) { XCTAssertTrue("\($0)".contains("parallel.rnaks"), "\($0)") }
+        XCTAssertThrowsError(try SpecSummary.parse(spec("\"evil\\e[31m\"", parallel: "ranks: 1"))) { XCTAssertTrue("\($0)".contains("control characters"), "\($0)") }
     }
 }

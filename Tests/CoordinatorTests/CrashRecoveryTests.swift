@@ -71,7 +71,11 @@ final class CrashRecoveryTests: XCTestCase {
             guard case ClientError.unreachable = e else { return XCTFail("\(e)") }
         }
         mark("killed")
-        sleep(3)  // the short job ends while nobody watches
+        // The short job ends while nobody watches: its wrapper records the exit status.
+        let exitFile = cluster.dir + "/state/jobs/\(short.id)/attempt-1/exit_code"
+        let ended = Date().addingTimeInterval(15)
+        while Date() < ended && !FileManager.default.fileExists(atPath: exitFile) { usleep(50_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: exitFile), "the short job did not end while the coordinator was down")
         proc = try startCoordinator(config: cluster.dir + "/coordinator.yaml", log: cluster.dir + "/coordinator.log")
         mark("restarted")
         var jobs: [JobInfo] = []

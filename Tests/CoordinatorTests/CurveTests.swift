@@ -96,7 +96,10 @@ final class CurveTests: XCTestCase {
         good.start(); bad.start()
         let client = f.client(f.alice)
         try f.cluster.waitForNodes(1, client: client)
-        usleep(600_000)
+        // The unkeyed agent has tried (its refusal is recorded) and is still not a node.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, (try f.cluster.coordinator?.events(kind: "auth-refused").isEmpty) ?? true { usleep(20_000) }
+        XCTAssertFalse(try f.cluster.coordinator?.events(kind: "auth-refused").isEmpty ?? true, "the unkeyed agent was never refused")
         XCTAssertEqual(try client.nodes().map(\.name), ["keyed"])
         XCTAssertEqual(try client.nodes().first?.live, true)
         // Authorizing the refused agent's key lets it in on its next attempt, without restarts.
@@ -107,7 +110,7 @@ final class CurveTests: XCTestCase {
     func testRanksGetTheWorkerKeyAndTrainersReportWithIt() throws {
         // A worker program that records the key variables it was started with.
         let program = f.dir + "/env-worker.sh"
-        try TestCluster.write(program, "#!/bin/sh\necho \"$COHORT_KEY|$COHORT_SERVER_KEY\" > \(f.dir)/rank-env.tmp\nmv \(f.dir)/rank-env.tmp \(f.dir)/rank-env\nexec sleep 30\n")
+        try TestCluster.write(program, "#!/bin/sh\necho \"$COHORT_KEY|$COHORT_SERVER_KEY|$COHORT_ATTEMPT\" > \(f.dir)/rank-env.tmp\nmv \(f.dir)/rank-env.tmp \(f.dir)/rank-env\nexec sleep 30\n")
         var c = f.config()
         c.workerProgram = program
         setenv("COHORT_KEY", f.dir + "/server.key", 1)  // the coordinator's own variables never reach ranks
@@ -124,13 +127,15 @@ final class CurveTests: XCTestCase {
         defer { _ = try? client.cancel(job.id) }
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: f.dir + "/rank-env") && Date() < deadline { usleep(50_000) }
-        let env = try String(contentsOfFile: f.dir + "/rank-env", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let recorded = try String(contentsOfFile: f.dir + "/rank-env", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let env = recorded.split(separator: "|").prefix(2).joined(separator: "|")
         XCTAssertEqual(env, "\(f.dir)/worker.key|\(f.dir)/server.pub")
         XCTAssertFalse(try String(contentsOfFile: f.dir + "/server.pub", encoding: .utf8).contains(f.server.secretKey))
         // What `cohort train` does with those variables: TrainerReporter reads them and reports.
         let parts = env.split(separator: "|").map(String.init)
         let reporter = TrainerReporter(endpoint: coordinator.endpoint, job: job.id, rank: 0,
-                                       environment: ["COHORT_KEY": parts[0], "COHORT_SERVER_KEY": parts[1]])
+                                       environment: ["COHORT_KEY": parts[0], "COHORT_SERVER_KEY": parts[1],
+                                                     "COHORT_ATTEMPT": String(recorded.split(separator: "|").last ?? "")])
         reporter.onFenced = { XCTFail("fenced: \($0)") }
         reporter.start()
         reporter.progress(step: 7, loss: 0.5, samplesPerSecond: 100)

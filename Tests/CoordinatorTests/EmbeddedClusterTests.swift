@@ -10,7 +10,7 @@ final class EmbeddedClusterTests: XCTestCase {
         let cluster = try EmbeddedCluster(slots: 2, workerProgram: helper.dir + "/worker.sh")
         defer { cluster.stop(); helper.shutdown() }
         let client = CoordinatorClient(endpoint: cluster.endpoint)
-        let job = try client.submit(spec: helper.spec("embedded", ranks: 2, lines: 3) + "test_tail: no-newline\n")
+        let job = try client.submit(spec: helper.spec("embedded", ranks: 2, lines: 3, tail: "no-newline"))
         var text = ""
         let end = try client.follow(job.id) { text += $0 }
         XCTAssertEqual(end.state, .succeeded)
@@ -21,9 +21,13 @@ final class EmbeddedClusterTests: XCTestCase {
     }
 
     func testWithRanks() throws {
-        let spec = "name: m\nparallel: {min_ranks: 1, ranks: 2, zero_stage: 1}\ntrain: {epochs: 1, global_batch: 8}\n"
-        let out = SpecSummary.withRanks(spec, 4)
-        XCTAssertEqual(out, "name: m\nparallel: {min_ranks: 1, ranks: 4, zero_stage: 1}\ntrain: {epochs: 1, global_batch: 8}\n")
-        XCTAssertEqual(try SpecSummary.parse(out).ranks, 4)
+        let spec = "name: m\nmodel: {kind: mlp}\ndata: {kind: fashion-mnist}\nparallel: {min_ranks: 1, ranks: 2, zero_stage: 1}\n"
+            + "train: {epochs: 1, global_batch: 8, optimizer: sgd, lr: 0.1}\n"
+        let out = try SpecSummary.withRanks(spec, 4)
+        let s = try SpecSummary.parse(out)
+        XCTAssertEqual(s.ranks, 4)
+        XCTAssertEqual(s.minRanks, 1)
+        XCTAssertEqual(s.globalBatch, 8)
+        XCTAssertTrue(out.contains("zero_stage: 1"), out)
     }
 }

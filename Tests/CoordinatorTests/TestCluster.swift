@@ -1,7 +1,8 @@
 // Tests helper: a throwaway loopback cluster: temp state dir, a worker script standing in for
-// `cohort train` (reads test_sleep / test_exit / test_lines from the spec, prints numbered lines,
-// records its pid), a fake rsh agent that runs "remote" ranks locally, an embedded coordinator
-// and two embedded agents (127.0.0.1 and 127.0.0.2, 2 slots each).
+// `cohort train` (finds its test parameters — sleep, exit code, lines, tail — in params/<seed>,
+// where <seed> is the spec's train.seed; prints numbered lines, records its pid and attempt), a
+// fake rsh agent that runs "remote" ranks locally, an embedded coordinator and two embedded agents
+// (127.0.0.1 and 127.0.0.2, 2 slots each). Specs are complete, valid JobSpecs.
 import Coordinator
 import Foundation
 import Wire
@@ -15,17 +16,20 @@ final class TestCluster {
 
     init(name: String) throws {
         dir = NSTemporaryDirectory() + "cohort-\(name)-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        try FileManager.default.createDirectory(atPath: dir + "/pids", withIntermediateDirectories: true)
+        for sub in ["/pids", "/params", "/attempts"] { try FileManager.default.createDirectory(atPath: dir + sub, withIntermediateDirectories: true) }
         try TestCluster.write(dir + "/worker.sh", """
         #!/bin/sh
         # args: train --job ID --coordinator EP SPEC
         for a in "$@"; do spec="$a"; done
-        s=$(sed -n 's/^test_sleep: *//p' "$spec"); c=$(sed -n 's/^test_exit: *//p' "$spec"); n=$(sed -n 's/^test_lines: *//p' "$spec")
+        seed=$(sed -n -E 's/.*seed: *([0-9]+).*/\\1/p' "$spec" | head -n 1)
+        s=0; c=0; n=5; t=""
+        [ -f "\(dir)/params/$seed" ] && . "\(dir)/params/$seed"
         echo $$ > "\(dir)/pids/$COHORT_JOB_ID-$OMPI_COMM_WORLD_RANK"
+        echo $COHORT_ATTEMPT > "\(dir)/attempts/$COHORT_JOB_ID"
         i=0; while [ $i -lt ${n:-5} ]; do echo "job $COHORT_JOB_ID rank $OMPI_COMM_WORLD_RANK line $i"; i=$((i+1)); done
         sleep ${s:-0}
         echo "job $COHORT_JOB_ID rank $OMPI_COMM_WORLD_RANK done"
-        t=$(sed -n 's/^test_tail: *//p' "$spec"); [ -n "$t" ] && printf "%s" "$t"
+        [ -n "$t" ] && printf "%s" "$t"
         exit ${c:-0}
         """)
         try TestCluster.write(dir + "/rsh.sh", """
@@ -76,7 +80,7 @@ final class TestCluster {
 
     /// Waits until the coordinator reports `n` live nodes.
     func waitForNodes(_ n: Int, client: CoordinatorClient) throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)  // a loaded machine may take long to start a coordinator process
         while Date() < deadline {
             if (try? client.nodes().filter(\.live).count) == n { return }
             usleep(50_000)
@@ -84,8 +88,50 @@ final class TestCluster {
         XCTFail("nodes did not register")
     }
 
-    func spec(_ name: String, ranks: Int, sleep: Double = 0, exit: Int = 0, lines: Int = 5, priority: Int? = nil) -> String {
-        "name: \(name)\nparallel: {ranks: \(ranks)}\ntest_sleep: \(sleep)\ntest_exit: \(exit)\ntest_lines: \(lines)\n" + (priority.map { "priority: \($0)\n" } ?? "")
+    private var nextSeed = 1
+    private let seedLock = NSLock()
+
+    /// A valid job spec whose worker sleeps `sleep` s, prints `lines` numbered lines (then `tail`
+    /// without a newline) and exits with `exit`. `extra` is appended (e.g. "fault: {max_restarts: 1}").
+    func spec(_ name: String, ranks: Int, sleep: Double = 0, exit: Int = 0, lines: Int = 5, tail: String? = nil,
+              priority: Int? = nil, extra: String = "") -> String {
+        seedLock.lock(); let seed = nextSeed; nextSeed += 1; seedLock.unlock()
+        let params = "s=\(sleep); c=\(exit); n=\(lines); t='\(tail ?? "")'\n"
+        try? params.write(toFile: "\(dir)/params/\(seed)", atomically: true, encoding: .utf8)
+        return "name: \(Self.quoted(name))\n" + Self.body(ranks: ranks, seed: seed) + (priority.map { "priority: \($0)\n" } ?? "") + extra
+    }
+
+    /// Everything of a valid spec but the name.
+    static func body(ranks: Int, seed: Int = 0) -> String {
+        "model: {kind: mlp, hidden: [8]}\ndata: {kind: fashion-mnist}\ntrain: {epochs: 1, batch_per_rank: 8, optimizer: sgd, lr: 0.1, seed: \(seed)}\nparallel: {ranks: \(ranks)}\n"
+    }
+
+    static func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// The attempt (COHORT_ATTEMPT) job `id`'s ranks were started with, once one has started.
+    func attempt(of id: String, timeout: Double = 10) -> Int? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let s = try? String(contentsOfFile: "\(dir)/attempts/\(id)", encoding: .utf8), let a = Int(s.trimmingCharacters(in: .whitespacesAndNewlines)) { return a }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    /// Runs `sql` on the SQLite database at `db` with the sqlite3 tool (to shape a stopped coordinator's store).
+    static func sqlite(_ db: String, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [db]
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        input.fileHandleForWriting.write(Data(sql.utf8))
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "sqlite3 failed")
     }
 
     func shutdown() {

@@ -26,7 +26,8 @@ final class TrainerReportTests: XCTestCase {
         defer { cluster.shutdown() }
         let client = try cluster.start()
         let job = try client.submit(spec: cluster.spec("trainer", ranks: 2, sleep: 30))
-        let reporter = TrainerReporter(endpoint: cluster.endpoint, job: job.id, rank: 0)
+        let attempt = try XCTUnwrap(cluster.attempt(of: job.id), "the job's ranks did not start")
+        let reporter = TrainerReporter(endpoint: cluster.endpoint, job: job.id, rank: 0, environment: ["COHORT_ATTEMPT": "\(attempt)"])
         reporter.onFenced = { XCTFail("fenced: \($0)") }
         reporter.start()
         reporter.hello(worldSize: 2, startStep: 0)

@@ -6,7 +6,7 @@ import XCTest
 final class MessageTests: XCTestCase {
     func testRoundTripUsesSnakeCase() throws {
         var m = Message(.progress, id: "r1")
-        m.job = "7"; m.step = 12; m.loss = 0.5; m.samplesPerS = 1000
+        m.job = "7"; m.rank = 0; m.attempt = 3; m.step = 12; m.loss = 0.5; m.samplesPerS = 1000
         let data = MessageCodec.encode(m)
         let text = String(decoding: data, as: UTF8.self)
         XCTAssertTrue(text.contains("\"samples_per_s\""), text)
