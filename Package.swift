@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: kernels),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: kernels),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: optimized),
-        .target(name: "Collectives", dependencies: ["CMPI", "CMPIShim", "CSharedMemory"], swiftSettings: optimized),
+        .target(name: "Collectives", dependencies: ["CMPI", "CMPIShim", "CSharedMemory"], swiftSettings: kernels),
         .target(name: "Parallel", dependencies: ["Tensor", "NN", "Collectives"], swiftSettings: optimized),
         .target(name: "Checkpoint", dependencies: ["NN", "Parallel", "Durable", "CZlib"]),
         .target(name: "Train", dependencies: [
