@@ -4,23 +4,14 @@ import Foundation
 import XCTest
 
 final class CrossNodeTrainingTests: XCTestCase {
-    func sh(_ args: [String]) throws -> CLIResult { try CLI.exec("/usr/bin/env", args, environment: ["PMIX_MCA_gds": "hash"]) }
-
     func testBF16GradientsAcrossTwoNodesTrackFP32() throws {
-        let haveIP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-        try XCTSkipUnless(getuid() == 0 && CLI.haveData && haveIP, "needs root, iproute2 and the data set")
-        let script = CLI.root + "/launch/netns-cluster.sh"
-        let name = "cbf\(getpid() % 100_000)"
+        try TestNodes.available()
         let dir = CLI.tempDir()
+        let nodes = try TestNodes(name: "cbf\(getpid() % 100_000)", count: 2, dir: dir)
         defer {
-            _ = try? sh(["bash", script, "down", name])
+            nodes.down()
             try? FileManager.default.removeItem(atPath: dir)
         }
-        let up = try sh(["bash", script, "up", name, "2"])
-        XCTAssertEqual(up.status, 0, up.stderr)
-        let hostfile = dir + "/hosts"
-        try up.stdout.write(toFile: hostfile, atomically: true, encoding: .utf8)
-        let subnet = up.stdout.split(separator: "\n")[0].split(separator: ".").prefix(3).joined(separator: ".") + ".0/24"
         var loss: [String: Double] = [:]
         for (format, stage) in [("fp32", 1), ("bf16", 1), ("bf16", 0)] {
             let spec = dir + "/\(format)-\(stage).yaml"
@@ -32,10 +23,7 @@ final class CrossNodeTrainingTests: XCTestCase {
             parallel: {ranks: 2, bucket_mb: 0.05, zero_stage: \(stage), grad_dtype: \(format)}
             """.write(toFile: spec, atomically: true, encoding: .utf8)
             let summary = dir + "/\(format)-\(stage).json"
-            let r = try sh(["timeout", "180", "mpirun", "--allow-run-as-root", "--hostfile", hostfile, "-np", "2",
-                            "--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self", "--mca", "rtc_hwloc_vmhole", "none",
-                            "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
-                            "-x", "PMIX_MCA_gds", CLI.binary, "train", spec, "--plain", "--check-replicas", "--summary-json", summary])
+            let r = try nodes.mpirun(2, ["train", spec, "--plain", "--check-replicas", "--summary-json", summary])
             XCTAssertEqual(r.status, 0, "\(format) stage \(stage): \(r.stderr)")
             let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary))) as? [String: Any]
             loss["\(format)-\(stage)"] = obj?["final_loss"] as? Double

@@ -1,0 +1,41 @@
+// Tests helper: K "nodes" as network namespaces on a bridge (launch/netns-cluster.sh), made by the
+// test and removed in `down()` (call it from a defer), and `mpirun` with one rank per node across
+// them, as ../shared/multinode.md sets it up.
+import Foundation
+import XCTest
+
+struct TestNodes {
+    let name: String
+    let script = CLI.root + "/launch/netns-cluster.sh"
+    let hostfile: String
+    let subnet: String
+
+    /// Skips where namespaces cannot be made (not root, no iproute2) or W's data set is missing.
+    static func available() throws {
+        let haveIP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+        try XCTSkipUnless(getuid() == 0 && CLI.haveData && haveIP, "needs root, iproute2 and the data set")
+    }
+
+    static func sh(_ args: [String]) throws -> CLIResult { try CLI.exec("/usr/bin/env", args, environment: ["PMIX_MCA_gds": "hash"]) }
+
+    /// Makes `count` nodes named after `name` (unique to the run); the hostfile goes into `dir`.
+    init(name: String, count: Int, dir: String) throws {
+        self.name = name
+        _ = try? Self.sh(["bash", script, "down", name])
+        let up = try Self.sh(["bash", script, "up", name, "\(count)"])
+        guard up.status == 0 else { throw TestFailure("netns-cluster.sh up failed: \(up.stderr)") }
+        hostfile = dir + "/hosts"
+        try up.stdout.write(toFile: hostfile, atomically: true, encoding: .utf8)
+        subnet = up.stdout.split(separator: "\n")[0].split(separator: ".").prefix(3).joined(separator: ".") + ".0/24"
+    }
+
+    /// `mpirun -np ranks cohort args…` across the nodes (at most `limit` seconds).
+    func mpirun(_ ranks: Int, _ args: [String], limit: Int = 180) throws -> CLIResult {
+        try Self.sh(["timeout", "\(limit)", "mpirun", "--allow-run-as-root", "--hostfile", hostfile, "-np", "\(ranks)",
+                     "--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self", "--mca", "rtc_hwloc_vmhole", "none",
+                     "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
+                     "-x", "PMIX_MCA_gds", CLI.binary] + args)
+    }
+
+    func down() { _ = try? Self.sh(["bash", script, "down", name]) }
+}
