@@ -88,6 +88,7 @@ public final class MPICommunicator: Communicator {
         oversubscribed = size > ProcessInfo.processInfo.activeProcessorCount
         p2pComm = a!
         collComm = b!
+        try Self.checkSettingsAgree(world: world!, rank: rank, size: size, settings: self.settings)
         // Collective over the world, like the duplicates above; sized once (slots × slice bytes).
         if size > 1 && self.settings.sharedMemory {
             sharedSegment = try SharedSegment.create(world: world!, rank: rank, size: size, slots: Self.sharedSlots,

@@ -1,5 +1,6 @@
 // Implements: MPILauncher, starting `mpirun` on this node for `cohort` ranks directly (the
 // benchmarks use it; jobs go through the coordinator's Launcher).
+import Collectives
 import Foundation
 import Tensor
 import Wire
@@ -9,9 +10,10 @@ typealias LaunchError = Wire.LaunchError
 
 /// Starts `mpirun` on this node for `cohort` ranks.
 enum MPILauncher {
-    /// Variables every rank needs, passed by mpirun's -x.
-    static let forwarded = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", BLASCore.readyVariable, "PMIX_MCA_gds",
-                            "COHORT_CHECK_COLLECTIVES", "COHORT_COLLECTIVE_TIMEOUT"]
+    /// Variables every rank needs, passed by mpirun's -x: BLAS, PMIx, and every collective
+    /// setting (ranks stop at start when those differ).
+    static let forwarded = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", BLASCore.readyVariable, "PMIX_MCA_gds"]
+        + CollectiveSettings.environmentNames
 
     /// The mpirun command line for `ranks` local ranks of `program arguments…`.
     static func command(ranks: Int, oversubscribe: Bool, program: String, arguments: [String],

@@ -29,12 +29,26 @@ struct TestNodes {
         subnet = up.stdout.split(separator: "\n")[0].split(separator: ".").prefix(3).joined(separator: ".") + ".0/24"
     }
 
+    /// mpirun's options for these nodes (before the first `-np`).
+    var options: [String] {
+        ["--allow-run-as-root", "--hostfile", hostfile,
+         "--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self", "--mca", "rtc_hwloc_vmhole", "none",
+         "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0", "-x", "PMIX_MCA_gds"]
+    }
+
     /// `mpirun -np ranks cohort args…` across the nodes (at most `limit` seconds).
     func mpirun(_ ranks: Int, _ args: [String], limit: Int = 180) throws -> CLIResult {
-        try Self.sh(["timeout", "\(limit)", "mpirun", "--allow-run-as-root", "--hostfile", hostfile, "-np", "\(ranks)",
-                     "--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self", "--mca", "rtc_hwloc_vmhole", "none",
-                     "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
-                     "-x", "PMIX_MCA_gds", CLI.binary] + args)
+        try Self.sh(["timeout", "\(limit)", "mpirun"] + options + ["-np", "\(ranks)", CLI.binary] + args)
+    }
+
+    /// One rank per node, rank r with the variables `environments[r]` (mpirun's MPMD form).
+    func mpirun(environments: [[String: String]], _ args: [String], limit: Int = 180) throws -> CLIResult {
+        var cmd = ["timeout", "\(limit)", "mpirun"] + options
+        for (r, env) in environments.enumerated() {
+            if r > 0 { cmd.append(":") }
+            cmd += ["-np", "1"] + env.sorted { $0.key < $1.key }.flatMap { ["-x", "\($0.key)=\($0.value)"] } + [CLI.binary] + args
+        }
+        return try Self.sh(cmd)
     }
 
     func down() { _ = try? Self.sh(["bash", script, "down", name]) }
