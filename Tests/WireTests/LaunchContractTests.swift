@@ -22,7 +22,14 @@ final class LaunchContractTests: XCTestCase {
         p.environment = c.environment.merging([LaunchContract.rankVariable: "2"]) { a, _ in a }
         try p.run()
         defer { p.terminate(); p.waitUntilExit() }
-        let env = try XCTUnwrap(LaunchContract.environment(ofProcess: p.processIdentifier))
+        // Until the child has exec'd, /proc shows the parent's environment: wait for the child's.
+        var found: [String: String]?
+        let deadline = Date().addingTimeInterval(5)
+        while found == nil && Date() < deadline {
+            found = LaunchContract.environment(ofProcess: p.processIdentifier)
+            if found == nil { usleep(5_000) }
+        }
+        let env = try XCTUnwrap(found, "no launch contract in /proc/\(p.processIdentifier)/environ within 5 s")
         XCTAssertEqual(LaunchContract(environment: env), c)
         XCTAssertEqual(env[LaunchContract.rankVariable], "2")
     }
