@@ -39,7 +39,8 @@ public struct Tensor: @unchecked Sendable {
     /// Size of the first dimension (rows of a matrix).
     @inline(__always) public var rows: Int { shape[0] }
     /// Elements per row: the product of every dimension but the first.
-    @inline(__always) public var cols: Int { shape.count > 1 ? count / shape[0] : 1 }
+    /// (A product, not count / rows: a tensor with zero rows still has columns.)
+    @inline(__always) public var cols: Int { shape.count == 2 ? shape[1] : shape.dropFirst().reduce(1, *) }
 
     /// The same elements under another shape of the same size.
     public func reshaped(_ newShape: [Int]) -> Tensor {
