@@ -11,7 +11,7 @@ extension Coordinator {
     /// Launches queued jobs in Scheduler order while they fit.
     func schedule() throws {
         let now = Date()
-        let queued = try store.queuedJobs().filter { active[$0.id] == nil && notBefore[$0.id].map { $0 <= now } ?? true }
+        let queued = try store.queuedJobs().filter { active[$0.id] == nil && jobs[$0.id]?.notBefore.map { $0 <= now } ?? true }
         guard !queued.isEmpty else { return }
         // A first launch waits for all its ranks; a restart of an elastic job takes what is live.
         let plan = Scheduler.plan(queue: queued.map {
@@ -87,13 +87,13 @@ extension Coordinator {
             (outcome, next) = (.succeeded, .succeeded)
         } else if let size = a.resizeTo {
             (outcome, next, reason) = (.resized, .restarting, "growing from \(a.ranks) to \(size) ranks")
-            notBefore[jobID] = nil
+            jobs[jobID]?.notBefore = nil
         } else {
             let why = a.fault ?? (exitCode != nil ? "mpirun \(exitText)" : "attempt lost (no exit status)")
             let faults = try store.faultCount(job: jobID) + 1
             if faults <= job.maxRestarts {
                 let delay = backoff(jobID, a)
-                notBefore[jobID] = Date().addingTimeInterval(delay)
+                jobs[jobID, default: JobLoop()].notBefore = Date().addingTimeInterval(delay)
                 (outcome, next, reason) = (.failed, .restarting, String(format: "%@; restart %d of %d in %.1f s", why, faults, job.maxRestarts, delay))
             } else {
                 (outcome, next, reason) = (.failed, .failed, job.maxRestarts > 0 ? "\(why) (after \(job.maxRestarts) restart\(job.maxRestarts == 1 ? "" : "s"))" : why)
@@ -134,10 +134,8 @@ extension Coordinator {
             let ranks = Array(first ..< first + slice.slots)
             first += slice.slots
             guard let n = nodes[slice.node] else { continue }
-            var m = Message(.kill)
-            m.job = "\(job)"; m.ranks = hard ? [] : ranks; m.signal = hard ? .kill : .term
-            if !hard { m.graceMs = config.killGraceMs }
-            send(m, to: n.routingID)
+            let k = Kill(job: "\(job)", ranks: hard ? [] : ranks, signal: hard ? .kill : .term, graceMs: hard ? nil : config.killGraceMs)
+            send(k.message, to: n.routingID)
         }
     }
 

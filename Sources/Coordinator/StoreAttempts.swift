@@ -57,6 +57,14 @@ extension Store {
         }
     }
 
+    /// Keeps `e` as the job's latest evaluation.
+    func setEvaluation(job: Int64, _ e: Evaluation) throws {
+        try db.write {
+            try $0.execute(sql: "UPDATE jobs SET eval_metric = ?, eval_value = ?, eval_step = ? WHERE id = ?",
+                           arguments: [e.metric, e.value, e.step, job])
+        }
+    }
+
     func latestProgress(job: Int64) throws -> ProgressPoint? {
         try db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM progress WHERE job_id = ? ORDER BY id DESC LIMIT 1", arguments: [job]).map {
