@@ -75,7 +75,7 @@ public final class Coordinator: @unchecked Sendable {
     public init(config: CoordinatorConfig) throws {
         try config.validate()
         self.config = config
-        store = try Store(directory: config.stateDir)
+        store = try Store(directory: config.stateDir, syncEveryCommit: config.syncEveryCommit)
     }
 
     /// Binds, recovers attempts left by a previous run, and starts serving on a thread.

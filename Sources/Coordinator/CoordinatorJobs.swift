@@ -2,7 +2,6 @@
 // slots and launching them, watching attempts end (exit code, cancel, restart policy),
 // terminating attempts, and re-attaching to attempts after a coordinator crash.
 import Foundation
-import GRDB
 import Wire
 
 extension Coordinator {
@@ -23,9 +22,8 @@ extension Coordinator {
             let placed = allocation.map { "\($0.node)×\($0.slots)" }.joined(separator: " ")
             // The transition (and the attempt row) commits before anything is launched.
             let from = job.state, to: JobState = job.state == .pending ? .scheduled : .running
-            let (attempt, number) = try store.transition(job.id, from: from, to: to, reason: nil, detail: "allocated \(placed)") {
-                try Store.insertAttempt($0, job: job.id, allocation: allocation, dir: jobDir(job.id))
-            }
+            let (attempt, number) = try store.transition(job.id, from: from, to: to, detail: "allocated \(placed)",
+                                                         startingAttempt: allocation, dir: jobDir(job.id))
             let dir = Store.attemptDir(jobDir(job.id), number: number)
             active[job.id] = Active(job: job.id, attempt: attempt, dir: dir, allocation: allocation, wrapperPid: nil, isChild: true)
             do {
@@ -106,9 +104,8 @@ extension Coordinator {
         }
         // A fault the coordinator saw first (a silent rank, a lost node) also quotes what mpirun said.
         let attemptReason = a.fault.map { $0 + (mpirunSaid.map { "; mpirun: " + $0 } ?? "") } ?? (a.resizeTo != nil ? reason : (outcome == .succeeded ? nil : exitText))
-        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome.rawValue), \(exitText)") {
-            try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
-        }
+        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome.rawValue), \(exitText)",
+                             ending: a.attempt, exitCode: exitCode, outcome: outcome, attemptReason: attemptReason)
         if next.isTerminal { forget(jobID) }
     }
 
@@ -153,9 +150,8 @@ extension Coordinator {
                 try store.event(job: job.id, kind: "re-attached", detail: "attempt \(att.number) wrapper pid \(pid)")
                 if job.state == .scheduled { try store.transition(job.id, from: .scheduled, to: .running, reason: nil, detail: "re-attached") }
             } else if job.state == .scheduled {
-                try store.transition(job.id, from: .scheduled, to: .pending, reason: nil, detail: "requeued: never launched before the coordinator stopped") {
-                    try Store.finishAttempt($0, att.id, exitCode: nil, outcome: .lost)
-                }
+                try store.transition(job.id, from: .scheduled, to: .pending, reason: nil, detail: "requeued: never launched before the coordinator stopped",
+                                     ending: att.id, exitCode: nil, outcome: .lost)
             } else {
                 try finish(job.id, a, exitCode: nil)
             }

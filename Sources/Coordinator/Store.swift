@@ -67,16 +67,17 @@ final class Store: @unchecked Sendable {
     let db: DatabasePool
 
     /// Opens (creating if needed) `<dir>/coordinator.sqlite`.
+    /// - Parameter syncEveryCommit: fsync each transaction (synchronous=FULL).
     /// - Throws: `StoreError` naming the path.
-    init(directory: String) throws {
+    init(directory: String, syncEveryCommit: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = Configuration()
         config.prepareDatabase { db in
             // In WAL mode a commit is in the log (the kernel's page cache) before it returns, so it
             // survives a kill -9 of the coordinator; only an OS crash or power loss can take the
-            // last commits since the previous checkpoint of the WAL. FULL would fsync every commit:
-            // ~22 ms at this disk's p99, which set submit's p99 (docs/architecture.md, Durability).
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // last commits since the WAL was last synced. FULL fsyncs every commit: ~22 ms at this
+            // disk's p99, which then sets a submit's p99 (docs/architecture.md, Durability).
+            try db.execute(sql: syncEveryCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         config.busyMode = .timeout(5)
