@@ -6,6 +6,7 @@
 import ArgumentParser
 import Collectives
 import Foundation
+import Tensor
 import Wire
 
 struct MPIRunLineCommand: ParsableCommand {
@@ -39,7 +40,8 @@ struct MPIRunLineCommand: ParsableCommand {
         cmd.hostfile = hostfile
         cmd.oversubscribe = oversubscribe
         cmd.binding = bind.flatMap(MPIRunCommand.Binding.init(rawValue:))
-        cmd.exports = MPILauncher.forwarded.filter { env[$0] != nil }
+        // Not the BLAS re-exec's mark: ranks started by a script choose their BLAS core themselves.
+        cmd.exports = MPILauncher.forwarded.filter { env[$0] != nil && $0 != BLASCore.readyVariable }
         // Extra mpirun options, split at whitespace (e.g. an rsh agent for namespace nodes).
         cmd.options = (env["MPIRUN_ARGS"] ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
         FileHandle.standardOutput.write(Data(cmd.argv.map { $0 + "\0" }.joined().utf8))

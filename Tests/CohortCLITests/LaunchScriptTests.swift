@@ -26,7 +26,7 @@ final class LaunchScriptTests: XCTestCase {
 
     /// The arguments `cohort mpirun-line args…` prints (NUL-terminated).
     func builderLine(_ args: [String], environment: [String: String]) throws -> [String] {
-        let r = try CLI.run(["mpirun-line"] + args, environment: environment)
+        let r = try CLI.run(["mpirun-line"] + args, environment: environment.merging(["COHORT_BLAS_READY": "1"]) { a, _ in a })
         XCTAssertEqual(r.status, 0, r.stderr)
         return r.stdout.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
@@ -64,6 +64,9 @@ final class LaunchScriptTests: XCTestCase {
             }
         }
         XCTAssertFalse(many.contains("COHORT_SPIN_US"), "a variable that is not set is not forwarded")
+        // cohort's own BLAS choice is not forwarded: each rank makes its own.
+        XCTAssertFalse(many.contains("COHORT_BLAS_READY"), "\(many)")
+        if ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil { XCTAssertFalse(many.contains("OPENBLAS_CORETYPE"), "\(many)") }
         XCTAssertEqual(Array(hosts.suffix(train.count + 3)), ["--mca", "routed", "direct"] + train, "MPIRUN_ARGS, then the program")
     }
 
