@@ -18,8 +18,12 @@ while read -r host rest; do
   k=$(sed -n 's/.*slots=\([0-9]*\).*/\1/p' <<<"$rest"); slots=$((slots + ${k:-1}))
 done <"$hostfile"
 [ "$n" -le "$slots" ] || { echo "error: $n ranks asked, but $hostfile offers only $slots slots" >&2; exit 1; }
-root=(); [ "$(id -u)" = 0 ] && root=(--allow-run-as-root)
 export PMIX_MCA_gds=${PMIX_MCA_gds:-hash} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
-# shellcheck disable=SC2086
-exec mpirun "${root[@]}" --hostfile "$hostfile" -np "$n" ${MPIRUN_ARGS:-} \
-  -x PMIX_MCA_gds -x OPENBLAS_NUM_THREADS ${OPENBLAS_CORETYPE:+-x OPENBLAS_CORETYPE} "$cohort" train "$spec" "$@"
+# The mpirun line comes from `cohort mpirun-line` (MPIRunCommand, the builder the coordinator's launches
+# use too): it forwards BLAS, PMIx and every collective setting that is set here. DRY_RUN=1 prints
+# it, one argument a line, instead of running it. (COHORT_BLAS_READY=1 keeps cohort from choosing a
+# BLAS core for itself first: that choice would be forwarded; each rank chooses its own.)
+mapfile -d '' cmd < <(COHORT_BLAS_READY=1 "$cohort" mpirun-line --ranks "$n" --hostfile "$hostfile" -- "$cohort" train "$spec" "$@")
+[ "${#cmd[@]}" -gt 0 ] || { echo "error: $cohort mpirun-line printed no command line" >&2; exit 1; }
+if [ "${DRY_RUN:-0}" = 1 ]; then printf '%s\n' "${cmd[@]}"; exit 0; fi
+exec "${cmd[@]}"

@@ -34,11 +34,15 @@ subnet() { head -1 "$dir/hosts" | cut -d' ' -f1 | cut -d. -f1-3; }
 endpoint() { echo "tcp://$(subnet).1:5555"; }
 node_ns() { [ -n "${1:-}" ] && [ -e "/run/netns/$name-n$1" ] || die "no node '$1' in cluster $name"; echo "$name-n$1"; }
 
-# Pids whose environment has COHORT_JOB_ID=$1 and OMPI_COMM_WORLD_RANK=$2.
+# Pids of job $1's rank $2: among the processes inside this cluster's own namespaces (started by
+# its agents and mpirun daemons), those whose environment has COHORT_JOB_ID=$1 and OMPI_COMM_WORLD_RANK=$2.
 rank_pids() {
-  for p in /proc/[0-9]*; do
-    env=$( { tr '\0' '\n' <"$p/environ"; } 2>/dev/null) || continue
-    grep -qx "COHORT_JOB_ID=$1" <<<"$env" && grep -qx "OMPI_COMM_WORLD_RANK=$2" <<<"$env" && echo "${p#/proc/}"
+  local ns p env
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$name-n[0-9]*$" || true); do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do
+      env=$( { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null) || continue
+      grep -qx "COHORT_JOB_ID=$1" <<<"$env" && grep -qx "OMPI_COMM_WORLD_RANK=$2" <<<"$env" && echo "$p"
+    done
   done
   return 0
 }
@@ -88,11 +92,17 @@ down)
   if [ -d "$dir" ]; then
     for f in "$dir"/agent-*.pid "$dir"/coordinator.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; done
     # Ranks and mpirun daemons of this cluster's jobs: whatever runs inside its namespaces, and the
-    # mpirun wrappers the coordinator started from its state directory.
+    # mpirun wrappers the coordinator started.
     for ns in $(ip netns list | awk '{print $1}' | grep "^$name-n[0-9]*$" || true); do
       for p in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null || true; done
     done
-    for p in $(grep -l "$dir/state" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do kill -9 "$p" 2>/dev/null || true; done
+    # Each attempt's wrapper runs in its own session (its process group, mpirun in it) and records
+    # mpirun's pid in the attempt's directory: kill that group.
+    for f in "$dir"/state/jobs/*/attempt-*/mpirun.pid; do
+      [ -f "$f" ] || continue
+      pg=$(ps -o pgid= -p "$(cat "$f")" 2>/dev/null | tr -d ' ') || true
+      [ -n "$pg" ] && kill -9 -- "-$pg" 2>/dev/null || true
+    done
   fi
   bash "$netns" down "$name"
   rm -rf "$dir"

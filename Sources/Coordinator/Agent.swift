@@ -80,8 +80,8 @@ public final class Agent: @unchecked Sendable {
             // only `kill` asks for action.
             if let m = try? client.receive(timeoutMs: 20) {
                 lastHandshakeFailure = nil  // a reply: the handshake went through
-                if m.type == .kill, let job = m.job {
-                    kill(job: job, ranks: Set(m.ranks ?? []), now: m.signal == .kill, graceMs: m.graceMs ?? Self.defaultGraceMs)
+                if m.type == .kill, let k = try? Kill(m) {
+                    kill(job: k.job, ranks: Set(k.ranks), now: k.signal == .kill, graceMs: k.graceMs ?? Self.defaultGraceMs)
                 }
                 if m.type == .ok, let i = m.intervalMs, i >= 10, i != intervalMs {
                     intervalMs = i

@@ -42,11 +42,17 @@ public final class Coordinator: @unchecked Sendable {
         var healthy: Bool { fault == nil && resizeTo == nil && killDeadline == nil }
     }
     var active: [Int64: Active] = [:]  // by job id
-    /// Restarting jobs wait until then (back-off), and the count of faults in a row without a checkpoint.
-    var notBefore: [Int64: Date] = [:]
-    var failStreak: [Int64: Int] = [:]
-    /// Each job's spec summary, parsed once (a spec never changes; the scheduler asks every tick).
-    var summaries: [Int64: SpecSummary] = [:]
+    /// What the loop keeps per unfinished job besides its attempt, in one value so that a job
+    /// reaching a terminal state drops all of it at once (`forget`).
+    struct JobLoop {
+        /// A restarting job waits until then (back-off).
+        var notBefore: Date?
+        /// Faults in a row without a committed checkpoint.
+        var failStreak = 0
+        /// The spec summary, parsed once (a spec never changes; the scheduler asks every tick).
+        var summary: SpecSummary?
+    }
+    var jobs: [Int64: JobLoop] = [:]  // by job id (loop thread only)
     /// job_info of terminal jobs, which never changes, as `list` last built it (loop thread only).
     var finishedInfos: [Int64: JobInfo] = [:]
     private var thread: Thread?
@@ -69,7 +75,7 @@ public final class Coordinator: @unchecked Sendable {
     public init(config: CoordinatorConfig) throws {
         try config.validate()
         self.config = config
-        store = try Store(directory: config.stateDir)
+        store = try Store(directory: config.stateDir, syncEveryCommit: config.syncEveryCommit)
     }
 
     /// Binds, recovers attempts left by a previous run, and starts serving on a thread.

@@ -6,7 +6,7 @@ import Wire
 
 public enum ClientError: Error, CustomStringConvertible {
     case unreachable(endpoint: String, ms: Int)
-    case rejected(code: String, message: String)
+    case rejected(code: ProtocolErrorCode, message: String)
     /// The security handshake failed: our CURVE key was refused, or one was expected.
     case refused(endpoint: String, failure: HandshakeFailure)
     case io(String)
@@ -111,7 +111,7 @@ public final class CoordinatorClient {
             let chunk: (text: String, offsets: [Int], done: Bool)
             do { chunk = try logs(job, rank: rank, offsets: offsets) } catch {
                 // A restarted attempt's logs start again, shorter: read the new attempt from its start.
-                guard case let .rejected(code, message) = error, code == "bad-request", message.contains("offsets"), !offsets.isEmpty else { throw error }
+                guard case let .rejected(code, message) = error, code == .badRequest, message.contains("offsets"), !offsets.isEmpty else { throw error }
                 offsets = []
                 continue
             }

@@ -34,6 +34,10 @@ public struct CoordinatorConfig: Codable, Sendable {
     public var progressBar = false
     /// Grace between SIGTERM and SIGKILL when cancelling (milliseconds).
     public var killGraceMs: Int = 3000
+    /// fsync every store transaction (SQLite synchronous=FULL), so acknowledged work survives an OS
+    /// crash or power loss too. Off (NORMAL): it survives a crash of the coordinator, and each
+    /// transaction costs no fsync (docs/protocol.md, Known weaknesses).
+    public var syncEveryCommit = false
     /// Extra mpirun arguments for every launch (e.g. `--mca btl_tcp_if_include 10.1.2.0/24`).
     public var mpirunArgs: [String] = []
     /// An attempt whose ranks have not all started heartbeating this long after launch is a fault
@@ -84,7 +88,7 @@ public struct CoordinatorConfig: Codable, Sendable {
         let known: Set = ["bind", "state_dir", "heartbeat_interval_ms", "heartbeat_liveness", "max_frame_bytes",
                           "max_queued_jobs", "metrics_port", "mpirun", "rsh_agent", "worker_program", "kill_grace_ms",
                           "mpirun_args", "startup_timeout_ms", "restart_backoff_ms", "restart_backoff_max_ms", "fence_ms",
-                          "curve_secret_key", "authorized_keys", "worker_key"]
+                          "curve_secret_key", "authorized_keys", "worker_key", "sync_every_commit"]
         for k in map.keys where !known.contains(k) { throw ConfigError(message: "\(source): unknown key \(k)") }
         if let v = try str("bind") { c.bind = v }
         if let v = try str("state_dir") { c.stateDir = v }
@@ -97,6 +101,10 @@ public struct CoordinatorConfig: Codable, Sendable {
         if let v = try str("rsh_agent") { c.rshAgent = v }
         if let v = try str("worker_program") { c.workerProgram = v }
         if let v = try int("kill_grace_ms") { c.killGraceMs = v }
+        if let v = map["sync_every_commit"] {
+            guard let b = v as? Bool else { throw ConfigError(message: "\(source): sync_every_commit must be true or false, got \(v)") }
+            c.syncEveryCommit = b
+        }
         if let v = map["mpirun_args"] {
             guard let list = v as? [Any], list.allSatisfy({ $0 is String }) else {
                 throw ConfigError(message: "\(source): mpirun_args must be a list of strings, got \(v)")

@@ -26,18 +26,18 @@ extension Coordinator {
     /// Seconds to wait before restarting after this fault: the base, doubled per fault in a row
     /// that committed no checkpoint, capped.
     func backoff(_ job: Int64, _ a: Active) -> TimeInterval {
-        let streak = a.committed ? 0 : failStreak[job, default: 0]
-        failStreak[job] = streak + 1
+        let streak = a.committed ? 0 : jobs[job]?.failStreak ?? 0
+        jobs[job, default: JobLoop()].failStreak = streak + 1
         let ms = min(Double(config.restartBackoffMaxMs), Double(config.restartBackoffMs) * pow(2, Double(min(streak, 30))))
         return ms / 1000
     }
 
     func summary(_ row: JobRow) -> SpecSummary? {
-        if let s = summaries[row.id] { return s }
+        if let s = jobs[row.id]?.summary { return s }
         // Rows of lists and the queue carry no spec text: read it once, then keep the summary.
         let text = row.spec.isEmpty ? (try? store.spec(of: row.id)) ?? nil : row.spec
         let s = text.flatMap { try? SpecSummary.parse($0) }
-        summaries[row.id] = s
+        jobs[row.id, default: JobLoop()].summary = s
         return s
     }
 

@@ -1,69 +1,69 @@
-// Implements: the coordinator's answer to each v1 message type (docs/protocol.md, Messages): the
-// dispatch, and the requests that change state (submit, cancel, agent register/heartbeat,
-// worker-exit). The decoder has already checked every field's presence and range; queries are in
-// CoordinatorQueries.swift, trainer reports in CoordinatorTrainers.swift.
+// Implements: the coordinator's answer to each v1 request (docs/protocol.md, Messages): the
+// dispatch over the typed Request, and the requests that change state (submit, cancel, agent
+// register/heartbeat, worker-exit). The decoder has already checked every field's presence and
+// range; queries are in CoordinatorQueries.swift, trainer reports in CoordinatorTrainers.swift.
 import Foundation
 import Spec
 import Wire
 
 extension Coordinator {
-    /// Returns the reply to send, or nil for messages that get none. `at` is when the message was
-    /// taken off the socket (liveness is stamped with it, not with when it is handled).
-    func handle(_ m: Message, from identity: Data, at: Date) throws -> Message? {
-        switch m.type {
-        case .submit: return try submit(m)
-        case .status: return try status(m)
-        case .list: return try list(m)
+    /// Returns the reply to request `id`, or nil for messages that get none. `at` is when the
+    /// message was taken off the socket (liveness is stamped with it, not with when it is handled).
+    func handle(_ request: Request, id: String, from identity: Data, at: Date) throws -> Message? {
+        switch request {
+        case let .submit(r): return try submit(r, id: id)
+        case let .status(r): return try status(r, id: id)
+        case let .list(r): return try list(r, id: id)
         case .nodes:
-            var r = Message.ok(to: m.id)
-            r.nodeList = try nodeInfos()
-            return r
-        case .logs: return try logs(m)
-        case .cancel: return try cancel(m)
-        case .metrics: return try metrics(m)
-        case .register, .heartbeat where m.job == nil: return try agentHello(m, identity: identity, at: at)
-        case .workerExit:
-            try store.event(job: m.job.flatMap(Int64.init), kind: "worker-exit", detail: "node \(m.node ?? "") rank \(m.rank ?? 0) pid \(m.pid ?? 0)")
-            return .ok(to: m.id)
-        case .hello, .progress, .checkpointCommitted, .heartbeat: return try trainer(m, at: at)
-        case .ok, .error, .kill:
-            return .error(to: m.id, .badRequest, "\(m.type.rawValue) is not a request the coordinator accepts")
+            var reply = Message.ok(to: id)
+            reply.nodeList = try nodeInfos()
+            return reply
+        case let .logs(r): return try logs(r, id: id)
+        case let .cancel(r): return try cancel(r, id: id)
+        case let .metrics(r): return try metrics(r, id: id)
+        case let .register(r): return try agentHello(r, registering: true, id: id, identity: identity, at: at)
+        case let .agentHeartbeat(r): return try agentHello(r, registering: false, id: id, identity: identity, at: at)
+        case let .workerExit(r):
+            try store.event(job: r.job, kind: "worker-exit", detail: "node \(r.node) rank \(r.rank) pid \(r.pid)")
+            return .ok(to: id)
+        case let .hello(r): return try trainer(r.from, id: id, at: at) { a in try self.hello(r, a) }
+        case let .progress(r): return try trainer(r.from, id: id, at: at) { a in try self.progress(r, a) }
+        case let .checkpointCommitted(r): return try checkpointCommitted(r, id: id, at: at)
+        case let .trainerHeartbeat(r): return try trainer(r.from, id: id, done: r.done, at: at) { _ in }
         }
     }
 
-    /// The job `m.job` names (a canonical id, checked by the decoder), or the error reply.
-    func lookup(_ m: Message) throws -> Result<JobRow, Message> {
-        guard let s = m.job else { return .failure(.error(to: m.id, .badRequest, "\(m.type.rawValue) needs the field \"job\"")) }
-        guard let id = Int64(s), let row = try store.job(id) else { return .failure(.error(to: m.id, .unknownJob, "unknown job id \"\(s)\"")) }
+    /// The job `job` names, or the `unknown-job` reply.
+    func lookup(_ job: Int64, id: String) throws -> Result<JobRow, Message> {
+        guard let row = try store.job(job) else { return .failure(.error(to: id, .unknownJob, "unknown job id \"\(job)\"")) }
         return .success(row)
     }
 
-    func submit(_ m: Message) throws -> Message {
-        guard let text = m.spec else { return .error(to: m.id, .badRequest, "submit needs the field \"spec\" (the YAML text)") }
+    func submit(_ r: Request.Submit, id: String) throws -> Message {
         let s: SpecSummary
-        do { s = try SpecSummary.parse(text) } catch { return .error(to: m.id, .badSpec, "\(error)") }
+        do { s = try SpecSummary.parse(r.spec) } catch { return .error(to: id, .badSpec, "\(error)") }
         let live = schedulerNodes()
         let capacity = live.reduce(0) { $0 + $1.total }
-        if s.ranks > capacity && m.waitForNodes != true {
-            return .error(to: m.id, .unschedulable, "job \(s.name) needs \(s.ranks) slots but the cluster has \(capacity) slot(s) on \(live.count) live node(s); pass --wait-for-nodes to queue it anyway")
+        if s.ranks > capacity && !r.waitForNodes {
+            return .error(to: id, .unschedulable, "job \(s.name) needs \(s.ranks) slots but the cluster has \(capacity) slot(s) on \(live.count) live node(s); pass --wait-for-nodes to queue it anyway")
         }
         let queued = try store.unfinishedCount()
         if queued >= config.maxQueuedJobs {
-            return .error(to: m.id, .unschedulable, "queue is full: \(queued) unfinished jobs (max_queued_jobs \(config.maxQueuedJobs))")
+            return .error(to: id, .unschedulable, "queue is full: \(queued) unfinished jobs (max_queued_jobs \(config.maxQueuedJobs))")
         }
-        let id = try store.insertJob(s, spec: text, priority: m.priority ?? s.priority, waitForNodes: m.waitForNodes ?? false)
-        summaries[id] = s
+        let job = try store.insertJob(s, spec: r.spec, priority: r.priority ?? s.priority, waitForNodes: r.waitForNodes)
+        jobs[job, default: JobLoop()].summary = s
         try schedule()  // start it now if it fits, so the reply already says RUNNING
-        var r = Message.ok(to: m.id)
-        r.jobInfo = try store.job(id).map(info)
-        return r
+        var reply = Message.ok(to: id)
+        reply.jobInfo = try store.job(job).map(info)
+        return reply
     }
 
-    func cancel(_ m: Message) throws -> Message {
-        let job = try lookup(m)
+    func cancel(_ r: Request.JobRef, id: String) throws -> Message {
+        let job = try lookup(r.job, id: id)
         guard case var .success(row) = job else { return job.failureValue! }
         if row.state.isTerminal {
-            return .error(to: m.id, .invalidState, "job \(row.id) is already \(row.state.rawValue)")
+            return .error(to: id, .invalidState, "job \(row.id) is already \(row.state.rawValue)")
         }
         if active[row.id] != nil {
             try store.setCancelRequested(row.id)
@@ -73,28 +73,22 @@ extension Coordinator {
             forget(row.id)
         }
         row = try store.job(row.id) ?? row
-        var r = Message.ok(to: m.id); r.jobInfo = try info(row)
-        return r
+        var reply = Message.ok(to: id); reply.jobInfo = try info(row)
+        return reply
     }
 
     /// Drops the loop's per-job state of a job that reached a terminal state.
-    func forget(_ job: Int64) {
-        notBefore[job] = nil; failStreak[job] = nil; summaries[job] = nil
-    }
+    func forget(_ job: Int64) { jobs[job] = nil }
 
-    func agentHello(_ m: Message, identity: Data, at: Date) throws -> Message {
-        guard let name = m.node, let slots = m.slots, let address = m.address else {
-            return .error(to: m.id, .badRequest, "\(m.type.rawValue) needs the fields \"node\", \"address\" and \"slots\"")
+    func agentHello(_ r: Request.AgentReport, registering: Bool, id: String, identity: Data, at: Date) throws -> Message {
+        let known = nodes[r.node]
+        if registering || known == nil || known?.slots != r.slots || known?.address != r.address {
+            try store.upsertNode(name: r.node, host: r.host, address: r.address, slots: r.slots)
         }
-        let host = m.host ?? name
-        let known = nodes[name]
-        if m.type == .register || known == nil || known?.slots != slots || known?.address != address {
-            try store.upsertNode(name: name, host: host, address: address, slots: slots)
-        }
-        nodes[name] = LiveNode(host: host, address: address, slots: slots, lastSeen: at, routingID: identity)
-        var r = Message.ok(to: m.id)
-        r.intervalMs = config.heartbeatIntervalMs
-        return r
+        nodes[r.node] = LiveNode(host: r.host, address: r.address, slots: r.slots, lastSeen: at, routingID: identity)
+        var reply = Message.ok(to: id)
+        reply.intervalMs = config.heartbeatIntervalMs
+        return reply
     }
 }
 

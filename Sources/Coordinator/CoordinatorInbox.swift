@@ -10,15 +10,18 @@ import Wire
 /// One message taken off the socket.
 struct Inbound {
     var identity: Data
-    /// The decoded message, or the error reply it deserves; nil for a frame without an envelope.
-    var decoded: Result<Message, Message>?
+    /// The typed request, or the error reply it deserves; nil for a frame without an envelope.
+    var decoded: Result<(Envelope, Request), Message>?
     /// When it was taken off the socket.
     var at: Date
 
     /// Agent register/heartbeat and trainer heartbeat: served first.
     var isLiveness: Bool {
-        guard case let .success(m)? = decoded else { return false }
-        return m.type == .register || m.type == .heartbeat
+        guard case let .success((_, r))? = decoded else { return false }
+        switch r {
+        case .register, .agentHeartbeat, .trainerHeartbeat: return true
+        default: return false
+        }
     }
 }
 
@@ -40,15 +43,15 @@ extension Coordinator {
         } catch { log("receive: \(error)") }
     }
 
-    /// Checks the envelope and decodes the body: the message, or the error reply it deserves.
-    func decode(_ frames: [Data]) -> Result<Message, Message> {
+    /// Checks the envelope and decodes the body: the typed request, or the error reply it deserves.
+    func decode(_ frames: [Data]) -> Result<(Envelope, Request), Message> {
         if frames.count != 3 || !frames[1].isEmpty {
             return .failure(.error(to: "", .malformed, "expected frames [empty delimiter, body], got \(frames.count - 1) frame(s)"))
         }
         if frames[2].count > config.maxFrameBytes {
             return .failure(.error(to: "", .tooLarge, "frame of \(frames[2].count) bytes exceeds the limit of \(config.maxFrameBytes) bytes"))
         }
-        return MessageCodec.decode(frames[2], limit: config.maxFrameBytes)
+        return MessageCodec.decodeRequest(frames[2], limit: config.maxFrameBytes)
     }
 
     /// Serves every queued liveness message, then at most one request; drains after each request.
@@ -86,14 +89,14 @@ extension Coordinator {
         let reply: Message?
         switch item.decoded {
         case let .failure(err)?: reply = err
-        case let .success(m)?:
+        case let .success((e, request))?:
             let waitedMs = Date().timeIntervalSince(item.at) * 1000
-            if let t = m.timeoutMs, Self.expirable.contains(m.type), waitedMs > Double(t) {
-                reply = .error(to: m.id, .expired, String(format: "request waited %.0f ms, longer than its timeout_ms %d; not executed", waitedMs, t))
+            if let t = e.timeoutMs, Self.expirable.contains(e.kind), waitedMs > Double(t) {
+                reply = .error(to: e.id, .expired, String(format: "request waited %.0f ms, longer than its timeout_ms %d; not executed", waitedMs, t))
             } else {
-                do { reply = try handle(m, from: item.identity, at: item.at) } catch {
-                    log("\(m.type.rawValue) \(m.id): \(error)")
-                    reply = .error(to: m.id, .internal, "the coordinator could not serve \(m.type.rawValue): \(Self.internalSummary(error))")
+                do { reply = try handle(request, id: e.id, from: item.identity, at: item.at) } catch {
+                    log("\(e.kind.rawValue) \(e.id): \(error)")
+                    reply = .error(to: e.id, .internal, "the coordinator could not serve \(e.kind.rawValue): \(Self.internalSummary(error))")
                 }
             }
         case nil: reply = nil

@@ -2,7 +2,6 @@
 // slots and launching them, watching attempts end (exit code, cancel, restart policy),
 // terminating attempts, and re-attaching to attempts after a coordinator crash.
 import Foundation
-import GRDB
 import Wire
 
 extension Coordinator {
@@ -11,7 +10,7 @@ extension Coordinator {
     /// Launches queued jobs in Scheduler order while they fit.
     func schedule() throws {
         let now = Date()
-        let queued = try store.queuedJobs().filter { active[$0.id] == nil && notBefore[$0.id].map { $0 <= now } ?? true }
+        let queued = try store.queuedJobs().filter { active[$0.id] == nil && jobs[$0.id]?.notBefore.map { $0 <= now } ?? true }
         guard !queued.isEmpty else { return }
         // A first launch waits for all its ranks; a restart of an elastic job takes what is live.
         let plan = Scheduler.plan(queue: queued.map {
@@ -23,9 +22,8 @@ extension Coordinator {
             let placed = allocation.map { "\($0.node)×\($0.slots)" }.joined(separator: " ")
             // The transition (and the attempt row) commits before anything is launched.
             let from = job.state, to: JobState = job.state == .pending ? .scheduled : .running
-            let (attempt, number) = try store.transition(job.id, from: from, to: to, reason: nil, detail: "allocated \(placed)") {
-                try Store.insertAttempt($0, job: job.id, allocation: allocation, dir: jobDir(job.id))
-            }
+            let (attempt, number) = try store.transition(job.id, from: from, to: to, detail: "allocated \(placed)",
+                                                         startingAttempt: allocation, dir: jobDir(job.id))
             let dir = Store.attemptDir(jobDir(job.id), number: number)
             active[job.id] = Active(job: job.id, attempt: attempt, dir: dir, allocation: allocation, wrapperPid: nil, isChild: true)
             do {
@@ -87,13 +85,13 @@ extension Coordinator {
             (outcome, next) = (.succeeded, .succeeded)
         } else if let size = a.resizeTo {
             (outcome, next, reason) = (.resized, .restarting, "growing from \(a.ranks) to \(size) ranks")
-            notBefore[jobID] = nil
+            jobs[jobID]?.notBefore = nil
         } else {
             let why = a.fault ?? (exitCode != nil ? "mpirun \(exitText)" : "attempt lost (no exit status)")
             let faults = try store.faultCount(job: jobID) + 1
             if faults <= job.maxRestarts {
                 let delay = backoff(jobID, a)
-                notBefore[jobID] = Date().addingTimeInterval(delay)
+                jobs[jobID, default: JobLoop()].notBefore = Date().addingTimeInterval(delay)
                 (outcome, next, reason) = (.failed, .restarting, String(format: "%@; restart %d of %d in %.1f s", why, faults, job.maxRestarts, delay))
             } else {
                 (outcome, next, reason) = (.failed, .failed, job.maxRestarts > 0 ? "\(why) (after \(job.maxRestarts) restart\(job.maxRestarts == 1 ? "" : "s"))" : why)
@@ -106,9 +104,8 @@ extension Coordinator {
         }
         // A fault the coordinator saw first (a silent rank, a lost node) also quotes what mpirun said.
         let attemptReason = a.fault.map { $0 + (mpirunSaid.map { "; mpirun: " + $0 } ?? "") } ?? (a.resizeTo != nil ? reason : (outcome == .succeeded ? nil : exitText))
-        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome.rawValue), \(exitText)") {
-            try Store.finishAttempt($0, a.attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
-        }
+        try store.transition(jobID, from: from, to: next, reason: reason, detail: "\(outcome.rawValue), \(exitText)",
+                             ending: a.attempt, exitCode: exitCode, outcome: outcome, attemptReason: attemptReason)
         if next.isTerminal { forget(jobID) }
     }
 
@@ -134,10 +131,8 @@ extension Coordinator {
             let ranks = Array(first ..< first + slice.slots)
             first += slice.slots
             guard let n = nodes[slice.node] else { continue }
-            var m = Message(.kill)
-            m.job = "\(job)"; m.ranks = hard ? [] : ranks; m.signal = hard ? .kill : .term
-            if !hard { m.graceMs = config.killGraceMs }
-            send(m, to: n.routingID)
+            let k = Kill(job: "\(job)", ranks: hard ? [] : ranks, signal: hard ? .kill : .term, graceMs: hard ? nil : config.killGraceMs)
+            send(k.message, to: n.routingID)
         }
     }
 
@@ -155,9 +150,8 @@ extension Coordinator {
                 try store.event(job: job.id, kind: "re-attached", detail: "attempt \(att.number) wrapper pid \(pid)")
                 if job.state == .scheduled { try store.transition(job.id, from: .scheduled, to: .running, reason: nil, detail: "re-attached") }
             } else if job.state == .scheduled {
-                try store.transition(job.id, from: .scheduled, to: .pending, reason: nil, detail: "requeued: never launched before the coordinator stopped") {
-                    try Store.finishAttempt($0, att.id, exitCode: nil, outcome: .lost)
-                }
+                try store.transition(job.id, from: .scheduled, to: .pending, reason: nil, detail: "requeued: never launched before the coordinator stopped",
+                                     ending: att.id, exitCode: nil, outcome: .lost)
             } else {
                 try finish(job.id, a, exitCode: nil)
             }

@@ -12,21 +12,21 @@ extension Coordinator {
     /// Most terminal jobs' infos kept in memory for `list` (about 0.5 KB each).
     static let finishedInfoLimit = 50_000
 
-    func status(_ m: Message) throws -> Message {
-        let job = try lookup(m)
+    func status(_ q: Request.JobRef, id: String) throws -> Message {
+        let job = try lookup(q.job, id: id)
         guard case let .success(row) = job else { return job.failureValue! }
-        var r = Message.ok(to: m.id); r.jobInfo = try info(row, history: true)
+        var r = Message.ok(to: id); r.jobInfo = try info(row, history: true)
         return r
     }
 
     /// A page of jobs, newest first: those with ids below `after`, at most `limit` (default 100)
     /// and at most what fits in one reply; `next` is the cursor of the following page.
-    func list(_ m: Message) throws -> Message {
-        let limit = m.limit ?? WireLimits.defaultListLimit
-        let (rows, total) = try store.jobPage(state: m.state, after: m.after.flatMap(Int64.init), limit: limit)
+    func list(_ q: Request.ListQuery, id: String) throws -> Message {
+        let limit = q.limit
+        let (rows, total) = try store.jobPage(state: q.state, after: q.after, limit: limit)
         // A terminal job's info never changes (reports about it are fenced): read it once.
         let extras = try store.extras(of: rows.filter { finishedInfos[$0.id] == nil }.map(\.id))
-        var r = Message.ok(to: m.id)
+        var r = Message.ok(to: id)
         r.total = total
         var jobs: [JobInfo] = [], bytes = 512  // the envelope
         for row in rows {
@@ -53,39 +53,39 @@ extension Coordinator {
         return 600 + 6 * text + j.allocation.reduce(0) { $0 + 60 + 6 * ($1.node.utf8.count + $1.address.utf8.count) }
     }
 
-    func metrics(_ m: Message) throws -> Message {
-        let job = try lookup(m)
+    func metrics(_ q: Request.MetricsQuery, id: String) throws -> Message {
+        let job = try lookup(q.job, id: id)
         guard case let .success(row) = job else { return job.failureValue! }
-        let page = try store.progressPage(job: row.id, after: m.after.flatMap(Int64.init), limit: m.limit ?? WireLimits.metricsLimitRange.upperBound)
-        var r = Message.ok(to: m.id); r.points = page.points; r.next = page.next.map { "\($0)" }
+        let page = try store.progressPage(job: row.id, after: q.after, limit: q.limit ?? WireLimits.metricsLimitRange.upperBound)
+        var r = Message.ok(to: id); r.points = page.points; r.next = page.next.map { "\($0)" }
         return r
     }
 
     /// Logs of the latest attempt, per rank from the given byte offsets (one per requested rank, or
     /// none for all zero); every offset must lie within its file.
-    func logs(_ m: Message) throws -> Message {
-        let job = try lookup(m)
+    func logs(_ q: Request.LogsQuery, id: String) throws -> Message {
+        let job = try lookup(q.job, id: id)
         guard case let .success(row) = job else { return job.failureValue! }
-        if let rank = m.rank, rank >= row.ranks {
-            return .error(to: m.id, .badRequest, "field \"rank\": rank \(rank) is out of range for job \(row.id) with \(row.ranks) rank(s)")
+        if let rank = q.rank, rank >= row.ranks {
+            return .error(to: id, .badRequest, "field \"rank\": rank \(rank) is out of range for job \(row.id) with \(row.ranks) rank(s)")
         }
-        let ranks = m.rank.map { [$0] } ?? Array(0 ..< row.ranks)
-        var offsets = m.offsets ?? []
+        let ranks = q.rank.map { [$0] } ?? Array(0 ..< row.ranks)
+        var offsets = q.offsets
         if !offsets.isEmpty && offsets.count != ranks.count {
-            return .error(to: m.id, .badRequest, "field \"offsets\" has \(offsets.count) entries; job \(row.id) needs one per requested rank (\(ranks.count)) or none")
+            return .error(to: id, .badRequest, "field \"offsets\" has \(offsets.count) entries; job \(row.id) needs one per requested rank (\(ranks.count)) or none")
         }
         if offsets.isEmpty { offsets = Array(repeating: 0, count: ranks.count) }
         let files = try store.latestAttempt(job: row.id).map { Launcher.rankLogs(dir: $0.dir) } ?? [:]
         for (i, rank) in ranks.enumerated() where offsets[i] > 0 {
             let size = files[rank].flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int } ?? 0
             if offsets[i] > size {
-                return .error(to: m.id, .badRequest, "field \"offsets\": offset \(offsets[i]) of rank \(rank) is past the end of its log (\(size) bytes)")
+                return .error(to: id, .badRequest, "field \"offsets\": offset \(offsets[i]) of rank \(rank) is past the end of its log (\(size) bytes)")
             }
         }
         var budget = Self.logBudgetBytes
         while true {
-            var r = readLogs(row, ranks: ranks, files: files, from: offsets, budget: budget, prefixed: m.rank == nil)
-            r.id = m.id
+            var r = readLogs(row, ranks: ranks, files: files, from: offsets, budget: budget, prefixed: q.rank == nil)
+            r.id = id
             if MessageCodec.encode(r).count <= WireLimits.replyBytes || budget < 1024 { return r }
             budget /= 4
         }
@@ -137,7 +137,7 @@ extension Coordinator {
         return JobInfo(id: "\(row.id)", name: row.name, state: row.state, ranks: row.ranks, priority: row.priority, reason: reason,
                        submittedAt: row.submittedAt, startedAt: row.startedAt, finishedAt: row.finishedAt, exitCode: row.exitCode,
                        attempts: row.attempts, allocation: extras.attempt?.allocation ?? [],
-                       progress: extras.progress, lastCheckpointStep: extras.lastCheckpointStep)
+                       progress: extras.progress, lastCheckpointStep: extras.lastCheckpointStep, evaluation: extras.evaluation)
     }
 
     /// "needs 4 slots; 2 free on 1 live node", plus what it waits behind.
@@ -147,7 +147,7 @@ extension Coordinator {
         let need = row.state == .restarting ? restartSizes(row).min() ?? row.ranks : row.ranks
         let needs = need == row.ranks ? "\(need)" : "\(need)–\(row.ranks)"
         var s = "needs \(needs) slot\(row.ranks == 1 ? "" : "s"); \(free) free on \(n.count) live node\(n.count == 1 ? "" : "s")"
-        if let t = notBefore[row.id], t > Date() { s += String(format: " (back-off: %.1f s left)", t.timeIntervalSinceNow) }
+        if let t = jobs[row.id]?.notBefore, t > Date() { s += String(format: " (back-off: %.1f s left)", t.timeIntervalSinceNow) }
         else if need > total { s += " (waiting for nodes: the cluster has \(total) slots)" } else if free >= need { s += " (queued behind earlier or higher-priority jobs)" }
         return s
     }

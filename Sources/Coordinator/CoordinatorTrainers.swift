@@ -8,39 +8,59 @@ import Foundation
 import Wire
 
 extension Coordinator {
-    func trainer(_ m: Message, at: Date) throws -> Message {
-        let job = try lookup(m)
+    /// The fencing of every trainer report: `apply` runs, and the rank's liveness is stamped, only
+    /// for a rank of the job's current, healthy attempt; anything else is answered `stale-attempt`.
+    func trainer(_ from: Request.Trainer, id: String, done: Bool = false, at: Date, apply: (Active) throws -> Void) throws -> Message {
+        let job = try lookup(from.job, id: id)
         guard case let .success(row) = job else { return job.failureValue! }
-        guard let attempt = m.attempt, let rank = m.rank else {
-            return .error(to: m.id, .badRequest, "\(m.type.rawValue) needs the fields \"attempt\" and \"rank\"")
+        switch current(row, from, id: id) {
+        case let .failure(stale): return stale
+        case let .success(a):
+            guard a.healthy else { return .error(to: id, .staleAttempt, "attempt \(from.attempt) of job \(row.id) is over") }
+            try apply(a)
+            beat(job: row.id, rank: from.rank, done: done, at: at)
+            return .ok(to: id)
         }
-        let stale = Message.error(to: m.id, .staleAttempt, "attempt \(attempt) of job \(row.id) is over")
-        guard !row.state.isTerminal, let a = active[row.id], a.attempt == Int64(attempt) else { return stale }
-        guard rank < a.ranks else {
-            return .error(to: m.id, .staleAttempt, "attempt \(attempt) of job \(row.id) has \(a.ranks) rank(s); rank \(rank) is not one of them")
+    }
+
+    /// The job's attempt when `from` is one of its ranks, healthy or being ended; else the reply.
+    func current(_ row: JobRow, _ from: Request.Trainer, id: String) -> Result<Active, Message> {
+        guard !row.state.isTerminal, let a = active[row.id], a.attempt == Int64(from.attempt) else {
+            return .failure(.error(to: id, .staleAttempt, "attempt \(from.attempt) of job \(row.id) is over"))
         }
-        if m.type == .checkpointCommitted, let step = m.step, let path = m.path {
-            try store.addCheckpoint(job: row.id, step: step, path: path)
-            if a.healthy {
-                active[row.id]?.committed = true
-                failStreak[row.id] = 0
-                try considerGrowth(row.id)
-            }
+        guard from.rank < a.ranks else {
+            return .failure(.error(to: id, .staleAttempt, "attempt \(from.attempt) of job \(row.id) has \(a.ranks) rank(s); rank \(from.rank) is not one of them"))
         }
-        guard a.healthy else { return stale }
-        switch m.type {
-        case .progress:
-            if let step = m.step, let loss = m.loss {
-                try store.addProgress(job: row.id, rank: rank, step: step, loss: loss, samplesPerS: m.samplesPerS ?? 0)
-            }
-        case .hello:
-            try store.event(job: row.id, kind: "trainer-hello",
-                            detail: "rank \(rank) of \(m.worldSize ?? 0) pid \(m.pid ?? 0) attempt \(attempt) from step \(m.step ?? 0)")
-            if rank == 0, let step = m.step { try store.setAttemptStartStep(Int64(attempt), step: step) }
-        default: break
+        return .success(a)
+    }
+
+    func hello(_ r: Request.Hello, _ a: Active) throws {
+        try store.event(job: a.job, kind: "trainer-hello",
+                        detail: "rank \(r.from.rank) of \(r.worldSize) pid \(r.pid) attempt \(r.from.attempt) from step \(r.step)")
+        if r.from.rank == 0 { try store.setAttemptStartStep(a.attempt, step: r.step) }
+    }
+
+    func progress(_ r: Request.ProgressReport, _ a: Active) throws {
+        if let loss = r.loss {
+            try store.addProgress(job: a.job, rank: r.from.rank, step: r.step, loss: loss, samplesPerS: r.samplesPerS ?? 0)
         }
-        beat(job: row.id, rank: rank, done: m.type == .heartbeat && m.done == true, at: at)
-        return .ok(to: m.id)
+        if let e = r.evaluation { try store.setEvaluation(job: a.job, e) }
+    }
+
+    /// A checkpoint committed by the current attempt is recorded even while that attempt is being
+    /// ended (it is durable, and the restart resumes from it); only a healthy attempt's resets the
+    /// back-off and may grow the job.
+    func checkpointCommitted(_ r: Request.CheckpointCommitted, id: String, at: Date) throws -> Message {
+        let job = try lookup(r.from.job, id: id)
+        guard case let .success(row) = job else { return job.failureValue! }
+        guard case let .success(a) = current(row, r.from, id: id) else { return current(row, r.from, id: id).failureValue! }
+        try store.addCheckpoint(job: row.id, step: r.step, path: r.path)
+        guard a.healthy else { return .error(to: id, .staleAttempt, "attempt \(r.from.attempt) of job \(row.id) is over") }
+        active[row.id]?.committed = true
+        jobs[row.id, default: JobLoop()].failStreak = 0
+        try considerGrowth(row.id)
+        beat(job: row.id, rank: r.from.rank, done: false, at: at)
+        return .ok(to: id)
     }
 
     /// Keeps rank `rank` of the job's attempt live (stamped when its message arrived); a goodbye

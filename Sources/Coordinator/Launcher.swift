@@ -23,7 +23,12 @@ enum Launcher {
         mpirun.oversubscribe = true
         mpirun.hostfile = dir + "/hostfile"
         mpirun.outputDirectory = dir + "/out"
-        mpirun.exports = LaunchContract.variables + ["PMIX_MCA_gds"] + WorkerKeys.values(config).keys.sorted()  // keys only with CURVE
+        let env = WorkerKeys.environment(config, base: ProcessInfo.processInfo.environment)
+            .merging(contract.environment.merging(["PMIX_MCA_gds": "hash"]) { a, _ in a }) { _, new in new }
+        // Collective settings the coordinator was started with reach every rank alike (ranks stop
+        // at start when they differ); keys only with CURVE.
+        mpirun.exports = LaunchContract.variables + ["PMIX_MCA_gds"] + WorkerKeys.values(config).keys.sorted()
+            + LaunchContract.collectiveVariables.filter { env[$0] != nil }
         // Remote daemons through an rsh agent: no shared hwloc topology (OpenMPI 4.1 daemons map it at
         // the host's address and can crash when that is taken; see launch/netns-cluster.sh).
         if let rsh = config.rshAgent { mpirun.options += ["--mca", "plm_rsh_agent", rsh, "--mca", "rtc_hwloc_vmhole", "none"] }
@@ -43,8 +48,6 @@ enum Launcher {
         echo $rc > .exit_code.tmp && mv .exit_code.tmp exit_code
         """
         try AtomicFile.write(script, to: dir + "/run.sh")
-        let env = WorkerKeys.environment(config, base: ProcessInfo.processInfo.environment)
-            .merging(contract.environment.merging(["PMIX_MCA_gds": "hash"]) { a, _ in a }) { _, new in new }
         return try spawn(["/bin/sh", dir + "/run.sh"], env: env, log: dir + "/wrapper.log")
     }
 

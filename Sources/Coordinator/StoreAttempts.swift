@@ -57,6 +57,29 @@ extension Store {
         }
     }
 
+    /// Moves job `job` from `from` to `to` and inserts its next attempt, in one transaction.
+    /// - Returns: the attempt's row id and its number within the job.
+    func transition(_ job: Int64, from: JobState, to: JobState, detail: String, startingAttempt allocation: [AllocationSlice],
+                    dir: String) throws -> (id: Int64, number: Int) {
+        try transition(job, from: from, to: to, reason: nil, detail: detail) { try Self.insertAttempt($0, job: job, allocation: allocation, dir: dir) }
+    }
+
+    /// Moves job `job` from `from` to `to` and records how attempt `attempt` ended, in one transaction.
+    func transition(_ job: Int64, from: JobState, to: JobState, reason: String?, detail: String?, ending attempt: Int64,
+                    exitCode: Int?, outcome: AttemptOutcome, attemptReason: String? = nil) throws {
+        try transition(job, from: from, to: to, reason: reason, detail: detail) {
+            try Self.finishAttempt($0, attempt, exitCode: exitCode, outcome: outcome, reason: attemptReason)
+        }
+    }
+
+    /// Keeps `e` as the job's latest evaluation.
+    func setEvaluation(job: Int64, _ e: Evaluation) throws {
+        try db.write {
+            try $0.execute(sql: "UPDATE jobs SET eval_metric = ?, eval_value = ?, eval_step = ? WHERE id = ?",
+                           arguments: [e.metric, e.value, e.step, job])
+        }
+    }
+
     func latestProgress(job: Int64) throws -> ProgressPoint? {
         try db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM progress WHERE job_id = ? ORDER BY id DESC LIMIT 1", arguments: [job]).map {

@@ -16,6 +16,7 @@ struct JobExtras {
     var attempt: AttemptRow?
     var progress: ProgressPoint?
     var lastCheckpointStep: Int?
+    var evaluation: Evaluation?
 }
 
 extension Store {
@@ -62,6 +63,9 @@ extension Store {
             }
             for r in try Row.fetchAll(db, sql: "SELECT job_id, MAX(step) AS step FROM checkpoints WHERE job_id IN (\(list)) GROUP BY job_id") {
                 let job: Int64 = r["job_id"]; out[job]?.lastCheckpointStep = r["step"]
+            }
+            for r in try Row.fetchAll(db, sql: "SELECT id, eval_metric, eval_value, eval_step FROM jobs WHERE id IN (\(list)) AND eval_metric IS NOT NULL") {
+                let job: Int64 = r["id"]; out[job]?.evaluation = Evaluation(metric: r["eval_metric"], value: r["eval_value"], step: r["eval_step"])
             }
             return out
         }

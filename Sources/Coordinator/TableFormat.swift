@@ -32,6 +32,7 @@ public enum TableFormat {
         lines.append("  ranks:      \(j.ranks)   priority: \(j.priority)   attempts: \(j.attempts)")
         if !j.allocation.isEmpty { lines.append("  allocation: " + j.allocation.map { "\(t($0.node))×\($0.slots)" }.joined(separator: " ")) }
         if let p = j.progress { lines.append(String(format: "  progress:   step %d  loss %.4f  %.0f samples/s", p.step, p.loss, p.samplesPerS)) }
+        if let e = j.evaluation { lines.append("  evaluation: " + TerminalText.line(e.metric) + String(format: " %.4f at step %d", e.value, e.step)) }
         if let c = j.lastCheckpointStep { lines.append("  checkpoint: step \(c)") }
         if let e = j.exitCode { lines.append("  exit code:  \(e)") }
         for a in j.history ?? [] {

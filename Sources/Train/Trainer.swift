@@ -38,6 +38,8 @@ public final class Trainer {
     public var afterStep: ((Int) throws -> Void)?
     /// Called at a run's first step and every 10 steps with (step, loss averaged over ranks, aggregate samples/s).
     public var onProgress: ((Int, Double, Double) -> Void)?
+    /// Called after each test-set evaluation with (step, metric name, value).
+    public var onEvaluation: ((Int, String, Double) -> Void)?
 
     /// Loads the data, builds and initialises the model and its optimizer, and (with a
     /// communicator) copies rank 0's parameters to every rank.
@@ -195,6 +197,7 @@ public final class Trainer {
                 accuracy = a
                 record["test_loss"] = l
                 record["test_accuracy"] = a
+                onEvaluation?(globalStep, "test_accuracy", a)
             }
             metrics.append(record)
             try metrics.flush()

@@ -24,6 +24,23 @@ public struct LaunchContract: Sendable, Equatable {
     /// Every variable of the contract, in the order they are exported (the keys only with CURVE).
     public static let variables = [jobIDVariable, coordinatorVariable, attemptVariable, heartbeatVariable, fenceVariable]
 
+    /// The collective settings every rank of a job must run with alike (slice sizes, shared-memory
+    /// and socket switches, checks, spin, timeout): a launcher forwards each one that is set with
+    /// `mpirun -x`. The same names as Collectives' `CollectiveSettings.environmentNames`, which the
+    /// control plane does not import (LaunchScriptTests compares the two through `cohort`). One name
+    /// a line, in that list's order.
+    public static let collectiveVariables = [
+        "COHORT_CHECK_COLLECTIVES",
+        "COHORT_COLLECTIVE_TIMEOUT",
+        "COHORT_RING_SLICE_BYTES",
+        "COHORT_GATHER_SLICE_BYTES",
+        "COHORT_SHARED_MEMORY",
+        "COHORT_NODE_SHARED",
+        "COHORT_SHARED_SLICE_BYTES",
+        "COHORT_SPIN_US",
+        "COHORT_SOCKET_RING",
+    ]
+
     public var job: String
     public var coordinator: String
     public var attempt: Int

@@ -1,6 +1,8 @@
-// Implements: Message, the one JSON body of every v1 frame, and its strict decoding: a frame that
-// is not JSON, lacks `v`/`type`/`id`, has another version or an unknown type is an error value,
-// never a crash. Fields not used by a type are absent (nil) on the wire.
+// Implements: Message, the one JSON body of every v1 frame (the wire form, every field optional),
+// and its strict decoding: a frame that is not JSON, lacks `v`/`type`/`id`, has another version or
+// an unknown type, a field out of range (MessageSchema) or a required field missing (the typed
+// value of its kind: Request, Kill) is an error value, never a crash. Fields not used by a type
+// are absent (nil) on the wire.
 import Foundation
 
 public struct Message: Codable, Sendable, Equatable {
@@ -57,6 +59,8 @@ public struct Message: Codable, Sendable, Equatable {
     public var loss: Double?
     public var samplesPerS: Double?
     public var path: String?
+    /// `progress`: the latest evaluation (a metric such as val_loss or test_accuracy, at a step).
+    public var evaluation: Evaluation?
     // replies
     public var code: ProtocolErrorCode?
     public var message: String?
@@ -101,7 +105,7 @@ public struct Message: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case v, type, id, job, spec, priority, waitForNodes = "wait_for_nodes", state, after, limit, timeoutMs = "timeout_ms"
         case rank, offsets, node, host, address, slots, processes, pid, ranks, signal, graceMs = "grace_ms"
-        case attempt, worldSize = "world_size", step, loss, samplesPerS = "samples_per_s", path
+        case attempt, worldSize = "world_size", step, loss, samplesPerS = "samples_per_s", path, evaluation
         case code, message, jobInfo = "job_info", jobs, nodeList = "node_list", text, done, points, total, next, intervalMs = "interval_ms"
     }
 }
@@ -151,7 +155,27 @@ public enum MessageCodec {
             let readable = m.id.utf8.count <= WireLimits.requestIDBytes && TerminalText.isPrintable(m.id)
             return .failure(.error(to: readable ? m.id : "", .badRequest, problem))
         }
+        // Required fields: the typed value of the kind is built (and dropped) here.
+        do throws(Message) {
+            switch m.type {
+            case .ok: break
+            case .error:
+                if m.code == nil { throw Message.error(to: m.id, .badRequest, "error needs the field \"code\"") }
+                if m.message == nil { throw Message.error(to: m.id, .badRequest, "error needs the field \"message\"") }
+            case .kill: _ = try Kill(m)
+            default: _ = try Request(m)
+            }
+        } catch { return .failure(error) }
         return .success(m)
+    }
+
+    /// Decodes a body frame into the request it carries, typed by kind.
+    /// - Returns: the request and its envelope, or the error reply the frame deserves (a reply or
+    ///   push, which is no request, gets `bad-request`).
+    public static func decodeRequest(_ body: Data, limit: Int = WireProtocol.maxFrameBytes) -> Result<(Envelope, Request), Message> {
+        decode(body, limit: limit).flatMap { m in
+            do throws(Message) { return .success((Envelope(m), try Request(m))) } catch { return .failure(error) }
+        }
     }
 
     /// The offset of the first byte nesting deeper than `max` arrays/objects (outside strings), or

@@ -1,56 +1,16 @@
-// Implements: the decoder's check of every field against docs/protocol.md's field tables: which
-// fields each message type requires, and the range or size of each field whenever it is present.
-// A message that passes reaches a handler with every required field set and in range.
+// Implements: the decoder's check of every field against docs/protocol.md's field tables: the range
+// or size of each field whenever it is present. Which fields a type requires is checked by its
+// typed value (Request.swift, Kill), so a message that passes both reaches a handler with every
+// required field set and in range.
 import Foundation
 
 extension Message {
-    /// The fields `type` requires (snake_case, as on the wire). A `heartbeat` with `job` is a
-    /// trainer's, without it an agent's.
-    public var requiredFields: [String] {
-        switch type {
-        case .submit: return ["spec"]
-        case .status, .cancel, .metrics, .logs: return ["job"]
-        case .list, .nodes, .ok: return []
-        case .register: return ["node", "address", "slots"]
-        case .heartbeat: return job == nil ? ["node", "address", "slots"] : ["job", "rank", "attempt"]
-        case .workerExit: return ["node", "job", "rank", "pid"]
-        case .hello: return ["job", "rank", "attempt", "world_size", "pid", "step"]
-        case .progress: return ["job", "rank", "attempt", "step", "loss", "samples_per_s"]
-        case .checkpointCommitted: return ["job", "rank", "attempt", "step", "path"]
-        case .error: return ["code", "message"]
-        case .kill: return ["job", "signal"]
-        }
-    }
-
-    private func isSet(_ field: String) -> Bool {
-        switch field {
-        case "spec": return spec != nil
-        case "job": return job != nil
-        case "node": return node != nil
-        case "address": return address != nil
-        case "slots": return slots != nil
-        case "rank": return rank != nil
-        case "attempt": return attempt != nil
-        case "pid": return pid != nil
-        case "world_size": return worldSize != nil
-        case "step": return step != nil
-        case "loss": return loss != nil
-        case "samples_per_s": return samplesPerS != nil
-        case "path": return path != nil
-        case "code": return code != nil
-        case "message": return message != nil
-        case "signal": return signal != nil
-        default: return true
-        }
-    }
-
     /// Why this message is invalid, naming the field and the value; nil when it is valid.
     public func problem() -> String? {
         let t = type.rawValue
         if id.utf8.count > WireLimits.requestIDBytes || !TerminalText.isPrintable(id) {
             return "field \"id\" must be at most \(WireLimits.requestIDBytes) bytes of printable text"
         }
-        for f in requiredFields where !isSet(f) { return "\(t) needs the field \"\(f)\"" }
         func range(_ name: String, _ v: Int?, _ r: ClosedRange<Int>) -> String? {
             guard let v, !r.contains(v) else { return nil }
             return "field \"\(name)\" of \(t) must be in \(r.lowerBound)…\(r.upperBound), got \(v)"
@@ -86,6 +46,11 @@ extension Message {
             }
         }
         if let l = loss, !l.isFinite { checks.append("field \"loss\" of \(t) must be a finite number") }
+        if let e = evaluation {
+            if let p = text("evaluation.metric", e.metric, max: WireLimits.nameBytes) { checks.append(p) }
+            if !e.value.isFinite { checks.append("field \"evaluation.value\" of \(t) must be a finite number") }
+            if let p = range("evaluation.step", e.step, 0 ... WireLimits.maxStep) { checks.append(p) }
+        }
         if let s = samplesPerS, !(s.isFinite && s >= 0) { checks.append("field \"samples_per_s\" of \(t) must be a finite number ≥ 0, got \(s)") }
         if let o = offsets {
             if o.count > WireLimits.maxRanks { checks.append("field \"offsets\" of \(t) has \(o.count) entries, more than \(WireLimits.maxRanks)") }

@@ -25,6 +25,16 @@ public struct ProgressPoint: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey { case step, loss, samplesPerS = "samples_per_s", at }
 }
 
+/// One evaluation of a trainer: `metric` (e.g. val_loss, test_accuracy) was `value` at `step`.
+public struct Evaluation: Codable, Sendable, Equatable {
+    public var metric: String
+    public var value: Double
+    public var step: Int
+    public init(metric: String, value: Double, step: Int) { self.metric = metric; self.value = value; self.step = step }
+
+    private enum CodingKeys: String, CodingKey { case metric, value, step }
+}
+
 /// What `status` and `list` say about a job.
 public struct JobInfo: Codable, Sendable, Equatable {
     public var id: String
@@ -42,20 +52,22 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var allocation: [AllocationSlice]
     public var progress: ProgressPoint?
     public var lastCheckpointStep: Int?
+    /// The latest evaluation its trainers reported.
+    public var evaluation: Evaluation?
     /// Every attempt, oldest first: how many ranks ran where, and why it ended (`status` only).
     public var history: [AttemptInfo]?
 
     public init(id: String, name: String, state: JobState, ranks: Int, priority: Int, reason: String?, submittedAt: Double,
                 startedAt: Double?, finishedAt: Double?, exitCode: Int?, attempts: Int, allocation: [AllocationSlice],
-                progress: ProgressPoint?, lastCheckpointStep: Int?, history: [AttemptInfo]? = nil) {
-        self.history = history
+                progress: ProgressPoint?, lastCheckpointStep: Int?, evaluation: Evaluation? = nil, history: [AttemptInfo]? = nil) {
+        self.history = history; self.evaluation = evaluation
         self.id = id; self.name = name; self.state = state; self.ranks = ranks; self.priority = priority
         self.reason = reason; self.submittedAt = submittedAt; self.startedAt = startedAt; self.finishedAt = finishedAt
         self.exitCode = exitCode; self.attempts = attempts; self.allocation = allocation; self.progress = progress
         self.lastCheckpointStep = lastCheckpointStep
     }
 
-    private enum CodingKeys: String, CodingKey { case id, name, state, ranks, priority, reason, submittedAt = "submitted_at", startedAt = "started_at", finishedAt = "finished_at", exitCode = "exit_code", attempts, allocation, progress, lastCheckpointStep = "last_checkpoint_step", history }
+    private enum CodingKeys: String, CodingKey { case id, name, state, ranks, priority, reason, submittedAt = "submitted_at", startedAt = "started_at", finishedAt = "finished_at", exitCode = "exit_code", attempts, allocation, progress, lastCheckpointStep = "last_checkpoint_step", evaluation, history }
 }
 
 /// One attempt of a job: an mpirun launch, from its start to its end.

@@ -46,7 +46,7 @@ public final class RequestClient {
     public func call(_ request: Message) throws(WireError) -> Message {
         let reply = try exchange(request)
         if reply.type == .error {
-            throw .remote(code: reply.code?.rawValue ?? "error", message: reply.message ?? "error")
+            throw .remote(code: reply.code ?? .other("error"), message: reply.message ?? "error")
         }
         return reply
     }

@@ -78,6 +78,14 @@ public final class TrainerReporter: @unchecked Sendable {
         enqueue(m)
     }
 
+    /// Reports an evaluation (rank 0): `metric` (e.g. val_loss, test_accuracy) was `value` at `step`.
+    /// A progress message with only the evaluation; the coordinator keeps the latest.
+    public func evaluation(step: Int, metric: String, value: Double) {
+        var m = base(.progress)
+        m.step = step; m.evaluation = Evaluation(metric: metric, value: value, step: step)
+        enqueue(m)
+    }
+
     /// Reports a committed checkpoint (after its manifest is durable).
     public func checkpointCommitted(step: Int, path: String) {
         var m = base(.checkpointCommitted)

@@ -14,7 +14,8 @@ struct Cohort: ParsableCommand {
         abstract: "Train models data-parallel across processes and nodes.",
         subcommands: [TrainCommand.self, RunCommand.self, EvalCommand.self, ExportCommand.self, BenchCommand.self,
                       CoordinatorCommand.self, AgentCommand.self, KeysCommand.self, SubmitCommand.self, StatusCommand.self,
-                      ListCommand.self, LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self, SampleCommand.self])
+                      ListCommand.self, LogsCommand.self, CancelCommand.self, NodesCommand.self, PlotCommand.self, SampleCommand.self,
+                      MPIRunLineCommand.self])
 }
 
 @main
@@ -64,7 +65,7 @@ enum Main {
             return "check --key and --server-key (default: $COHORT_KEY, $COHORT_SERVER_KEY); the coordinator admits the keys in its authorized_keys"
         case is KeyFileError:
             return "'cohort keys NAME' makes NAME.key (our key pair, for --key) and NAME.pub (a public key, for --server-key)"
-        case let ClientError.rejected(code, _) where code == "unschedulable":
+        case let ClientError.rejected(code, _) where code == .unschedulable:
             return "add nodes ('cohort agent'), lower parallel.ranks, or submit with --wait-for-nodes"
         default:
             return nil

@@ -57,13 +57,16 @@ struct TrainCommand: ParsableCommand {
         let trainer: any TrainingRun
         if job.isText {
             let text = try TextTrainer(spec: job, options: options, comm: context.comm, worker: context.worker)
-            text.onValidation = { step, loss in
+            text.onValidation = { [reporter] step, loss in
                 print(String(format: "validation loss %.4f", loss) + " at step \(step)")
                 fflush(stdout)
+                reporter?.evaluation(step: step, metric: "val_loss", value: loss)
             }
             trainer = text
         } else {
-            trainer = try Trainer(spec: job, options: options, comm: context.comm, worker: context.worker)
+            let image = try Trainer(spec: job, options: options, comm: context.comm, worker: context.worker)
+            if context.comm?.rank ?? 0 == 0 { image.onEvaluation = { [reporter] in reporter?.evaluation(step: $0, metric: $1, value: $2) } }
+            trainer = image
         }
         trainer.afterStep = { [checkReplicas] step in
             reporter?.setStep(step)

@@ -9,6 +9,8 @@ final class ConfigAndSpecTests: XCTestCase {
         XCTAssertEqual(c.bind, "tcp://127.0.0.1:5555")
         XCTAssertEqual(c.heartbeatIntervalMs, 1000)
         XCTAssertEqual(c.heartbeatLiveness, 3)
+        XCTAssertFalse(c.syncEveryCommit)
+        XCTAssertTrue(try CoordinatorConfig.parse("sync_every_commit: true\n", source: "c.yaml").syncEveryCommit)
     }
 
     func testNonLoopbackBindIsRefused() {
@@ -22,7 +24,8 @@ final class ConfigAndSpecTests: XCTestCase {
 
     func testBadValuesAreNamed() {
         for (yaml, needle) in [("heartbeat_liveness: 0\n", "heartbeat_liveness"), ("heartbeat_interval_ms: fast\n", "heartbeat_interval_ms"),
-                               ("colour: red\n", "unknown key colour"), ("max_frame_bytes: 10\n", "max_frame_bytes")] {
+                               ("colour: red\n", "unknown key colour"), ("max_frame_bytes: 10\n", "max_frame_bytes"),
+                               ("sync_every_commit: 1\n", "sync_every_commit must be true or false")] {
             XCTAssertThrowsError(try CoordinatorConfig.parse(yaml, source: "c.yaml")) { e in
                 XCTAssertTrue("\(e)".contains(needle), "\(e)")
                 XCTAssertTrue("\(e)".contains("c.yaml"), "\(e)")

@@ -39,6 +39,7 @@ final class FuzzTests: XCTestCase {
             ("worker-exit", [("node", "\"fz\""), ("job", j), ("rank", "0"), ("pid", "1")]),
             ("hello", [("job", j), ("rank", "0"), ("attempt", fake), ("world_size", "2"), ("pid", "1"), ("step", "0")]),
             ("progress", [("job", j), ("rank", "2222"), ("attempt", fake), ("step", "1"), ("loss", "0.5"), ("samples_per_s", "1")]),
+            ("progress", [("job", j), ("rank", "2222"), ("attempt", fake), ("step", "1"), ("evaluation", "{\"metric\":\"val_loss\",\"value\":1.5,\"step\":1}")]),
             ("checkpoint-committed", [("job", j), ("rank", "0"), ("attempt", fake), ("step", "1"), ("path", "\"/tmp/x\"")]),
             ("heartbeat", [("job", j), ("rank", "2222"), ("attempt", "\(attempt)"), ("step", "1")]),
             ("ok", []), ("error", [("code", "\"internal\""), ("message", "\"m\"")]), ("kill", [("job", j), ("signal", "\"KILL\"")]),
@@ -49,7 +50,8 @@ final class FuzzTests: XCTestCase {
                           "1e999", "-0.0", "1.5", "true", "null", "\"\"", "\"01\"", "\"+1\"", "\"0\"", "\" 1\"", "\"\\u001b[2J\"",
                           "\"\\u0000\"", "\"a\\nb\"", "[]", "{}", "[-1]", "[9007199254740993]", "[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]",
                           "\"" + String(repeating: "x", count: 5000) + "\"", "\"name: a\\nx: &a [*a]\\n\"",
-                          "\"" + String(repeating: "[", count: 3000) + "\"", "\"KILL\"", "\"TERM\"", "\"RUNNING\"", "\"BOGUS\""]
+                          "\"" + String(repeating: "[", count: 3000) + "\"", "\"KILL\"", "\"TERM\"", "\"RUNNING\"", "\"BOGUS\"",
+                          "{\"metric\":\"\",\"value\":1,\"step\":1}", "{\"metric\":\"m\",\"value\":1e999,\"step\":-1}", "{\"metric\":\"m\"}"]
 
     static func render(_ type: String, _ fields: [(String, String)], version: String = "1") -> String {
         "{\"v\":\(version),\"type\":\"\(type)\",\"id\":\"f\"" + fields.map { ",\"\($0.0)\":\($0.1)" }.joined() + "}"
@@ -63,7 +65,8 @@ final class FuzzTests: XCTestCase {
         case 0: return [Data(), Data((0 ..< Int.random(in: 0 ... 200, using: &rng)).map { _ in UInt8.random(in: 0 ... 255, using: &rng) })]
         case 1:  // a field set to a hostile or boundary value
             let names = ["v", "id", "job", "rank", "offsets", "slots", "node", "address", "attempt", "step", "loss", "limit", "after",
-                         "spec", "signal", "pid", "world_size", "priority", "timeout_ms", "processes", "state", "path", "samples_per_s"]
+                         "spec", "signal", "pid", "world_size", "priority", "timeout_ms", "processes", "state", "path", "samples_per_s",
+                         "evaluation"]
             let name = names.randomElement(using: &rng)!, value = hostile.randomElement(using: &rng)!
             if name == "v" { return [Data(), Data(render(type, f, version: value).utf8)] }
             f.removeAll { $0.0 == name }
@@ -146,6 +149,7 @@ final class FuzzTests: XCTestCase {
         let strict = ProcessInfo.processInfo.environment["COHORT_STRICT_TIMING"] == "1"
         XCTAssertLessThanOrEqual(stalls, strict ? 0 : max(3, sent / 5000), "messages served in over 100 ms")
         XCTAssertEqual(try client.status(job.id).progress?.step, nil, "a fuzzed report changed the job's progress")
+        XCTAssertNil(try client.status(job.id).evaluation, "a fuzzed report changed the job's evaluation")
         _ = try client.cancel(job.id)
     }
 }

@@ -80,6 +80,38 @@ final class ScaleTests: XCTestCase {
         XCTAssertLessThan(p99(status), strict ? 5 : 50)
     }
 
+    /// Submit latency with the store's default (WAL, synchronous=NORMAL) against an fsync per
+    /// commit (`sync_every_commit: true`, synchronous=FULL), alternating between two coordinators
+    /// in one run, each with 10,000 finished jobs. Printed, not asserted (a shared disk); both keep
+    /// every acknowledged job.
+    func testSubmitLatencyWithAndWithoutAnFsyncPerCommit() throws {
+        var clients: [CoordinatorClient] = [], coordinators: [Coordinator] = [], clusters: [TestCluster] = []
+        defer { coordinators.forEach { $0.stop() }; clusters.forEach { $0.shutdown() } }
+        for sync in [false, true] {
+            let cluster = try TestCluster(name: sync ? "scale-full" : "scale-normal")
+            clusters.append(cluster)
+            try preload(cluster)
+            var c = cluster.config()
+            c.syncEveryCommit = sync
+            let coordinator = try Coordinator(config: c)
+            try coordinator.start()
+            coordinators.append(coordinator)
+            clients.append(CoordinatorClient(endpoint: coordinator.endpoint))
+        }
+        var ms: [[Double]] = [[], []], ids: [[String]] = [[], []]
+        for i in 0 ..< 150 {
+            for k in [i % 2, 1 - i % 2] {  // alternate which goes first
+                var id = ""
+                ms[k].append(try time { id = try clients[k].submit(spec: clusters[k].spec("queued-\(i)", ranks: 9), waitForNodes: true).id })
+                ids[k].append(id)
+            }
+        }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first ?? "?"
+        print(String(format: "scale: submit with %d finished jobs, load %@: synchronous=NORMAL p50 %.2f p99 %.2f ms, FULL (sync_every_commit) p50 %.2f p99 %.2f ms",
+                     Self.finished, String(load), p50(ms[0]), p99(ms[0]), p50(ms[1]), p99(ms[1])))
+        for k in 0 ..< 2 { XCTAssertEqual(try clients[k].listPage(state: .pending, limit: 1000).total, ids[k].count) }
+    }
+
     func testConcurrentListsDoNotFaultARunningJob() throws {
         let cluster = try TestCluster(name: "scale-live")
         defer { cluster.shutdown() }

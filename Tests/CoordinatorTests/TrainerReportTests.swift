@@ -1,5 +1,6 @@
-// Tests: what trainers report (hello, progress, checkpoint-committed, heartbeat through
-// TrainerReporter) shows in `status`, in the metrics endpoint and in `cohort plot`'s SVG.
+// Tests: what trainers report (hello, progress with evaluations, checkpoint-committed, heartbeat
+// through TrainerReporter) shows in `status`, in the metrics endpoint and in `cohort plot`'s SVG;
+// the coordinator's collective settings reach the attempt's mpirun line.
 import Coordinator
 import Foundation
 import Wire
@@ -24,6 +25,9 @@ final class TrainerReportTests: XCTestCase {
     func testProgressCheckpointsMetricsAndPlot() throws {
         let cluster = try TestCluster(name: "report")
         defer { cluster.shutdown() }
+        // A collective setting in the coordinator's environment reaches every rank (mpirun -x).
+        setenv("COHORT_SOCKET_RING", "1", 1)
+        defer { unsetenv("COHORT_SOCKET_RING") }
         let client = try cluster.start()
         let job = try client.submit(spec: cluster.spec("trainer", ranks: 2, sleep: 30))
         let attempt = try XCTUnwrap(cluster.attempt(of: job.id), "the job's ranks did not start")
@@ -32,6 +36,8 @@ final class TrainerReportTests: XCTestCase {
         reporter.start()
         reporter.hello(worldSize: 2, startStep: 0)
         for step in 1 ... 20 { reporter.progress(step: step, loss: 2.0 / Double(step), samplesPerSecond: 1000 + Double(step)) }
+        reporter.evaluation(step: 10, metric: "val_loss", value: 1.5)
+        reporter.evaluation(step: 20, metric: "val_loss", value: 1.25)
         reporter.checkpointCommitted(step: 20, path: "/tmp/ckpt/step-00000020")
         reporter.stop()
         let s = try client.status(job.id)
@@ -39,6 +45,11 @@ final class TrainerReportTests: XCTestCase {
         XCTAssertEqual(s.progress?.samplesPerS, 1020)
         XCTAssertEqual(s.lastCheckpointStep, 20)
         XCTAssertTrue(TableFormat.status(s).contains("step 20  loss 0.1000  1020 samples/s"), TableFormat.status(s))
+        XCTAssertEqual(s.evaluation, Evaluation(metric: "val_loss", value: 1.25, step: 20), "the latest evaluation")
+        XCTAssertTrue(TableFormat.status(s).contains("evaluation: val_loss 1.2500 at step 20"), TableFormat.status(s))
+        let run = try String(contentsOfFile: cluster.config().stateDir + "/jobs/\(job.id)/attempt-1/run.sh", encoding: .utf8)
+        XCTAssertTrue(run.contains("'-x' 'COHORT_SOCKET_RING'"), run)
+        XCTAssertFalse(run.contains("COHORT_SPIN_US"), "only variables that are set are forwarded: \(run)")
 
         let page = try httpGet(port: cluster.coordinator!.metricsPort!)
         XCTAssertTrue(page.hasPrefix("HTTP/1.0 200 OK"), page)
@@ -48,7 +59,7 @@ final class TrainerReportTests: XCTestCase {
         XCTAssertTrue(page.contains("cohort_job_samples_per_second{job=\"\(job.id)\"} 1020"), page)
 
         let points = try client.metrics(job.id)
-        XCTAssertEqual(points.map(\.step), Array(1 ... 20))
+        XCTAssertEqual(points.map(\.step), Array(1 ... 20), "an evaluation adds no progress point")
         let svg = SVGPlot.render(job: job.id, points: points)
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.hasSuffix("</svg>\n"))
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2)  // loss and throughput
