@@ -89,7 +89,8 @@ public final class TrainingLoop {
     ///   - bucketBytes: Gradient bucket size (DDP's bucket_cap_mb), default 4 MB.
     ///   - clipNorm: Clip the global gradient norm to this before each step.
     ///   - checkpoints: Where to write checkpoints and whether to resume; nil for none.
-    /// - Throws: `CheckpointError` if a checkpoint to resume from holds another model or optimizer;
+    /// - Throws: `CheckpointError` if the checkpoints to resume from are damaged or hold another model
+    ///   or optimizer;
     ///   `TrainError` for a batch of 0 or a zero stage outside 0…2.
     public init(model: any Model, data: Dataset, ranks: RankContext?, batchPerRank: Int, optimizer: OptimizerKind,
                 learningRate: Float, zeroStage: Int = 1, seed: UInt64 = 0, initialize: Bool = true,
@@ -109,9 +110,17 @@ public final class TrainingLoop {
                                       specText: c.description, keep: max(c.keep, 1), parallel: parallel,
                                       optimizerName: optimizer.name, log: { _ in })
             checkpointer = ck
-            if c.resume, let (path, manifest) = try? CheckpointReader.resolve("latest", directory: c.directory) {
-                try ck.restore(try CheckpointReader.load(path, manifest: manifest))
-                stepsDone = manifest.step
+            if c.resume {
+                // No checkpoint at all is a fresh start; a damaged one is an error, not a silent restart.
+                let found: (String, Manifest)?
+                do { found = try CheckpointReader.resolve("latest", directory: c.directory) } catch {
+                    guard case .noValidCheckpoint(_, let reasons) = error, reasons.isEmpty else { throw error }
+                    found = nil
+                }
+                if let (path, manifest) = found {
+                    try ck.restore(try CheckpointReader.load(path, manifest: manifest))
+                    stepsDone = manifest.step
+                }
             }
         } else {
             checkpointer = nil

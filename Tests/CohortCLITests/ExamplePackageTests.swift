@@ -9,10 +9,14 @@ final class ExamplePackageTests: XCTestCase {
     override func setUp() { dir = CLI.tempDir() }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    /// examples/.build/<config>/ResidualMLP, in the configuration the cohort binary was built in.
+    /// examples/.build/<debug|release>/ResidualMLP, the newer if both were built (`make example`
+    /// builds debug unless EXAMPLE_CONFIG says otherwise).
     var example: String {
-        let config = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().lastPathComponent
-        return "\(CLI.root)/examples/.build/\(config)/ResidualMLP"
+        let candidates = ["debug", "release"].map { "\(CLI.root)/examples/.build/\($0)/ResidualMLP" }
+        func modified(_ p: String) -> Date {
+            ((try? FileManager.default.attributesOfItem(atPath: p))?[.modificationDate] as? Date) ?? .distantPast
+        }
+        return candidates.max { modified($0) < modified($1) }!
     }
 
     func run(_ ranks: Int, _ args: [String]) throws -> String {
