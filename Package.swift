@@ -11,7 +11,11 @@ let kernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu
 let package = Package(
     name: "Cohort",
     platforms: [.macOS(.v13)],
-    products: [.executable(name: "cohort", targets: ["cohort"])],
+    products: [
+        .executable(name: "cohort", targets: ["cohort"]),
+        // What a user's own Swift program imports to train its models (docs/library.md).
+        .library(name: "Cohort", targets: ["Cohort"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
@@ -40,6 +44,7 @@ let package = Package(
         .target(name: "Train", dependencies: [
             "Tensor", "NN", "Data", "Durable", "Collectives", "Parallel", "Checkpoint", "Spec", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: optimized),
+        .target(name: "Cohort", dependencies: ["Tensor", "NN", "Data", "Collectives", "Parallel", "Checkpoint", "Train"]),
         // Control plane: never imports Tensor, NN or MPI (docs/architecture.md).
         .target(name: "Wire", dependencies: ["CZMQ", "Durable"]),
         .target(name: "Coordinator", dependencies: [

@@ -8,6 +8,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case mismatch(String)
     case badLabel(path: String, index: Int, value: UInt8)
     case notFound(String)
+    /// A file of a known kind (NumPy, zip, token shard) whose contents break its format.
+    case format(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .mismatch(s): return s
         case let .badLabel(p, i, v): return "data file \(p): label \(v) at index \(i) is out of range"
         case let .notFound(s): return s
+        case let .format(p, r): return "data file \(p): \(r)"
         }
     }
 }

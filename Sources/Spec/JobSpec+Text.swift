@@ -33,8 +33,8 @@ extension JobSpec {
                 guard v > 0 else { throw fail("model.\(k): must be at least 1, got \(v)") }
             }
             if m.dim! % m.heads! != 0 { throw fail("model.heads: \(m.heads!) heads do not divide dim \(m.dim!)") }
-            guard ["text", "shakespeare"].contains(data.kind) else {
-                throw fail("data.kind: a gpt trains on 'text' or 'shakespeare', got '\(data.kind)'")
+            guard ["text", "tokens", "shakespeare"].contains(data.kind) else {
+                throw fail("data.kind: a gpt trains on 'text', 'tokens' or 'shakespeare', got '\(data.kind)'")
             }
             guard let steps = train.steps else { throw fail("missing key 'train.steps' (text has no epochs)") }
             guard steps > 0 else { throw fail("train.steps: must be at least 1, got \(steps)") }
@@ -42,8 +42,8 @@ extension JobSpec {
         } else if m.layers != nil || m.heads != nil || m.dim != nil || m.context != nil {
             throw fail("model: layers, heads, dim and context are for kind gpt, not \(m.kind)")
         }
-        if data.kind == "text" {
-            guard let f = data.files, !f.isEmpty else { throw fail("data.files: a text data set needs at least one file") }
+        if ["text", "tokens"].contains(data.kind) {
+            guard let f = data.files, !f.isEmpty else { throw fail("data.files: a \(data.kind) data set needs at least one file") }
         }
         if let w = data.eval_windows, w < 1 { throw fail("data.eval_windows: must be at least 1, got \(w)") }
         if let e = train.eval_every, e < 1 { throw fail("train.eval_every: must be at least 1, got \(e)") }

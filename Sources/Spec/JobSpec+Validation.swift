@@ -9,7 +9,8 @@ extension JobSpec {
         if let c = model.channels, c.count != 2 || c.contains(where: { $0 <= 0 }) { throw fail("model.channels: expected two positive counts, got \(c)") }
         try validateText(fail)
         if model.kind != "gpt" {
-            guard data.kind == "fashion-mnist" else { throw fail("data.kind: unknown data set '\(data.kind)' (expected fashion-mnist)") }
+            guard ["fashion-mnist", "npy"].contains(data.kind) else { throw fail("data.kind: unknown data set '\(data.kind)' (expected fashion-mnist or npy)") }
+            if data.kind == "npy", data.inputs == nil || data.labels == nil { throw fail("data: kind npy needs 'inputs' and 'labels'") }
             guard let epochs = train.epochs else { throw fail("missing key 'train.epochs'") }
             guard epochs > 0 else { throw fail("train.epochs: must be at least 1, got \(epochs)") }
         }

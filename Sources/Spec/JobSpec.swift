@@ -15,8 +15,11 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var layers: Int?, heads: Int?, dim: Int?, context: Int?
     }
     public struct DataSource: Codable, Sendable, Equatable {
-        /// "fashion-mnist", "text" (the bytes of `files`) or "shakespeare" (workload G's corpus).
+        /// "fashion-mnist", "npy" (`inputs`, `labels`), "text" (the bytes of `files`), "tokens" (llm.c
+        /// token shards `files`) or "shakespeare" (workload G's corpus).
         public var kind: String
+        /// npy: the inputs and labels, each FILE.npy, FILE.npz or FILE.npz:NAME.
+        public var inputs: String?, labels: String?
         /// Text: files read as bytes, concatenated in order; validation windows scored (default 256).
         public var files: [String]?, eval_windows: Int?
         /// Directory of the IDX files; default: where Debian's package installs them.
@@ -46,6 +49,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         public var accumulation: Int?
         /// Stop after this many steps in all (for tests and benchmarks).
         public var max_steps: Int?
+        /// A safetensors file whose tensors (every name and shape checked) replace the initial parameters.
+        public var init_from: String?
     }
     /// `parallel.zero_stage` when the spec gives none. Stage 1 trains to the same bits as stage 0
     /// (ZeroTests) with half the optimizer state per rank, and on one node with one copy of the
@@ -150,11 +155,11 @@ extension JobSpec {
         "name": .leaf,
         "priority": .leaf,
         "model": .map(["kind": .leaf, "hidden": .leaf, "channels": .leaf, "layers": .leaf, "heads": .leaf, "dim": .leaf, "context": .leaf]),
-        "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf, "files": .leaf, "eval_windows": .leaf]),
+        "data": .map(["kind": .leaf, "path": .leaf, "drop_last": .leaf, "files": .leaf, "eval_windows": .leaf, "inputs": .leaf, "labels": .leaf]),
         "train": .map(["epochs": .leaf, "batch_per_rank": .leaf, "global_batch": .leaf, "optimizer": .leaf, "lr": .leaf, "seed": .leaf,
                        "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf, "steps": .leaf,
                        "schedule": .map(["kind": .leaf, "warmup_steps": .leaf, "start_factor": .leaf, "end_factor": .leaf]),
-                       "betas": .leaf, "eps": .leaf, "clip_norm": .leaf, "eval_every": .leaf]),
+                       "betas": .leaf, "eps": .leaf, "clip_norm": .leaf, "eval_every": .leaf, "init_from": .leaf]),
         "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf, "grad_dtype": .leaf]),
         "checkpoint": .map(["every_steps": .leaf, "every_seconds": .leaf, "keep": .leaf, "dir": .leaf]),
         "fault": .map(["max_restarts": .leaf]),

@@ -4,9 +4,16 @@ import Collectives
 import Foundation
 import Parallel
 
+/// This process's place among the ranks: under mpirun, MPI on its own comm thread; alone, nothing.
 public final class RankContext {
+    /// The communicator (nil alone); use it only on `worker`.
     public let comm: Communicator?
+    /// The thread every collective runs on (nil alone).
     public let worker: CommThread?
+    /// This process's rank, 0 alone.
+    public var rank: Int { comm?.rank ?? 0 }
+    /// The number of ranks, 1 alone.
+    public var size: Int { comm?.size ?? 1 }
 
     /// Whether this process was started by mpirun.
     public static var underMPI: Bool { ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil }

@@ -45,12 +45,11 @@ public final class TextTrainer: TrainingRun {
         batch = try spec.batchPerRank(worldSize: size)
         let cfg = spec.gptConfig!
         context = cfg.context
-        corpus = spec.data.kind == "shakespeare"
-            ? try TextCorpus.shakespeare(override: options.dataDirectory ?? spec.data.path)
-            : try TextCorpus.load(files: spec.data.files ?? [])
+        corpus = try spec.textCorpus(directory: options.dataDirectory)
         try corpus.check(context: context)
         gpt = try GPT(cfg)
         gpt.initialize(seed: spec.seed)
+        try spec.loadInitialWeights(into: gpt)
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
         let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage
         parallel = DataParallel(model: gpt, comm: comm, worker: worker, bucketBytes: bucket, stage: stage,

@@ -54,11 +54,11 @@ public final class Trainer {
             throw TrainError("\(size) ranks started, but the spec allows \(minRanks)…\(maxRanks) (parallel.min_ranks…parallel.ranks)")
         }
         batch = try spec.batchPerRank(worldSize: size)
-        let dir = FashionMNIST.directory(override: options.dataDirectory ?? spec.data.path)
-        train = try FashionMNIST.load(directory: dir, train: true)
-        test = options.evaluate ? try FashionMNIST.load(directory: dir, train: false) : nil
+        train = try spec.imageData(train: true, directory: options.dataDirectory)!
+        test = options.evaluate ? try spec.imageData(train: false, directory: options.dataDirectory) : nil
         model = spec.makeModel()
         model.initialize(seed: spec.seed)
+        try spec.loadInitialWeights(into: model)
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
         let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage
         let format = try spec.gradientFormat(stage: stage)

@@ -1,4 +1,4 @@
-// Implements: `cohort eval CKPT` and `cohort export CKPT OUT`: a checkpoint (written by any
+// Implements: `cohort eval CKPT` and `cohort export CKPT OUT [--format raw|safetensors]`: a checkpoint (written by any
 // number of ranks at any ZeRO stage) loaded into one process.
 import ArgumentParser
 import Checkpoint
@@ -48,10 +48,25 @@ struct EvalCommand: ParsableCommand {
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Write a checkpoint's parameters alone.")
     @OptionGroup var source: CheckpointArgument
-    @Argument(help: "Output file: little-endian float32 parameters in layout order; OUT.json gets the layout.") var out: String
+    @Argument(help: "Output file (docs/checkpoint-format.md).") var out: String
+    @Option(help: "raw: little-endian float32 parameters in layout order, OUT.json the layout (offsets in elements); safetensors: one .safetensors file, the job spec in its __metadata__.")
+    var format: String = "raw"
+
+    func validate() throws {
+        guard ["raw", "safetensors"].contains(format) else { throw ValidationError("--format must be raw or safetensors, got '\(format)'") }
+    }
 
     func run() throws {
         let c = try source.load()
+        if format == "safetensors" {
+            let file = c.params.withUnsafeBufferPointer {
+                SafeTensors(layout: c.manifest.layout, params: $0, metadata: ["format": "pt", "cohort_job": c.manifest.job,
+                                                                              "cohort_step": "\(c.manifest.step)", "cohort_spec": c.manifest.spec])
+            }
+            try AtomicFile.write(file.encoded(), to: out)
+            print("wrote \(c.params.count) parameters in \(file.tensors.count) tensors of \(c.path) to \(out) (safetensors, F32)")
+            return
+        }
         try AtomicFile.write(c.params.withUnsafeBufferPointer { Data(buffer: $0) }, to: out)
         let layout = ["format": "cohort-params-v1", "dtype": "float32-le", "step": c.manifest.step, "job": c.manifest.job,
                       "tensors": c.manifest.layout.map { ["name": $0.name, "shape": $0.shape, "offset": $0.offset] }] as [String: Any]

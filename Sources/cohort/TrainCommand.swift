@@ -18,6 +18,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint directory (default: the spec's checkpoint.dir, else checkpoints/<job name>).") var checkpointDir: String?
     @Option(help: "Resume from 'latest' (newest valid checkpoint), 'auto' (latest, or a fresh start if none) or a checkpoint directory.")
     var resume: String?
+    @Option(help: "Override train.init_from: start from the weights of this safetensors file.") var initFrom: String?
     @Option(help: "Write the final parameters (raw little-endian float32) to PATH.rank<r>.") var dumpParams: String?
     @Option(help: "Write the run's summary (rank 0) as one JSON object to this file.") var summaryJson: String?
     @Flag(help: "After every step, check that all ranks hold bitwise identical parameters.") var checkReplicas = false
@@ -40,6 +41,7 @@ struct TrainCommand: ParsableCommand {
             job.train.epochs = epochs
         }
         if let maxSteps { job.train.max_steps = maxSteps }
+        if let initFrom { job.train.init_from = initFrom }
         let context = try RankContext()
         defer { context.finish() }
         // Launched by the coordinator: every rank heartbeats (so a hung or dead rank is noticed) and
