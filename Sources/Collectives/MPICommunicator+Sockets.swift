@@ -71,7 +71,8 @@ extension MPICommunicator {
     /// calls). Without a socket ring (one node) the format is ignored: the node's path is fp32.
     public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, op: ReduceOp, format: WireFormat,
                           residual: UnsafeMutablePointer<Float>?) throws {
-        guard format != .fp32, let ring = socketRingInUse else { return try allReduce(buffer, op: op) }
+        // Small buffers take the direct schedule in fp32 (exact: the residual keeps what it holds).
+        guard format != .fp32, let ring = socketRingInUse, buffer.count * 4 >= settings.directBelowBytes else { return try allReduce(buffer, op: op) }
         try collective(op == .sum ? .allReduceSum : .allReduceMean, count: buffer.count) {
             guard let base = buffer.baseAddress, buffer.count > 0 else { return }
             try ring.allReduce(base, count: buffer.count, mean: op == .mean, format: format, residual: residual)

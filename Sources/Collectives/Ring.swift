@@ -82,6 +82,7 @@ extension MPICommunicator {
                 return try sharedRing(segment, base, count: buffer.count, stages: 0 ..< 2 * size - 2, mean: op == .mean)
             }
             if let ring = socketRingInUse {
+                if buffer.count * 4 < settings.directBelowBytes { return try ring.directAllReduce(base, count: buffer.count, mean: op == .mean) }
                 return try ring.allReduce(base, count: buffer.count, mean: op == .mean, format: .fp32, residual: nil)
             }
             try ringReduceScatter(base, count: buffer.count)

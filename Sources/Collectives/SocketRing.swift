@@ -32,6 +32,8 @@ final class SocketRing {
 
     /// Encoded copy of a chunk to send, and two receive buffers (allgather forwards the previous one).
     private let staging = RawBuffer(), scratch = [RawBuffer(), RawBuffer()]
+    /// Every rank's buffer for the direct schedule (SocketRing+Direct.swift).
+    let direct = RawBuffer()
 
     init(rank: Int, size: Int, right: TCPLink, left: TCPLink, timeoutSeconds: Double?) {
         self.rank = rank; self.size = size; self.right = right; self.left = left; self.timeoutSeconds = timeoutSeconds
@@ -120,7 +122,7 @@ final class SocketRing {
     /// of `out` are written by `produce(from, to)` shortly before they are sent (a piece of
     /// `Self.piece` bytes at a time, at most two ahead of the socket). Sleeps in poll(2) when neither socket can
     /// move, so a waiting communication thread leaves its core to the compute thread.
-    private func exchange(_ out: UnsafeRawPointer, _ sendBytes: Int, _ into: UnsafeMutableRawPointer, _ receiveBytes: Int,
+    func exchange(_ out: UnsafeRawPointer, _ sendBytes: Int, _ into: UnsafeMutableRawPointer, _ receiveBytes: Int,
                           step: @autoclosure () -> String, produce: ((Int, Int) -> Void)?, arrived: (Int) -> Void) throws {
         var sent = 0, got = 0, ready = produce == nil ? sendBytes : 0
         let start = monotonicSeconds()

@@ -34,6 +34,9 @@ struct BenchAllreduce: ParsableCommand {
     @Option(help: "What the ring sends between nodes: fp32, bf16 or fp16 (one node: always fp32).") var dtype = "fp32"
     @Option(help: "Run across this many network-namespace nodes made for the run, one rank each (root; instead of mpirun).") var nodes: Int?
     @Option(help: "With --nodes: shape every node's link to this rate (tc tbf, e.g. 1gbit).") var linkRate: String?
+    @Flag(help: "Time the socket ring's direct and ring schedules by size and write the table jobs read (COHORT_ALGORITHM_TABLE).") var tune = false
+    @Option(help: "With --tune: the table file to write.") var table = "allreduce-table.json"
+    @Option(help: "--tune, writing to this file: the spelling for ranks under mpirun, which reads --tune as its own option.") var tuneInto: String?
 
     /// Parsed `--bytes`.
     var sizes: [Int] {
@@ -74,6 +77,7 @@ struct BenchAllreduce: ParsableCommand {
         let n = comm.size, lead = comm.rank == 0
         let format = WireFormat(rawValue: dtype)!
         guard n >= 2 else { try comm.finalize(); throw BenchError.needsRanks(got: n) }
+        if tune || tuneInto != nil { try self.tune(comm, table: tuneInto ?? table); return try comm.finalize() }
         if lead {
             let path = comm.usesSharedMemory ? "shared memory, slice \(settings.sharedSliceBytes) B"
                 : comm.usesSockets ? "TCP links between nodes, \(format) on the wire"
@@ -140,8 +144,10 @@ struct BenchAllreduce: ParsableCommand {
         let nodes = try NamespaceNodes.up(count: k, linkRate: linkRate, dir: dir)
         defer { nodes.down() }
         benchNote("bench allreduce: \(k) namespace nodes, links \(linkRate ?? "unshaped")")
+        var arguments = Array(CommandLine.arguments.dropFirst()).filter { $0 != "--tune" }
+        if tune { arguments += ["--tune-into", URL(fileURLWithPath: table).path] }   // mpirun takes --tune as its own
         let status = try MPILauncher.run(ranks: k, oversubscribe: false, program: MPIRunCommand.selfExecutable(),
-                                         arguments: Array(CommandLine.arguments.dropFirst()), nodes: nodes)
+                                         arguments: arguments, nodes: nodes)
         guard status == 0 else { throw LaunchError("mpirun across \(k) namespace nodes failed (exit \(status))") }
     }
 }
