@@ -25,6 +25,8 @@ final class SocketRing {
     var timeoutSeconds: Double?
     /// Bytes this rank has sent on the ring so far (benchmarks print it per step).
     private(set) var bytesSent = 0
+    /// The right neighbour runs on another node (its bytes count as inter-node traffic).
+    var crossesNodes = false
 
     /// Bytes per send(2) call, and per encoded piece: small enough that the first bytes leave
     /// within ~0.1 ms of encoding, large enough that the calls cost little (a multiple of 4).

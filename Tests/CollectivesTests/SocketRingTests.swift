@@ -80,7 +80,7 @@ final class SocketRingTests: XCTestCase {
                 }
                 let peer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
                 defer { peer.deallocate() }
-                peer.update(fromContentsOf: a)
+                _ = peer.update(fromContentsOf: a)
                 try comm.broadcast(peer, root: 0)
                 for i in 0 ..< count where peer[i].bitPattern != a[i].bitPattern {
                     MPIRun.fail(me, "direct allReduce(\(op)), count \(count): element \(i) is \(a[i]) here, \(peer[i]) on rank 0")
