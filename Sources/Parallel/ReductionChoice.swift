@@ -15,6 +15,10 @@
 //                                 where stage 1's parameter allgather goes fp32 (W at 1 Gbit/s:
 //                                 4,563 against 3,926 samples/s); the optimizer state is then
 //                                 not sharded
+//   across nodes                  how a ring call crosses them is the communicator's, fixed at
+//                                 its start: a flat socket ring, or with several ranks per node the
+//                                 hierarchy (MPICommunicator+Hierarchy.swift, COHORT_HIERARCHICAL),
+//                                 and the direct schedule below the tuned size (AlgorithmTable.swift)
 // A new stage or transport is a new file conforming to one of these protocols and a case here.
 import Collectives
 import NN
