@@ -25,6 +25,14 @@ public struct CollectiveSettings: Equatable, Sendable {
     /// ranks share a node but shared memory is off (tests of the socket path on one machine).
     public var socketRing = true
     public var socketRingOnOneNode = false
+    /// The socket ring's tuning table (COHORT_ALGORITHM_TABLE, AlgorithmTable.swift), read by
+    /// `MPICommunicator.init` into `directBelowBytes`: allreduces of fewer bytes take the direct
+    /// schedule (SocketRing+Direct.swift), larger ones the ring. Without a table: the ring always.
+    public var algorithmTable: String?
+    /// With several ranks on each of several nodes, reduce hierarchically (node, then between
+    /// nodes, then node; MPICommunicator+Hierarchy.swift); off: one flat ring (COHORT_HIERARCHICAL).
+    public var hierarchical = true
+    public var directBelowBytes = 0
     /// Bytes per slice of the shared-memory ring. `init` sizes the slots from it; a larger value
     /// set later is clamped to the slot size.
     public var sharedSliceBytes: Int
@@ -69,8 +77,8 @@ public struct CollectiveSettings: Equatable, Sendable {
 
     /// The defaults, overridden by COHORT_CHECK_COLLECTIVES (0/1), COHORT_COLLECTIVE_TIMEOUT
     /// (seconds; 0 = none), COHORT_RING_SLICE_BYTES, COHORT_GATHER_SLICE_BYTES,
-    /// COHORT_SHARED_MEMORY (0/1), COHORT_NODE_SHARED (0/1), COHORT_SHARED_SLICE_BYTES,
-    /// COHORT_SOCKET_RING (0, 1 or always) and COHORT_SPIN_US.
+    /// COHORT_SHARED_MEMORY (0/1), COHORT_NODE_SHARED (0/1), COHORT_HIERARCHICAL (0/1), COHORT_SHARED_SLICE_BYTES,
+    /// COHORT_SOCKET_RING (0, 1 or always), COHORT_SPIN_US and COHORT_ALGORITHM_TABLE (a path).
     ///
     /// - Parameter environment: The process environment (a parameter so tests can pass their own).
     /// - Returns: The settings.
@@ -79,7 +87,8 @@ public struct CollectiveSettings: Equatable, Sendable {
         var s = CollectiveSettings()
         for (name, keyPath) in [("COHORT_CHECK_COLLECTIVES", \CollectiveSettings.checkCollectives),
                                 ("COHORT_SHARED_MEMORY", \CollectiveSettings.sharedMemory),
-                                ("COHORT_NODE_SHARED", \CollectiveSettings.nodeShared)] {
+                                ("COHORT_NODE_SHARED", \CollectiveSettings.nodeShared),
+                                ("COHORT_HIERARCHICAL", \CollectiveSettings.hierarchical)] {
             if let v = environment[name] {
                 switch v.lowercased() {
                 case "1", "true", "yes", "on": s[keyPath: keyPath] = true
@@ -96,6 +105,7 @@ public struct CollectiveSettings: Equatable, Sendable {
             default: throw CollectiveError.invalidArgument("COHORT_SOCKET_RING must be 0, 1 or always, got '\(v)'")
             }
         }
+        if let v = environment["COHORT_ALGORITHM_TABLE"], !v.isEmpty { s.algorithmTable = v }
         if let v = environment["COHORT_SPIN_US"] {
             guard let us = Double(v), us >= 0, us <= 1e6 else {
                 throw CollectiveError.invalidArgument("COHORT_SPIN_US must be microseconds in 0 ... 1e6, got '\(v)'")

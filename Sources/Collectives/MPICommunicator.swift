@@ -45,8 +45,11 @@ public final class MPICommunicator: Communicator {
 
     /// The shared-memory window of the ring when all ranks run on this node (SharedSegment.swift).
     var sharedSegment: SharedSegment?
-    /// TCP links to the ring neighbours when the ranks span several nodes (SocketRing.swift).
-    var socketRing: SocketRing?
+    /// TCP links to the ring neighbours when the ranks span several nodes (SocketRing.swift), and
+    /// the hierarchy's rings with several ranks per node (MPICommunicator+Hierarchy.swift).
+    var socketRing: SocketRing?, nodeRing: SocketRing?, crossRing: SocketRing?
+    /// Nodes the ranks run on, and this rank's index among the ranks of its node.
+    public private(set) var nodes = 1, localRank = 0
 
     /// Message tags on `collComm`.
     enum Tag { static let data: Int32 = 1; static let fingerprint: Int32 = 2; static let barrier: Int32 = 3; static let bytes: Int32 = 4 }
@@ -94,9 +97,15 @@ public final class MPICommunicator: Communicator {
             sharedSegment = try SharedSegment.create(world: world!, rank: rank, size: size, slots: Self.sharedSlots,
                                                      slotBytes: Self.sharedSlotBytes(self.settings.sharedSliceBytes))
         }
+        if size > 1 { (nodes, localRank, _) = try Self.topology(world: world!, rank: rank, size: size) }
         if size > 1 && sharedSegment == nil && self.settings.socketRing {
-            socketRing = try Self.makeSocketRing(world: world!, rank: rank, size: size, settings: self.settings,
-                                                 environment: ProcessInfo.processInfo.environment)
+            let (flat, addresses) = try Self.makeSocketRing(world: world!, rank: rank, size: size, settings: self.settings,
+                                                            environment: ProcessInfo.processInfo.environment)
+            socketRing = flat
+            if flat != nil { (nodeRing, crossRing) = try Self.makeHierarchy(world: world!, rank: rank, addresses: addresses, settings: self.settings) }
+        }
+        if let path = self.settings.algorithmTable, socketRing != nil {
+            self.settings.directBelowBytes = try Self.loadAlgorithmTable(path: path, world: world!, rank: rank, size: size, nodes: nodes)
         }
     }
 

@@ -43,6 +43,8 @@ extension MPICommunicator {
                 return try sharedRing(segment, base, count: buffer.count, stages: 0 ..< size - 1, mean: op == .mean)
             }
             if let ring = socketRingInUse {
+                // The hierarchy leaves every chunk reduced, this rank's ShardLayout chunk among them.
+                if let h = hierarchyInUse { return try hierarchicalAllReduce(h, base, count: buffer.count, mean: op == .mean, format: .fp32, residual: nil) }
                 return try ring.reduceScatter(base, count: buffer.count, mean: op == .mean, format: .fp32, residual: nil)
             }
             try ringReduceScatter(base, count: buffer.count)
@@ -82,6 +84,8 @@ extension MPICommunicator {
                 return try sharedRing(segment, base, count: buffer.count, stages: 0 ..< 2 * size - 2, mean: op == .mean)
             }
             if let ring = socketRingInUse {
+                if buffer.count * 4 < settings.directBelowBytes { return try ring.directAllReduce(base, count: buffer.count, mean: op == .mean) }
+                if let h = hierarchyInUse { return try hierarchicalAllReduce(h, base, count: buffer.count, mean: op == .mean, format: .fp32, residual: nil) }
                 return try ring.allReduce(base, count: buffer.count, mean: op == .mean, format: .fp32, residual: nil)
             }
             try ringReduceScatter(base, count: buffer.count)

@@ -20,7 +20,10 @@ extension CollectiveSettings {
          ("COHORT_NODE_SHARED", nodeShared ? 1 : 0),
          ("COHORT_SHARED_SLICE_BYTES", Int64(sharedSliceBytes)),
          ("COHORT_SPIN_US", Int64((spinSeconds * 1e6).rounded())),
-         ("COHORT_SOCKET_RING", socketRing ? (socketRingOnOneNode ? 2 : 1) : 0)]
+         ("COHORT_SOCKET_RING", socketRing ? (socketRingOnOneNode ? 2 : 1) : 0),
+         ("COHORT_HIERARCHICAL", hierarchical ? 1 : 0),
+         // The path's FNV-1a hash (0 for none): the table's contents are compared when it is read.
+         ("COHORT_ALGORITHM_TABLE", algorithmTable.map { Int64(bitPattern: $0.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }) } ?? 0)]
     }
 }
 

@@ -25,9 +25,17 @@ final class SocketRing {
     var timeoutSeconds: Double?
     /// Bytes this rank has sent on the ring so far (benchmarks print it per step).
     private(set) var bytesSent = 0
+    /// The right neighbour runs on another node (its bytes count as inter-node traffic).
+    var crossesNodes = false
+
+    /// Bytes per send(2) call, and per encoded piece: small enough that the first bytes leave
+    /// within ~0.1 ms of encoding, large enough that the calls cost little (a multiple of 4).
+    static let piece = 256 << 10
 
     /// Encoded copy of a chunk to send, and two receive buffers (allgather forwards the previous one).
     private let staging = RawBuffer(), scratch = [RawBuffer(), RawBuffer()]
+    /// Every rank's buffer for the direct schedule (SocketRing+Direct.swift).
+    let direct = RawBuffer()
 
     init(rank: Int, size: Int, right: TCPLink, left: TCPLink, timeoutSeconds: Double?) {
         self.rank = rank; self.size = size; self.right = right; self.left = left; self.timeoutSeconds = timeoutSeconds
@@ -36,37 +44,36 @@ final class SocketRing {
     /// Reduces `count` floats at `base` over all ranks; afterwards this rank's ShardLayout chunk
     /// holds the sum (or mean) and the rest holds partial sums.
     /// - Parameter residual: With a 16-bit format, the error feedback buffer of this rank (`count`
-    ///   floats, zero at first): added to the input, then set to what rounding lost.
+    ///   floats, zero at first): added to the input, then set to what rounding lost. Each element's
+    ///   residual is folded in where the element is first touched (WireFormat+Feedback.swift):
+    ///   the chunk sent first as it is encoded, every other chunk as received bytes are added to it.
     func reduceScatter(_ base: UnsafeMutablePointer<Float>, count: Int, mean: Bool, format: WireFormat,
                        residual: UnsafeMutablePointer<Float>?) throws {
         let n = size, r = rank, b = format.bytes
-        if format != .fp32, let residual {
-            for i in 0 ..< count { base[i] += residual[i] }
-            residual.update(repeating: 0, count: count)
-        }
+        let residual = format == .fp32 ? nil : residual
         let capacity = (count + n - 1) / n * b   // the largest chunk
         scratch[0].reserve(capacity); staging.reserve(capacity)
         for s in 0 ..< n - 1 {
             let sendChunk = ShardLayout.chunk((r - s - 1 + 2 * n) % n, count: count, ranks: n)
             let recvChunk = ShardLayout.chunk((r - s - 2 + 2 * n) % n, count: count, ranks: n)
-            let out: UnsafeRawPointer
-            if format == .fp32 { out = UnsafeRawPointer(base + sendChunk.lowerBound) } else {
-                format.encode(base + sendChunk.lowerBound, sendChunk.count, into: staging.pointer,
-                              residual: residual.map { $0 + sendChunk.lowerBound })
-                out = UnsafeRawPointer(staging.pointer)
-            }
+            let src = base + sendChunk.lowerBound, kept = residual.map { $0 + sendChunk.lowerBound }
             let into = scratch[0].pointer, dst = base + recvChunk.lowerBound
+            let keptIn = residual.map { $0 + recvChunk.lowerBound }
+            let divisor: Float? = mean && s == n - 2 ? Float(n) : nil   // the last step receives the own chunk
             var added = 0
-            try exchange(out, sendChunk.count * b, into, recvChunk.count * b, step: "reduce-scatter step \(s)") { got in
+            // 16-bit: encoded a piece at a time just before it is sent, so the link starts at once.
+            try exchange(format == .fp32 ? UnsafeRawPointer(src) : UnsafeRawPointer(staging.pointer), sendChunk.count * b,
+                         into, recvChunk.count * b, step: "reduce-scatter step \(s)", produce: format == .fp32 ? nil : { from, to in
+                let i = from / b, k = to / b - i
+                if s == 0, let kept { format.encodeFeedingBack(src + i, k, into: self.staging.pointer + from, residual: kept + i) }
+                else if let kept { format.encodeSettingResidual(src + i, k, into: self.staging.pointer + from, residual: kept + i) }
+                else { format.encode(src + i, k, into: self.staging.pointer + from) }
+            }) { got in
                 let upTo = got / b
-                format.decodeAdding(into + added * b, upTo - added, into: dst + added)
+                format.decodeAdding(into + added * b, upTo - added, into: dst + added,
+                                    residual: keptIn.map { $0 + added }, divideBy: divisor)
                 added = upTo
             }
-        }
-        let own = ShardLayout.chunk(r, count: count, ranks: n)
-        if mean {
-            let d = Float(n)
-            for i in own { base[i] /= d }
         }
     }
 
@@ -79,12 +86,8 @@ final class SocketRing {
         staging.reserve(capacity); scratch[0].reserve(capacity); scratch[1].reserve(capacity)
         if format != .fp32 {
             let own = ShardLayout.chunk(r, count: count, ranks: n)
-            let lost = UnsafeMutablePointer<Float>.allocate(capacity: own.count)
-            defer { lost.deallocate() }
-            lost.initialize(repeating: 0, count: own.count)
-            format.encode(base + own.lowerBound, own.count, into: staging.pointer, residual: lost)
-            format.decode(staging.pointer, own.count, into: base + own.lowerBound)
-            if let residual { for i in 0 ..< own.count { residual[own.lowerBound + i] += lost[i] * feedbackScale } }
+            format.roundInPlace(base + own.lowerBound, own.count, staging: staging.pointer,
+                                residual: residual.map { $0 + own.lowerBound }, scale: feedbackScale)
         }
         for s in 0 ..< n - 1 {
             let sendChunk = ShardLayout.chunk((r - s + n) % n, count: count, ranks: n)
@@ -92,14 +95,15 @@ final class SocketRing {
             if format == .fp32 {
                 try exchange(UnsafeRawPointer(base + sendChunk.lowerBound), sendChunk.count * 4,
                              UnsafeMutableRawPointer(base + recvChunk.lowerBound), recvChunk.count * 4,
-                             step: "allgather step \(s)") { _ in }
+                             step: "allgather step \(s)", produce: nil) { _ in }
                 continue
             }
             // Forward the owner's encoded bytes as received, never re-encoded.
             let out = s == 0 ? staging.pointer : scratch[(s - 1) % 2].pointer
             let into = scratch[s % 2].pointer, dst = base + recvChunk.lowerBound
             var decodedCount = 0
-            try exchange(UnsafeRawPointer(out), sendChunk.count * b, into, recvChunk.count * b, step: "allgather step \(s)") { got in
+            try exchange(UnsafeRawPointer(out), sendChunk.count * b, into, recvChunk.count * b,
+                         step: "allgather step \(s)", produce: nil) { got in
                 let upTo = got / b
                 format.decode(into + decodedCount * b, upTo - decodedCount, into: dst + decodedCount)
                 decodedCount = upTo
@@ -116,17 +120,24 @@ final class SocketRing {
     }
 
     /// Sends `sendBytes` from `out` to the right while receiving `receiveBytes` into `into` from
-    /// the left; calls `arrived(bytes so far)` after each read. Sleeps in poll(2) when neither
-    /// socket can move, so a waiting communication thread leaves its core to the compute thread.
-    private func exchange(_ out: UnsafeRawPointer, _ sendBytes: Int, _ into: UnsafeMutableRawPointer, _ receiveBytes: Int,
-                          step: @autoclosure () -> String, arrived: (Int) -> Void) throws {
-        var sent = 0, got = 0
+    /// the left; calls `arrived(bytes so far)` after each read. With `produce`, bytes `from ..< to`
+    /// of `out` are written by `produce(from, to)` shortly before they are sent (a piece of
+    /// `Self.piece` bytes at a time, at most two ahead of the socket). Sleeps in poll(2) when neither socket can
+    /// move, so a waiting communication thread leaves its core to the compute thread.
+    func exchange(_ out: UnsafeRawPointer, _ sendBytes: Int, _ into: UnsafeMutableRawPointer, _ receiveBytes: Int,
+                          step: @autoclosure () -> String, produce: ((Int, Int) -> Void)?, arrived: (Int) -> Void) throws {
+        var sent = 0, got = 0, ready = produce == nil ? sendBytes : 0
         let start = monotonicSeconds()
-        let piece = 1 << 20
+        let piece = Self.piece
         while sent < sendBytes || got < receiveBytes {
             var moved = false
             if sent < sendBytes {
-                let k = try right.sendSome(out + sent, min(piece, sendBytes - sent))
+                if ready < sendBytes, ready - sent < 2 * piece, let produce {   // keep the encoder ahead
+                    let to = min(sendBytes, ready + piece)
+                    produce(ready, to)
+                    ready = to
+                }
+                let k = try right.sendSome(out + sent, min(piece, ready - sent))
                 sent += k; moved = moved || k > 0
             }
             if got < receiveBytes {

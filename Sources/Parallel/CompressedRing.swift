@@ -1,8 +1,10 @@
-// Implements: CompressedRing, the transport of ZeRO stages 0–1 with a 16-bit format on the links
-// between nodes: the socket ring's bf16/fp16 allreduce (stage 0) or reduce-scatter (stage 1),
-// with this rank's error-feedback residual of every gradient element kept here between steps
-// (SocketRing.swift says what it holds). On one node the collectives stay fp32, so the
-// residual stays zero.
+// Implements: CompressedRing, the transport of every ZeRO stage with a 16-bit format on the links
+// between nodes: the socket ring's bf16/fp16 allreduce (stage 0) or reduce-scatter (stages 1–2),
+// with this rank's error-feedback residual of every gradient element kept here between steps,
+// indexed by the element's place in the flat gradient order (SocketRing.swift says what it
+// holds). At stage 2 the bucket sits in a scratch buffer and every micro-batch is reduced: the
+// residual is still per element, so each reduction's rounding reaches the next one. On one node
+// the collectives stay fp32, so the residual stays zero.
 import Collectives
 import Tensor
 
@@ -18,10 +20,10 @@ final class CompressedRing: ReductionTransport {
         residual = FloatBuffer(count: count)
     }
 
-    /// `range` is in the flat gradient buffer (stages 0–1 reduce the buckets in place).
-    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>) -> () throws -> Void {
+    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>, offset: Int) -> () throws -> Void {
         let view = UnsafeMutableBufferPointer(start: base + range.lowerBound, count: range.count)
-        let kept = residual.pointer + range.lowerBound
+        precondition(offset >= 0 && offset + range.count <= residual.count, "CompressedRing: range outside the gradients")
+        let kept = residual.pointer + offset
         return { [comm, format, gather] in
             if gather { try comm.allReduce(view, op: .mean, format: format, residual: kept) }
             else { try comm.reduceScatter(view, op: .mean, format: format, residual: kept) }

@@ -16,8 +16,8 @@ public final class DataParallel {
     public let comm: Communicator?
     public let worker: CommThread?
     public let plan: BucketPlan
-    /// ZeRO stage: 0, 1 or 2 (0 with one rank).
-    public let stage: Int
+    /// ZeRO stage: 0, 1 or 2 (0 with one rank); `exchangeStage` is the one whose exchange runs.
+    public let stage: Int, exchangeStage: Int
     /// This rank's owned ranges, their optimizers and packing.
     public let sharded: ShardedOptimizer
     /// Clip the global L2 norm of the mean-reduced gradient to this (nil: no clipping).
@@ -41,7 +41,7 @@ public final class DataParallel {
     ///     `clip_grad_norm_`: scale = min(1, clipNorm / (norm + 1e-6))).
     ///   - noDecay: Tensors whose weight decay is 0 (AdamW on ≥2-D weights only: `{ $0.shape.count < 2 }`).
     ///   - gradientFormat: What gradients are on the links between nodes (fp32, or bf16/fp16 with
-    ///     error feedback at stages 0–1); the node-local paths stay fp32.
+    ///     error feedback, at every stage); the node-local paths stay fp32.
     public init(model: any Model, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
                 optimizer: OptimizerKind, learningRate: Float, clipNorm: Float? = nil,
                 noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32) {
@@ -50,15 +50,16 @@ public final class DataParallel {
         let n = comm?.size ?? 1
         self.model = model; self.comm = comm; self.worker = worker; self.clipNorm = clipNorm
         self.stage = n > 1 ? stage : 0
+        exchangeStage = ReductionChoice.exchangeStage(self.stage, comm: comm, format: gradientFormat)
         plan = BucketPlan(layerRanges: model.layerRanges, bucketBytes: bucketBytes)
         let plan = self.plan
         bucketOfUnit = model.layerRanges.map { lr in lr.isEmpty ? nil : plan.buckets.firstIndex { $0.range.contains(lr.lowerBound) } }
-        let owned = ReductionChoice.owned(stage: self.stage, plan: plan, rank: comm?.rank ?? 0, ranks: n, count: model.parameterCount)
+        let owned = ReductionChoice.owned(stage: exchangeStage, plan: plan, rank: comm?.rank ?? 0, ranks: n, count: model.parameterCount)
         sharded = ShardedOptimizer(owned: owned, layout: model.store.layout, kind: optimizer, learningRate: learningRate, noDecay: noDecay)
         queue = worker.map { ReductionQueue(worker: $0) }
-        reduction = ReductionChoice.reduction(stage: self.stage, model: model, plan: plan, sharded: sharded, comm: comm, queue: queue,
+        reduction = ReductionChoice.reduction(stage: exchangeStage, model: model, plan: plan, sharded: sharded, comm: comm, queue: queue,
                                              format: gradientFormat)
-        parameters = ReductionChoice.parameters(stage: self.stage, model: model, plan: plan, comm: comm, queue: queue)
+        parameters = ReductionChoice.parameters(stage: exchangeStage, model: model, plan: plan, comm: comm, queue: queue)
     }
 
     /// Bytes of parameters, gradients and optimizer state this rank holds.
@@ -75,7 +76,7 @@ public final class DataParallel {
     /// parameters (rank 0's values) instead. Collective; call once, before training.
     public func broadcastParameters() throws {
         guard let comm, let queue, comm.size > 1 else { return }
-        if let shared = try ReductionChoice.placeOnNode(stage: stage, model: model, reduction: reduction, comm: comm, queue: queue) {
+        if let shared = try ReductionChoice.placeOnNode(stage: exchangeStage, model: model, reduction: reduction, comm: comm, queue: queue) {
             parameters = shared
             return
         }
@@ -124,7 +125,7 @@ public final class DataParallel {
         guard let clipNorm else { return 1 }
         var local = 0.0
         for b in 0..<sharded.groupCount { local += sharded.sumOfSquares(group: b, grads: reduction.gradients(group: b)) }
-        if stage >= 1, let comm, let queue { local = try queue.sync { try comm.sumOverRanks([local]) }[0] }
+        if exchangeStage >= 1, let comm, let queue { local = try queue.sync { try comm.sumOverRanks([local]) }[0] }
         gradientNorm = local.squareRoot()
         let factor = Double(clipNorm) / (gradientNorm + 1e-6)
         return factor < 1 ? Float(factor) : 1

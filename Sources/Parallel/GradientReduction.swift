@@ -39,8 +39,10 @@ public protocol GradientReduction: AnyObject {
 public protocol ReductionTransport: AnyObject {
     /// The work that reduces elements `range` of this rank's buffer `base` (mean over ranks):
     /// afterwards this rank's ShardLayout chunk of `range` holds the result, or all of `range`
-    /// for a transport that gathers (stage 0).
-    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>) -> () throws -> Void
+    /// for a transport that gathers (stage 0). `offset`: where `range` starts in the model's
+    /// flat gradient order (`range.lowerBound` in place; a bucket's start when a scratch buffer
+    /// holds it, stage 2), so that per-element state (an error-feedback residual) has one home.
+    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>, offset: Int) -> () throws -> Void
     /// Before the compute thread writes `range` of its buffer again: waits until every peer has
     /// read what the last queued reduction of that range needed (message transports: nothing).
     func waitUntilRead(_ range: Range<Int>) throws

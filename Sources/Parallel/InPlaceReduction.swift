@@ -27,7 +27,8 @@ final class InPlaceReduction: GradientReduction {
 
     func bucketReady(_ b: Int, last: Bool, accumulate: Bool) {
         guard last, let transport else { return }
-        tickets.set(b, queue.async(transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer)))
+        tickets.set(b, queue.async(transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer,
+                                                                offset: plan.buckets[b].range.lowerBound)))
     }
 
     func waitForBucket(_ b: Int) { tickets.wait(b, on: queue) }

@@ -16,7 +16,7 @@ final class PeerBufferReduction: ReductionTransport {
 
     init(peers: PeerBuffers, gather: Bool) { self.peers = peers; self.gather = gather }
 
-    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>) -> () throws -> Void {
+    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>, offset: Int) -> () throws -> Void {
         precondition(base == peers.mine, "PeerBufferReduction: the gradients are not in this rank's region")
         queued += 1
         lastCall[range.lowerBound] = queued

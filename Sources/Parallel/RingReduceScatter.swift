@@ -7,7 +7,7 @@ final class RingReduceScatter: ReductionTransport {
     private let comm: Communicator
     init(comm: Communicator) { self.comm = comm }
 
-    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>) -> () throws -> Void {
+    func reduction(of range: Range<Int>, in base: UnsafeMutablePointer<Float>, offset: Int) -> () throws -> Void {
         let view = UnsafeMutableBufferPointer(start: base + range.lowerBound, count: range.count)
         return { [comm] in try comm.reduceScatter(view, op: .mean) }
     }

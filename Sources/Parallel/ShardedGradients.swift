@@ -43,7 +43,7 @@ final class ShardedGradients: GradientReduction {
         guard let transport else { return }
         let bucket = plan.buckets[b].range, mine = sharded.owned[b], scratch = model.store.grads.pointer
         let src = scratch + (mine.lowerBound - bucket.lowerBound), dst = shard.pointer + sharded.packedOffsets[b]
-        let reduce = transport.reduction(of: 0 ..< bucket.count, in: scratch)
+        let reduce = transport.reduction(of: 0 ..< bucket.count, in: scratch, offset: bucket.lowerBound)
         tickets.set(b, queue.async {
             try reduce()
             if accumulate { axpy(1, src, dst, count: mine.count) } else { dst.update(from: src, count: mine.count) }

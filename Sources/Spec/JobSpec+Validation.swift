@@ -43,7 +43,6 @@ extension JobSpec {
             if let m = p.memory_limit_mb, !(m > 0) { throw fail("parallel.memory_limit_mb: must be positive, got \(m)") }
             if let g = p.grad_dtype {
                 guard ["fp32", "bf16", "fp16"].contains(g) else { throw fail("parallel.grad_dtype: unknown format '\(g)' (expected fp32, bf16 or fp16)") }
-                if g != "fp32", p.zero_stage == 2 { throw fail("parallel.grad_dtype: \(g) needs zero_stage 0 or 1, got 2") }
             }
         }
         if let c = checkpoint {

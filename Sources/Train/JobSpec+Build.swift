@@ -35,11 +35,8 @@ extension JobSpec {
         }
     }
 
-    /// What gradients are on the links between nodes at ZeRO `stage` (parallel.grad_dtype).
-    /// - Throws: `SpecError` for a 16-bit format at stage 2 (e.g. from `--zero-stage 2`).
+    /// What gradients are on the links between nodes at ZeRO `stage` (parallel.grad_dtype; any stage).
     func gradientFormat(stage: Int) throws(SpecError) -> WireFormat {
-        let format = WireFormat(rawValue: parallel?.grad_dtype ?? "fp32") ?? .fp32
-        if format != .fp32 && stage == 2 { throw SpecError(source: name, message: "parallel.grad_dtype: \(format) needs zero_stage 0 or 1, got 2") }
-        return format
+        WireFormat(rawValue: parallel?.grad_dtype ?? "fp32") ?? .fp32
     }
 }

@@ -34,6 +34,10 @@ struct BenchAllreduce: ParsableCommand {
     @Option(help: "What the ring sends between nodes: fp32, bf16 or fp16 (one node: always fp32).") var dtype = "fp32"
     @Option(help: "Run across this many network-namespace nodes made for the run, one rank each (root; instead of mpirun).") var nodes: Int?
     @Option(help: "With --nodes: shape every node's link to this rate (tc tbf, e.g. 1gbit).") var linkRate: String?
+    @Flag(help: "Time the socket ring's direct and ring schedules by size and write the table jobs read (COHORT_ALGORITHM_TABLE).") var tune = false
+    @Option(help: "With --tune: the table file to write.") var table = "allreduce-table.json"
+    @Option(help: "Write one allreduce's result of non-integer inputs (the first size) to PATH.rankR on every rank.") var dumpResult: String?
+    @Option(help: "--tune, writing to this file: the spelling for ranks under mpirun, which reads --tune as its own option.") var tuneInto: String?
 
     /// Parsed `--bytes`.
     var sizes: [Int] {
@@ -74,6 +78,7 @@ struct BenchAllreduce: ParsableCommand {
         let n = comm.size, lead = comm.rank == 0
         let format = WireFormat(rawValue: dtype)!
         guard n >= 2 else { try comm.finalize(); throw BenchError.needsRanks(got: n) }
+        if tune || tuneInto != nil { try self.tune(comm, table: tuneInto ?? table); return try comm.finalize() }
         if lead {
             let path = comm.usesSharedMemory ? "shared memory, slice \(settings.sharedSliceBytes) B"
                 : comm.usesSockets ? "TCP links between nodes, \(format) on the wire"
@@ -99,6 +104,8 @@ struct BenchAllreduce: ParsableCommand {
                 throw BenchError.wrongResult(bytes: size, index: i, ring: ring[i], reference: mpi[i])
             }
 
+            if let dumpResult, size == (try sizes).first { try self.dumpResult(comm, count: count, to: dumpResult) }
+            let interNode = try interNodeBytes(comm, count: count, format: format)
             let timed = max(iterations, min(200, (64 << 20) / size))
             var ringTimes: [Double] = [], mpiTimes: [Double] = []
             for it in 0 ..< timed + 3 {
@@ -121,11 +128,14 @@ struct BenchAllreduce: ParsableCommand {
                 let busbw = Double(size) * busFactor / median / 1e9
                 line[impl] = busbw
                 best[impl] = Double(size) * busFactor / times.min()! / 1e9
-                emitJSONLine(["bench": "allreduce", "impl": impl, "ranks": n, "bytes": size, "busbw_gbs": busbw,
+                var obj: [String: Any] = ["bench": "allreduce", "impl": impl, "ranks": n, "bytes": size, "busbw_gbs": busbw,
                               "median_s": median, "iterations": times.count,
                               "transport": impl == "mpi" ? "mpi" : comm.usesSharedMemory ? "shared-memory" : comm.usesSockets ? "sockets" : "mpi",
                               "dtype": impl == "ring" && comm.usesSockets ? format.rawValue : "fp32",
-                              "nodes": nodes ?? 1, "link_rate": linkRate ?? "unshaped"])
+                              "nodes": nodes ?? comm.nodes, "link_rate": linkRate ?? "unshaped"]
+                // What one ring allreduce sent between nodes, summed over ranks.
+                if impl == "ring" { obj["inter_node_bytes"] = interNode; obj["hierarchical"] = comm.usesHierarchy }
+                emitJSONLine(obj)
             }
             benchNote(String(format: "  %9d B: ring %.2f GB/s, mpi %.2f GB/s, ring/mpi %.2f× (best iteration: ring %.2f, mpi %.2f GB/s)",
                              size, line["ring"]!, line["mpi"]!, line["ring"]! / line["mpi"]!, best["ring"]!, best["mpi"]!))
@@ -140,8 +150,10 @@ struct BenchAllreduce: ParsableCommand {
         let nodes = try NamespaceNodes.up(count: k, linkRate: linkRate, dir: dir)
         defer { nodes.down() }
         benchNote("bench allreduce: \(k) namespace nodes, links \(linkRate ?? "unshaped")")
+        var arguments = Array(CommandLine.arguments.dropFirst()).filter { $0 != "--tune" }
+        if tune { arguments += ["--tune-into", URL(fileURLWithPath: table).path] }   // mpirun takes --tune as its own
         let status = try MPILauncher.run(ranks: k, oversubscribe: false, program: MPIRunCommand.selfExecutable(),
-                                         arguments: Array(CommandLine.arguments.dropFirst()), nodes: nodes)
+                                         arguments: arguments, nodes: nodes)
         guard status == 0 else { throw LaunchError("mpirun across \(k) namespace nodes failed (exit \(status))") }
     }
 }

@@ -66,6 +66,26 @@ final class SocketRingTests: XCTestCase {
             try comm.allGather(b)
             comm.settings.socketRing = true
             compare(0 ..< count, "allGather")
+            // The direct schedule: the ring's bits on 2 ranks (docs/cross-node.md), its value to
+            // rounding on more, and the same bits on every rank.
+            for op in [ReduceOp.sum, .mean] {
+                fill(5)
+                try comm.allReduce(b, op: op)
+                comm.settings.directBelowBytes = Int.max
+                try comm.allReduce(a, op: op)
+                comm.settings.directBelowBytes = 0
+                if n == 2 { compare(0 ..< count, "direct allReduce(\(op))") }
+                for i in 0 ..< count where abs(a[i] - b[i]) > 1e-6 * max(1, abs(b[i])) {
+                    MPIRun.fail(me, "direct allReduce(\(op)), count \(count): element \(i) is \(a[i]), the ring's \(b[i])")
+                }
+                let peer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+                defer { peer.deallocate() }
+                _ = peer.update(fromContentsOf: a)
+                try comm.broadcast(peer, root: 0)
+                for i in 0 ..< count where peer[i].bitPattern != a[i].bitPattern {
+                    MPIRun.fail(me, "direct allReduce(\(op)), count \(count): element \(i) is \(a[i]) here, \(peer[i]) on rank 0")
+                }
+            }
             for format in [WireFormat.bf16, .fp16] { try checkSixteenBit(comm, count: count, format: format) }
         }
         try comm.finalize()
