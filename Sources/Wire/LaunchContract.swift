@@ -39,6 +39,8 @@ public struct LaunchContract: Sendable, Equatable {
         "COHORT_SHARED_SLICE_BYTES",
         "COHORT_SPIN_US",
         "COHORT_SOCKET_RING",
+        "COHORT_HIERARCHICAL",
+        "COHORT_ALGORITHM_TABLE",
     ]
 
     public var job: String
