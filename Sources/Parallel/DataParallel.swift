@@ -27,7 +27,7 @@ public final class DataParallel {
     public var rank: Int { comm?.rank ?? 0 }
     public var size: Int { comm?.size ?? 1 }
     let queue: ReductionQueue?
-    private let reduction: GradientReduction
+    private var reduction: GradientReduction
     private var parameters: ParameterSync
     private let bucketOfUnit: [Int?]
 
@@ -42,9 +42,11 @@ public final class DataParallel {
     ///   - noDecay: Tensors whose weight decay is 0 (AdamW on ≥2-D weights only: `{ $0.shape.count < 2 }`).
     ///   - gradientFormat: What gradients are on the links between nodes (fp32, or bf16/fp16 with
     ///     error feedback at stages 0–1); the node-local paths stay fp32.
+    ///   - syncEvery: Local SGD above 1 (stage 0 only): average parameters and optimizer state
+    ///     every this many steps instead of reducing gradients (LocalSGD.swift).
     public init(model: any Model, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
                 optimizer: OptimizerKind, learningRate: Float, clipNorm: Float? = nil,
-                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32) {
+                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32, syncEvery: Int = 1) {
         precondition((comm == nil) == (worker == nil), "DataParallel needs a comm thread with a communicator")
         precondition((0...2).contains(stage), "ZeRO stage \(stage)")
         let n = comm?.size ?? 1
@@ -59,6 +61,11 @@ public final class DataParallel {
         reduction = ReductionChoice.reduction(stage: self.stage, model: model, plan: plan, sharded: sharded, comm: comm, queue: queue,
                                              format: gradientFormat)
         parameters = ReductionChoice.parameters(stage: self.stage, model: model, plan: plan, comm: comm, queue: queue)
+        if syncEvery > 1, let comm, let queue, n > 1 {   // local SGD (LocalSGD.swift)
+            precondition(self.stage == 0, "local SGD needs ZeRO stage 0 (JobSpec refuses others)")
+            reduction = LocalSGD.gradients(of: model)
+            parameters = AveragedParameters(comm: comm, queue: queue, every: syncEvery, model: model, sharded: sharded)
+        }
     }
 
     /// Bytes of parameters, gradients and optimizer state this rank holds.

@@ -17,7 +17,7 @@ struct BenchScaling: ParsableCommand {
 
     @OptionGroup var workload: WorkloadRunOptions
     @Option(help: "Workload: mlp (W) or gpt (G, 8 windows of 128 bytes per rank; needs 'make data').") var model = "mlp"
-    @Option(help: "ZeRO stage of the N-rank run (0, 1 or 2; default: the spec default, 1).") var zeroStage = JobSpec.defaultZeroStage
+    @Option(help: "ZeRO stage of the N-rank run (0, 1 or 2; default: the spec default, 1, or 0 with --sync-every above 1).") var zeroStage: Int?
     @Option(help: "Run the N ranks on this many network-namespace nodes made for the run, one rank each (root; overrides --ranks).") var nodes: Int?
     @Option(help: "With --nodes: shape every node's link to this rate (tc tbf, e.g. 1gbit).") var linkRate: String?
     @Option(help: "What gradients are on the links between nodes: fp32, bf16 or fp16 (parallel.grad_dtype).") var dtype = "fp32"
@@ -26,7 +26,7 @@ struct BenchScaling: ParsableCommand {
 
     func validate() throws {
         guard ["mlp", "gpt"].contains(model) else { throw ValidationError("--model must be mlp or gpt, got '\(model)'") }
-        guard (0...2).contains(zeroStage) else { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }
+        if let zeroStage, !(0...2).contains(zeroStage) { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }
         guard WireFormat(rawValue: dtype) != nil else { throw ValidationError("--dtype must be fp32, bf16 or fp16, got '\(dtype)'") }
         if let nodes, nodes < 2 || nodes > 16 { throw ValidationError("--nodes must be in 2 ... 16, got \(nodes)") }
         if let linkRate, nodes == nil || linkRate.range(of: #"^[0-9]+(\.[0-9]+)?[kmg]?(bit|bps)$"#, options: .regularExpression) == nil {
@@ -40,6 +40,7 @@ struct BenchScaling: ParsableCommand {
         if vsGloo { try GlooRun.check() }
         let ranks = nodes ?? workload.ranks
         let (steps, rounds, bucketMb) = (workload.steps, workload.rounds, workload.bucketMb)
+        let zeroStage = self.zeroStage ?? (syncEvery > 1 ? 0 : JobSpec.defaultZeroStage)
         let dir = try BenchRun.tempDir("scaling")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spec = model == "gpt" ? try BenchRun.writeGPTWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: workload.data)
