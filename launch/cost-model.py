@@ -95,6 +95,7 @@ def main():
 
     if a.source:
         lines = [json.loads(l) for l in open(a.source) if l.startswith("{")]
+        lines = [l for l in lines if l.get("bench") in ("allreduce", "scaling")]  # not an earlier run's model lines
     else:
         lines = []
         for dtype in ("fp32", "bf16"):
