@@ -12,9 +12,7 @@ import NN
 import Tensor
 
 public final class DataParallel {
-    public let model: any Model
-    public let comm: Communicator?
-    public let worker: CommThread?
+    public let model: any Model, comm: Communicator?, worker: CommThread?
     public let plan: BucketPlan
     /// ZeRO stage: 0, 1 or 2 (0 with one rank); `exchangeStage` is the one whose exchange runs.
     public let stage: Int, exchangeStage: Int
@@ -27,7 +25,7 @@ public final class DataParallel {
     public var rank: Int { comm?.rank ?? 0 }
     public var size: Int { comm?.size ?? 1 }
     let queue: ReductionQueue?
-    private let reduction: GradientReduction
+    private var reduction: GradientReduction
     private var parameters: ParameterSync
     private let bucketOfUnit: [Int?]
 
@@ -42,9 +40,11 @@ public final class DataParallel {
     ///   - noDecay: Tensors whose weight decay is 0 (AdamW on ≥2-D weights only: `{ $0.shape.count < 2 }`).
     ///   - gradientFormat: What gradients are on the links between nodes (fp32, or bf16/fp16 with
     ///     error feedback, at every stage); the node-local paths stay fp32.
+    ///   - syncEvery: Local SGD above 1 (stage 0 only): average parameters and optimizer state
+    ///     every this many steps instead of reducing gradients (LocalSGD.swift).
     public init(model: any Model, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
                 optimizer: OptimizerKind, learningRate: Float, clipNorm: Float? = nil,
-                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32) {
+                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32, syncEvery: Int = 1) {
         precondition((comm == nil) == (worker == nil), "DataParallel needs a comm thread with a communicator")
         precondition((0...2).contains(stage), "ZeRO stage \(stage)")
         let n = comm?.size ?? 1
@@ -58,8 +58,9 @@ public final class DataParallel {
         sharded = ShardedOptimizer(owned: owned, layout: model.store.layout, kind: optimizer, learningRate: learningRate, noDecay: noDecay)
         queue = worker.map { ReductionQueue(worker: $0) }
         reduction = ReductionChoice.reduction(stage: exchangeStage, model: model, plan: plan, sharded: sharded, comm: comm, queue: queue,
-                                             format: gradientFormat)
-        parameters = ReductionChoice.parameters(stage: exchangeStage, model: model, plan: plan, comm: comm, queue: queue)
+                                             format: gradientFormat, syncEvery: syncEvery)
+        parameters = ReductionChoice.parameters(stage: exchangeStage, model: model, plan: plan, comm: comm, queue: queue,
+                                                sharded: sharded, syncEvery: syncEvery)
     }
 
     /// Bytes of parameters, gradients and optimizer state this rank holds.

@@ -39,8 +39,9 @@ enum ReductionChoice {
 
     /// The stage's reduction over the ring (node-shared buffers are chosen in `placeOnNode`).
     static func reduction(stage: Int, model: any Model, plan: BucketPlan, sharded: ShardedOptimizer,
-                          comm: Communicator?, queue: ReductionQueue?, format: WireFormat) -> GradientReduction {
+                          comm: Communicator?, queue: ReductionQueue?, format: WireFormat, syncEvery: Int = 1) -> GradientReduction {
         guard let comm, let queue, comm.size > 1 else { return LocalGradients(flat: { model.store.grads.pointer }) }
+        if syncEvery > 1 { return LocalSGD.gradients(of: model) }   // local SGD: gradients stay on the rank
         let ring = format == .fp32 ? transport(stage: stage, comm: comm, peers: nil)
             : CompressedRing(comm: comm, format: format, gather: stage == 0, count: model.parameterCount)
         if stage == 2 { return ShardedGradients(model: model, plan: plan, sharded: sharded, transport: ring, queue: queue) }
@@ -53,8 +54,16 @@ enum ReductionChoice {
     }
 
     /// The stage's parameter exchange with private copies of the parameters.
-    static func parameters(stage: Int, model: any Model, plan: BucketPlan, comm: Communicator?, queue: ReductionQueue?) -> ParameterSync {
-        guard stage >= 1, let comm, let queue, comm.size > 1 else { return ReplicatedParameters() }
+    /// Local SGD (`syncEvery` > 1, stage 0 only: JobSpec refuses others) averages parameters and
+    /// optimizer state every `syncEvery` steps instead (LocalSGD.swift).
+    static func parameters(stage: Int, model: any Model, plan: BucketPlan, comm: Communicator?, queue: ReductionQueue?,
+                           sharded: ShardedOptimizer, syncEvery: Int = 1) -> ParameterSync {
+        guard let comm, let queue, comm.size > 1 else { return ReplicatedParameters() }
+        if syncEvery > 1 {
+            precondition(stage == 0, "local SGD needs ZeRO stage 0")
+            return AveragedParameters(comm: comm, queue: queue, every: syncEvery, model: model, sharded: sharded)
+        }
+        guard stage >= 1 else { return ReplicatedParameters() }
         return GatheredParameters(comm: comm, queue: queue, plan: plan, params: { model.store.params.pointer })
     }
 

@@ -50,6 +50,7 @@ extension JobSpec {
             if let e = c.every_seconds, !(e > 0) { throw fail("checkpoint.every_seconds: must be positive, got \(e)") }
             if let k = c.keep, k < 1 { throw fail("checkpoint.keep: must be at least 1, got \(k)") }
         }
+        try validateLocalSGD(fail)
         if let f = fault, let m = f.max_restarts, m < 0 { throw fail("fault.max_restarts: must be non-negative, got \(m)") }
     }
 }

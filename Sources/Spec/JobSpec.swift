@@ -68,6 +68,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
         /// What gradients are on the links between nodes: fp32 (default), bf16 or fp16 (half the
         /// bytes, rounding errors fed back into the next step); the node-local paths stay fp32.
         public var grad_dtype: String?
+        /// Local SGD: every H steps average parameters and optimizer state (default 1: reduce
+        /// every step's gradients). JobSpec+LocalSGD.swift.
+        public var sync_every: Int?
     }
     public struct Checkpointing: Codable, Sendable, Equatable {
         public var every_steps: Int?
@@ -160,7 +163,8 @@ extension JobSpec {
                        "momentum": .leaf, "weight_decay": .leaf, "accumulation": .leaf, "max_steps": .leaf, "steps": .leaf,
                        "schedule": .map(["kind": .leaf, "warmup_steps": .leaf, "start_factor": .leaf, "end_factor": .leaf]),
                        "betas": .leaf, "eps": .leaf, "clip_norm": .leaf, "eval_every": .leaf, "init_from": .leaf]),
-        "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf, "grad_dtype": .leaf]),
+        "parallel": .map(["ranks": .leaf, "min_ranks": .leaf, "zero_stage": .leaf, "bucket_mb": .leaf, "memory_limit_mb": .leaf, "grad_dtype": .leaf,
+                          "sync_every": .leaf]),
         "checkpoint": .map(["every_steps": .leaf, "every_seconds": .leaf, "keep": .leaf, "dir": .leaf]),
         "fault": .map(["max_restarts": .leaf]),
     ])

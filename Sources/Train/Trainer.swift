@@ -60,10 +60,11 @@ public final class Trainer {
         model.initialize(seed: spec.seed)
         try spec.loadInitialWeights(into: model)
         let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
-        let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? JobSpec.defaultZeroStage
+        let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? spec.defaultStage
         let format = try spec.gradientFormat(stage: stage)
         parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket, stage: stage,
-                                optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr), gradientFormat: format)
+                                optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr), gradientFormat: format,
+                                syncEvery: try spec.syncEvery(stage: stage))
         if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
             let mb = Double(parallel.memory.total) / 1_048_576
             throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "

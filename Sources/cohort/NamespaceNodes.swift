@@ -15,14 +15,22 @@ struct NamespaceNodes {
     let script: String
 
     /// launch/netns-cluster.sh of the source tree this binary was built in (.build/<config>/cohort).
-    static func script() throws -> String {
+    static func script() throws -> String { try sourceFile("launch/netns-cluster.sh", for: "--nodes") }
+
+    /// `relative` in the source tree this binary was built in, else in the current directory.
+    static func sourceFile(_ relative: String, for option: String) throws -> String {
         let exe = URL(fileURLWithPath: MPIRunCommand.selfExecutable())
         let root = exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for candidate in [root.path, FileManager.default.currentDirectoryPath] {
-            let s = candidate + "/launch/netns-cluster.sh"
+            let s = candidate + "/" + relative
             if FileManager.default.fileExists(atPath: s) { return s }
         }
-        throw LaunchError("--nodes needs launch/netns-cluster.sh from Cohort's source tree (run from it, or use the binary built there)")
+        throw LaunchError("\(option) needs \(relative) from Cohort's source tree (run from it, or use the binary built there)")
+    }
+
+    /// The nodes' addresses, in hostfile order (node 1 first).
+    var addresses: [String] {
+        ((try? String(contentsOfFile: hostfile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
     }
 
     /// Makes `count` nodes (names unique to this process) and shapes their links to `linkRate`.
@@ -48,9 +56,12 @@ struct NamespaceNodes {
     }
 
     /// Places the ranks of `cmd` on these nodes, with the options a user types across real hosts
-    /// plus the namespace work-arounds (../shared/multinode.md).
+    /// plus the namespace work-arounds (../shared/multinode.md). `--bind-to none`: every node's
+    /// daemon sees the whole machine and would pin its one rank to core 0, so all ranks of all
+    /// nodes would share that one core.
     func configure(_ cmd: inout MPIRunCommand) {
         cmd.hostfile = hostfile
+        cmd.binding = MPIRunCommand.Binding.none
         cmd.options += ["--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self",
                         "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
                         "--mca", "rtc_hwloc_vmhole", "none", "--mca", "routed", "direct"]
