@@ -75,21 +75,32 @@ public final class TextTrainer: TrainingRun {
         var lastCheckpoint = Date(), lastBegun = setup.resumed?.manifest.step, lossSum = 0.0, shown = 0.0, seen = 0, validation: Double? = nil
         let runStart = Date()
         var windowStart = Date(), windowSeen = 0, steadyStart: Date?, steadySamples = 0, steadySeconds = 0.0
+        var clock = PhaseClock()
+        defer {
+            if ProcessInfo.processInfo.environment["COHORT_PROFILE"] == "1" {
+                FileHandle.standardError.write(Data("rank \(rank) per step: \(clock.summary)\n".utf8))
+            }
+        }
         progress.note("training \(spec.name): gpt \(gpt.config.layers)×\(gpt.config.dim), \(gpt.parameterCount) parameters, \(ranks) rank(s), "
                       + "ZeRO \(parallel.stage), \(steps) steps of \(batch) window(s) of \(context)\(ranks > 1 ? " per rank" : "")")
         for step in startStep..<max(steps, startStep) {
             if step == startStep + Trainer.warmupSteps { steadyStart = Date(); parallel.resetTimers() }
             parallel.setLearningRate(Float(spec.learningRate(atStep: step)))
+            if steadyStart != nil { clock.start() }
             let mine = sampler.starts(step: step, rank * batch ..< (rank + 1) * batch)
             for m in 0..<spec.accumulation {
                 let x = batcher.gather(Array(mine[(m * micro)..<((m + 1) * micro)]))
                 let logits = gpt.forward(x)
                 let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch * context) }
+                clock.mark(0)
                 parallel.backward(r.dlogits, accumulate: m > 0, reduce: m == spec.accumulation - 1)
+                clock.mark(1)
                 lossSum += r.lossSum
             }
             try parallel.finishReduction()
-            try parallel.step()
+            clock.mark(2)
+            try parallel.step()   // with clip_norm: the global norm's small collective, then AdamW
+            clock.mark(3)
             seen += batch; windowSeen += batch * ranks
             if steadyStart != nil { steadySamples += batch * ranks }
             let done = step + 1
