@@ -14,7 +14,8 @@ struct BenchCompute: ParsableCommand {
 
     @Option(help: "Model: mlp (784-1024-1024-10), cnn, or gpt (workload G; --batch is then windows, default 8).") var model = "mlp"
     @Option(help: "Batch size (default 256; gpt: 8).") var batch: Int?
-    @Option(help: "Timed steps (after 20 warm-up steps).") var steps = 200
+    @Option(help: "Timed steps (after the warm-up steps).") var steps = 200
+    @Option(help: "Warm-up steps before timing, also PyTorch's with --vs-pytorch (default 20; gpt: 10).") var warmup: Int?
     @Option(help: "Rounds alternating a 1024³ sgemm and steps/rounds training steps; mfu is the median round's ratio.") var rounds = 5
     @Option(help: "Directory of the Fashion-MNIST IDX files (gpt: the corpus file).") var data: String?
     @Flag(name: .customLong("vs-pytorch"), help: "Also time PyTorch's same workload (launch/pytorch/), alternating rounds, and print its line with the ratio.") var vsPytorch = false
@@ -23,6 +24,7 @@ struct BenchCompute: ParsableCommand {
     func validate() throws {
         guard ["mlp", "cnn", "gpt"].contains(model) else { throw ValidationError("--model must be mlp, cnn or gpt, got '\(model)'") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if let warmup, warmup < 1 { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
         guard steps > 0 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard rounds > 0 && rounds <= steps else { throw ValidationError("--rounds must be in 1…steps, got \(rounds)") }
         if vsPytorch && (model == "cnn" || (batch.map { $0 != (model == "gpt" ? 8 : 256) } ?? false)) {
@@ -31,9 +33,10 @@ struct BenchCompute: ParsableCommand {
     }
 
     func run() throws {
+        let warm = warmup ?? (model == "gpt" ? 10 : 20)
         let peer = vsPytorch ? try PyTorchPeer(python: python, script: model == "gpt" ? "gpt_g.py" : "mlp_w.py",
-                                               extra: model == "gpt" ? data.map { ["--data", $0] } ?? [] : []) : nil
-        if model == "gpt" { return try BenchComputeGPT.run(batch: batch ?? 8, steps: steps, rounds: rounds, data: data, peer: peer) }
+                                               extra: ["--warmup", "\(warm)"] + (model == "gpt" ? data.map { ["--data", $0] } ?? [] : [])) : nil
+        if model == "gpt" { return try BenchComputeGPT.run(batch: batch ?? 8, steps: steps, rounds: rounds, warmup: warm, data: data, peer: peer) }
         let batch = self.batch ?? 256
         let train = try FashionMNIST.load(directory: FashionMNIST.directory(override: data), train: true)
         let net = model == "cnn" ? Models.cnn() : Models.mlp(hidden: [1024, 1024])
@@ -59,9 +62,9 @@ struct BenchCompute: ParsableCommand {
             laps.lap(4)
         }
         benchNote("bench compute: \(model), Ψ = \(net.parameterCount), batch \(batch), core \(BLASCore.activeCoreName), \(BLASCore.threads) thread(s)")
-        for s in 0..<20 { step(s) }
+        for s in 0..<warm { step(s) }
         laps.reset()
-        let m = try ComputeTiming.measure(steps: steps, rounds: rounds, firstStep: 20, samplesPerStep: batch,
+        let m = try ComputeTiming.measure(steps: steps, rounds: rounds, firstStep: warm, samplesPerStep: batch,
                                           flopsPerSample: 6 * Double(net.parameterCount), peer: peer, step: step)
         ComputeTiming.emit(m, laps: laps, fields: ["model": model, "batch": batch, "params": net.parameterCount])
     }

@@ -27,7 +27,7 @@ final class BenchComputeTests: XCTestCase {
 /// `--vs-pytorch`: PyTorch's workload G in the same run, or one clear error when there is no torch.
 final class BenchComputeVsPyTorchTests: XCTestCase {
     func testPyTorchLineFollowsCohortsWithTheRatioOrOneErrorWithoutTorch() throws {
-        let r = try CLI.run(["bench", "compute", "--model", "gpt", "--steps", "2", "--rounds", "2", "--vs-pytorch"])
+        let r = try CLI.run(["bench", "compute", "--model", "gpt", "--steps", "2", "--rounds", "2", "--warmup", "1", "--vs-pytorch"])
         if r.status != 0 {
             // A machine without torch for /usr/bin/python3: one error naming torch, nothing on stdout.
             XCTAssertTrue(r.stderr.contains("error: --vs-pytorch: /usr/bin/python3 cannot import torch"), r.stderr)

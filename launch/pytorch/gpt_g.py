@@ -9,7 +9,7 @@ lr 1e-3: 100 warm-up steps linear from lr/100, then cosine to lr/10 at the last 
 global gradient norm to 1.0. Batch 8 windows of 129 bytes, fp32, one thread.
 
 Modes (one JSON object per line on stdout, progress on stderr):
-  gpt_g.py bench [--steps N]   warm up 10 steps, time N steps, print tokens/s
+  gpt_g.py bench [--steps N]   warm up 10 steps (--warmup), time N steps, print tokens/s
   gpt_g.py serve               warm up, then per stdin line "run N" time N steps and print
                                {"steps": N, "seconds": s}; Cohort's bench alternates with it
   gpt_g.py train --steps 2000 [--eval-every 500]   the schedule over N steps, validation loss
@@ -159,6 +159,7 @@ FLOPS_PER_TOKEN = 6 * 3_257_856 + 12 * L * T * C  # G's convention
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=["bench", "serve", "train"])
+    ap.add_argument("--warmup", type=int, default=10, help="untimed steps first")
     ap.add_argument("--steps", type=int, default=100, help="bench: timed steps; train: total steps")
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--data", default=None, help="the corpus file (default: make data's cache)")
@@ -179,7 +180,7 @@ def main():
     first = run.step()
     if abs(first - math.log(256)) > 0.3:
         sys.exit(f"error: initial loss {first}, expected about ln 256 = {math.log(256):.3f}")
-    run.timed(9)
+    run.timed(args.warmup - 1)
     if args.mode == "bench":
         s = run.timed(args.steps)
         tps = args.steps * BATCH * T / s

@@ -6,7 +6,7 @@ batch 256, one thread. Inputs are uniform in [0, 1) and labels random: the speed
 depend on the pixels, so this needs no data set.
 
 Modes (one JSON object per line on stdout):
-  mlp_w.py bench [--steps N]   warm up 20 steps, time N steps, print samples/s
+  mlp_w.py bench [--steps N]   warm up 20 steps (--warmup), time N steps, print samples/s
   mlp_w.py serve               warm up, then per stdin line "run N" time N steps and print
                                {"steps": N, "seconds": s}; Cohort's bench alternates with it
 """
@@ -28,6 +28,7 @@ BATCH = 256
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=["bench", "serve"])
+    ap.add_argument("--warmup", type=int, default=20, help="untimed steps first")
     ap.add_argument("--steps", type=int, default=200)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -47,7 +48,7 @@ def main():
             opt.step()
         return time.perf_counter() - t0
 
-    timed(20)
+    timed(args.warmup)
     if args.mode == "bench":
         s = timed(args.steps)
         print(json.dumps({"bench": "compute", "impl": "pytorch", "model": "mlp", "samples_per_s": args.steps * BATCH / s,
