@@ -6,11 +6,30 @@
 import Tensor
 
 public enum Dense {
-    /// y (N, OUT) = x (N, IN) · wᵀ + b; with `addTo`, y += that instead (a residual add fused
-    /// into sgemm's beta = 1).
-    public static func forward(_ y: Tensor, _ x: Tensor, weight w: Tensor, bias b: Tensor, addTo: Bool = false) {
-        matmul(x, .none, w, .transposed, into: y, beta: addTo ? 1 : 0)
-        addBias(y, b, relu: false)
+    /// y (N, OUT) = x (N, IN) · wᵀ + b, or with `residual` (N, OUT; may be y itself)
+    /// y = residual + x · wᵀ + b: the residual add rides in sgemm's beta = 1.
+    /// y is first set to b (or residual + b) in one pass and sgemm accumulates into it: OpenBLAS
+    /// would otherwise zero y for beta = 0 and the bias would take a second pass over it.
+    public static func forward(_ y: Tensor, _ x: Tensor, weight w: Tensor, bias b: Tensor, residual: Tensor? = nil) {
+        setRowsToBias(y, b, plus: residual)
+        matmul(x, .none, w, .transposed, into: y, beta: 1)
+    }
+
+    /// y[r] = b (+ residual[r]) for every row r of y (N, OUT).
+    static func setRowsToBias(_ y: Tensor, _ b: Tensor, plus residual: Tensor?) {
+        let f = b.count, rows = y.count / max(f, 1), vec = f - f % simdWidth, yp = y.pointer, bp = b.pointer
+        if let residual {
+            precondition(residual.count == y.count, "Dense.forward: residual of \(residual.count) for \(y.count)")
+            let rp = residual.pointer
+            for r in 0..<rows {
+                let out = yp + r * f, inp = rp + r * f
+                var j = 0
+                while j < vec { storeVector(loadVector(inp + j) + loadVector(bp + j), out + j); j += simdWidth }
+                while j < f { out[j] = inp[j] + bp[j]; j += 1 }
+            }
+        } else {
+            for r in 0..<rows { (yp + r * f).update(from: bp, count: f) }
+        }
     }
 
     /// dx (N, IN) = dy (N, OUT) · w, or += with `accumulate`.

@@ -18,13 +18,11 @@ extension GPT {
             LayerNorm.forward(a.ln1[l], mean: a.ln1Mean[l], rstd: a.ln1Rstd[l], a.resid[l], weight: w(0), bias: w(1))
             Dense.forward(a.qkv[l], a.ln1[l], weight: w(2), bias: w(3))
             CausalSelfAttention.forward(a.att[l], probs: a.probs[l], a.qkv[l], batch: bsz, positions: t, heads: cfg.heads)
-            a.mid[l].copy(from: a.resid[l])
-            Dense.forward(a.mid[l], a.att[l], weight: w(4), bias: w(5), addTo: true)      // x += proj(attn(ln1(x)))
+            Dense.forward(a.mid[l], a.att[l], weight: w(4), bias: w(5), residual: a.resid[l])      // x += proj(attn(ln1(x)))
             LayerNorm.forward(a.ln2[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], a.mid[l], weight: w(6), bias: w(7))
             Dense.forward(a.fc1[l], a.ln2[l], weight: w(8), bias: w(9))
             GELU.forward(a.gelu[l], a.fc1[l])
-            a.resid[l + 1].copy(from: a.mid[l])
-            Dense.forward(a.resid[l + 1], a.gelu[l], weight: w(10), bias: w(11), addTo: true)  // x += fc2(gelu(fc1(ln2(x))))
+            Dense.forward(a.resid[l + 1], a.gelu[l], weight: w(10), bias: w(11), residual: a.mid[l])  // x += fc2(gelu(fc1(ln2(x))))
         }
         let f = lnfIndex
         LayerNorm.forward(a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, a.resid[cfg.layers], weight: p[f], bias: p[f + 1])

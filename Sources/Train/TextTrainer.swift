@@ -17,8 +17,9 @@ public final class TextTrainer: TrainingRun {
     public let gpt: GPT
     public var model: any Model { gpt }
     public let corpus: TextCorpus
-    public let parallel: DataParallel
-    public let checkpointer: Checkpointer?
+    private let setup: TrainingSetup
+    public var parallel: DataParallel { setup.parallel }
+    public var checkpointer: Checkpointer? { setup.checkpointer }
     public var rank: Int { parallel.rank }
     public var ranks: Int { parallel.size }
     /// Windows per rank per step.
@@ -29,63 +30,37 @@ public final class TextTrainer: TrainingRun {
     /// Called on rank 0 with (step, validation loss) at each evaluation.
     public var onValidation: ((Int, Double) -> Void)?
     private let options: TrainOptions
-    private let progress: Progress
-    private let metrics: MetricsLog
+    private var progress: Progress { setup.progress }
+    private var metrics: MetricsLog { setup.metrics }
     private let loss = SoftmaxCrossEntropy()
     private let context: Int
 
     public init(spec: JobSpec, options: TrainOptions, comm: Communicator? = nil, worker: CommThread? = nil) throws {
         self.spec = spec
         self.options = options
-        let size = comm?.size ?? 1, rank = comm?.rank ?? 0
-        let maxRanks = spec.parallel?.ranks ?? size, minRanks = spec.parallel?.min_ranks ?? 1
-        guard size >= minRanks && size <= max(maxRanks, minRanks) else {
-            throw TrainError("\(size) ranks started, but the spec allows \(minRanks)…\(maxRanks) (parallel.min_ranks…parallel.ranks)")
-        }
-        batch = try spec.batchPerRank(worldSize: size)
+        try TrainingSetup.checkWorldSize(spec, size: comm?.size ?? 1)
+        batch = try spec.batchPerRank(worldSize: comm?.size ?? 1)
         let cfg = spec.gptConfig!
         context = cfg.context
-        corpus = try spec.textCorpus(directory: options.dataDirectory)
+        corpus = try TextTrainer.loadCorpus(spec, options)
         try corpus.check(context: context)
         gpt = try GPT(cfg)
-        gpt.initialize(seed: spec.seed)
-        try spec.loadInitialWeights(into: gpt)
-        let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
-        let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? spec.defaultStage
-        parallel = DataParallel(model: gpt, comm: comm, worker: worker, bucketBytes: bucket, stage: stage,
-                                optimizer: spec.optimizerKind, learningRate: Float(spec.learningRate(atStep: 0)),
-                                clipNorm: spec.train.clip_norm.map(Float.init), noDecay: { !GPT.decays($0) },
-                                gradientFormat: try spec.gradientFormat(stage: stage), syncEvery: try spec.syncEvery(stage: stage))
-        if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
-            let mb = Double(parallel.memory.total) / 1_048_576
-            throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "
-                                    + "use a higher zero_stage or more ranks", mb, parallel.stage, size, limit))
+        try TrainingSetup.initializeParameters(gpt, spec: spec)
+        let layout = gpt.store.layout.entries
+        setup = try TrainingSetup(spec: spec, options: options, model: gpt, comm: comm, worker: worker,
+                                  learningRate: Float(spec.learningRate(atStep: 0)), clipNorm: spec.train.clip_norm.map(Float.init),
+                                  noDecay: { !GPT.decays($0) }) { path, manifest in
+            guard manifest.layout == layout else { throw TrainError("checkpoint \(path) holds another model's parameters than this spec's gpt") }
         }
-        progress = Progress(style: rank == 0 ? options.progress : .silent)
-        metrics = MetricsLog(path: rank == 0 ? options.metricsPath : nil)
-        try parallel.broadcastParameters()
-        let ckptDir = options.checkpointDirectory ?? spec.checkpoint?.dir ?? "checkpoints/\(spec.name)"
-        if spec.checkpoint != nil || options.checkpointDirectory != nil || options.resume != nil {
-            checkpointer = try Checkpointer(directory: ckptDir, job: spec.name, specText: spec.text, keep: spec.checkpoint?.keep ?? 3,
-                                            parallel: parallel, optimizerName: spec.train.optimizer, log: progress.note)
-        } else {
-            checkpointer = nil
+        if let (path, manifest) = setup.resumed {
+            startStep = manifest.step
+            progress.note("resumed from \(path): step \(manifest.step), written by \(manifest.world_size) rank(s) at ZeRO stage \(manifest.zero_stage)")
         }
-        if let resume = options.resume, let checkpointer {
-            let found: (String, Manifest)?
-            do { found = try CheckpointReader.resolve(resume == "auto" ? "latest" : resume, directory: ckptDir, log: progress.note) } catch {
-                if resume == "auto", case .noValidCheckpoint(_, let reasons) = error, reasons.isEmpty { found = nil } else { throw error }
-            }
-            if let (path, manifest) = found {
-                guard manifest.layout == gpt.store.layout.entries else {
-                    throw TrainError("checkpoint \(path) holds another model's parameters than this spec's gpt")
-                }
-                try checkpointer.restore(try CheckpointReader.load(path, manifest: manifest))
-                startStep = manifest.step
-                progress.note("resumed from \(path): step \(manifest.step), written by \(manifest.world_size) rank(s) at ZeRO stage \(manifest.zero_stage)")
-            }
-        }
-        try parallel.parametersWritten()
+    }
+
+    /// The bytes to train on: the spec's data (kind shakespeare, text or tokens; JobSpec+Data.swift).
+    static func loadCorpus(_ spec: JobSpec, _ options: TrainOptions) throws -> TextCorpus {
+        try spec.textCorpus(directory: options.dataDirectory)
     }
 
     /// Trains from `startStep` to train.steps (or train.max_steps) and returns the summary.
@@ -95,24 +70,35 @@ public final class TextTrainer: TrainingRun {
         let batcher = TextBatcher(corpus: corpus, batch: micro, context: context)
         let evalEvery = spec.train.eval_every ?? Int.max, everySteps = spec.checkpoint?.every_steps
         let everySeconds = spec.checkpoint?.every_seconds
-        var lastCheckpoint = Date(), lossSum = 0.0, shown = 0.0, seen = 0, validation: Double? = nil
+        var lastCheckpoint = Date(), lastBegun = setup.resumed?.manifest.step, lossSum = 0.0, shown = 0.0, seen = 0, validation: Double? = nil
         let runStart = Date()
         var windowStart = Date(), windowSeen = 0, steadyStart: Date?, steadySamples = 0, steadySeconds = 0.0
+        var clock = PhaseClock()
+        defer {
+            if ProcessInfo.processInfo.environment["COHORT_PROFILE"] == "1" {
+                FileHandle.standardError.write(Data("rank \(rank) per step: \(clock.summary)\n".utf8))
+            }
+        }
         progress.note("training \(spec.name): gpt \(gpt.config.layers)×\(gpt.config.dim), \(gpt.parameterCount) parameters, \(ranks) rank(s), "
                       + "ZeRO \(parallel.stage), \(steps) steps of \(batch) window(s) of \(context)\(ranks > 1 ? " per rank" : "")")
         for step in startStep..<max(steps, startStep) {
             if step == startStep + Trainer.warmupSteps { steadyStart = Date(); parallel.resetTimers() }
             parallel.setLearningRate(Float(spec.learningRate(atStep: step)))
+            if steadyStart != nil { clock.start() }
             let mine = sampler.starts(step: step, rank * batch ..< (rank + 1) * batch)
             for m in 0..<spec.accumulation {
                 let x = batcher.gather(Array(mine[(m * micro)..<((m + 1) * micro)]))
                 let logits = gpt.forward(x)
                 let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch * context) }
+                clock.mark(0)
                 parallel.backward(r.dlogits, accumulate: m > 0, reduce: m == spec.accumulation - 1)
+                clock.mark(1)
                 lossSum += r.lossSum
             }
             try parallel.finishReduction()
-            try parallel.step()
+            clock.mark(2)
+            try parallel.step()   // with clip_norm: the global norm's small collective, then AdamW
+            clock.mark(3)
             seen += batch; windowSeen += batch * ranks
             if steadyStart != nil { steadySamples += batch * ranks }
             let done = step + 1
@@ -133,8 +119,8 @@ public final class TextTrainer: TrainingRun {
                 lossSum = 0; seen = 0; windowSeen = 0; windowStart = Date()
             }
             if checkpointDue, let checkpointer {
-                try checkpointer.begin(step: done, sampler: .init(seed: spec.seed, epoch: 0, position: done * batch * ranks))
-                lastCheckpoint = Date()
+                try checkpointer.begin(step: done, sampler: samplerState(after: done))
+                lastCheckpoint = Date(); lastBegun = done
             }
             if let t0 = steadyStart, done == steps { steadySeconds = Date().timeIntervalSince(t0) }
             if done % evalEvery == 0 || done == steps {
@@ -152,7 +138,8 @@ public final class TextTrainer: TrainingRun {
             }
         }
         if validation == nil { validation = try validationLoss() }
-        try checkpointer?.commit()
+        let end = max(steps, startStep)
+        try setup.finish(step: end, lastBegun: lastBegun, sampler: samplerState(after: end))
         try metrics.flush()
         let total = Date().timeIntervalSince(runStart)
         let steady = steadySeconds > 0 ? steadySeconds : nil
@@ -162,6 +149,9 @@ public final class TextTrainer: TrainingRun {
                             steadySamplesPerSecond: steady.map { Double(steadySamples) / $0 }, overlapHidden: hidden,
                             validationLoss: validation)
     }
+
+    /// Where the window draws stand after `step` steps (text has one "epoch"; the draws are by step).
+    func samplerState(after step: Int) -> Manifest.Sampler { .init(seed: spec.seed, epoch: 0, position: step * batch * ranks) }
 
     /// Mean cross-entropy per byte over the fixed validation windows (data.eval_windows, default
     /// 256), split over ranks (rank r scores windows r, r+N, …) and summed.

@@ -17,15 +17,16 @@ public final class Trainer {
     public let model: any Model
     public let train: Dataset
     public let test: Dataset?
-    public let parallel: DataParallel
+    private let setup: TrainingSetup
+    public var parallel: DataParallel { setup.parallel }
     public var rank: Int { parallel.rank }
     public var ranks: Int { parallel.size }
     private let options: TrainOptions
     private let loss = SoftmaxCrossEntropy()
-    private let progress: Progress
-    private let metrics: MetricsLog
+    private var progress: Progress { setup.progress }
+    private var metrics: MetricsLog { setup.metrics }
     /// Writes checkpoints (nil when the spec has no checkpoint section and none is asked for).
-    public let checkpointer: Checkpointer?
+    public var checkpointer: Checkpointer? { setup.checkpointer }
     /// Where training starts: steps done, and the epoch and samples of it consumed.
     private var start = (step: 0, epoch: 0, samples: 0)
     /// Samples per rank per step at this world size (JobSpec.batchPerRank).
@@ -41,59 +42,31 @@ public final class Trainer {
     /// Called after each test-set evaluation with (step, metric name, value).
     public var onEvaluation: ((Int, String, Double) -> Void)?
 
-    /// Loads the data, builds and initialises the model and its optimizer, and (with a
-    /// communicator) copies rank 0's parameters to every rank.
+    /// Loads the data, builds and initialises the model and its optimizer, (with a communicator)
+    /// copies rank 0's parameters to every rank, and resumes as asked (TrainingSetup).
     /// - Parameters:
     ///   - comm: The rank's communicator, used only on `worker`; nil for one process.
     public init(spec: JobSpec, options: TrainOptions, comm: Communicator? = nil, worker: CommThread? = nil) throws {
         self.spec = spec
         self.options = options
-        let size = comm?.size ?? 1, rank = comm?.rank ?? 0
-        let maxRanks = spec.parallel?.ranks ?? size, minRanks = spec.parallel?.min_ranks ?? 1
-        guard size >= minRanks && size <= max(maxRanks, minRanks) else {
-            throw TrainError("\(size) ranks started, but the spec allows \(minRanks)…\(maxRanks) (parallel.min_ranks…parallel.ranks)")
-        }
-        batch = try spec.batchPerRank(worldSize: size)
-        train = try spec.imageData(train: true, directory: options.dataDirectory)!
-        test = options.evaluate ? try spec.imageData(train: false, directory: options.dataDirectory) : nil
+        try TrainingSetup.checkWorldSize(spec, size: comm?.size ?? 1)
+        batch = try spec.batchPerRank(worldSize: comm?.size ?? 1)
+        (train, test) = try Trainer.loadDataset(spec, options)
         model = spec.makeModel()
-        model.initialize(seed: spec.seed)
-        try spec.loadInitialWeights(into: model)
-        let bucket = options.bucketBytes ?? Int((spec.parallel?.bucket_mb ?? 4) * 1_048_576)
-        let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? spec.defaultStage
-        let format = try spec.gradientFormat(stage: stage)
-        parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket, stage: stage,
-                                optimizer: spec.optimizerKind, learningRate: Float(spec.train.lr), gradientFormat: format,
-                                syncEvery: try spec.syncEvery(stage: stage))
-        if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
-            let mb = Double(parallel.memory.total) / 1_048_576
-            throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "
-                                    + "use a higher zero_stage or more ranks", mb, parallel.stage, size, limit))
+        try TrainingSetup.initializeParameters(model, spec: spec)
+        setup = try TrainingSetup(spec: spec, options: options, model: model, comm: comm, worker: worker,
+                                  learningRate: Float(spec.train.lr))
+        if let (path, manifest) = setup.resumed {
+            start = (manifest.step, manifest.sampler.epoch, manifest.sampler.position)
+            progress.note("resumed from \(path): step \(manifest.step), epoch \(manifest.sampler.epoch + 1), "
+                          + "written by \(manifest.world_size) rank(s) at ZeRO stage \(manifest.zero_stage)")
         }
-        let progress = Progress(style: rank == 0 ? options.progress : .silent)
-        self.progress = progress
-        metrics = MetricsLog(path: rank == 0 ? options.metricsPath : nil)
-        try parallel.broadcastParameters()
-        let ckptDir = options.checkpointDirectory ?? spec.checkpoint?.dir ?? "checkpoints/\(spec.name)"
-        if spec.checkpoint != nil || options.checkpointDirectory != nil || options.resume != nil {
-            checkpointer = try Checkpointer(directory: ckptDir, job: spec.name, specText: spec.text, keep: spec.checkpoint?.keep ?? 3,
-                                            parallel: parallel, optimizerName: spec.train.optimizer, log: progress.note)
-        } else {
-            checkpointer = nil
-        }
-        if let resume = options.resume, let checkpointer {
-            let found: (String, Manifest)?
-            do { found = try CheckpointReader.resolve(resume == "auto" ? "latest" : resume, directory: ckptDir, log: progress.note) } catch {
-                if resume == "auto", case .noValidCheckpoint(_, let reasons) = error, reasons.isEmpty { found = nil } else { throw error }
-            }
-            if let (path, manifest) = found {
-                try checkpointer.restore(try CheckpointReader.load(path, manifest: manifest))
-                start = (manifest.step, manifest.sampler.epoch, manifest.sampler.position)
-                progress.note("resumed from \(path): step \(manifest.step), epoch \(manifest.sampler.epoch + 1), "
-                              + "written by \(manifest.world_size) rank(s) at ZeRO stage \(manifest.zero_stage)")
-            }
-        }
-        try parallel.parametersWritten()
+    }
+
+    /// The training set, and the test set when evaluating (IDX or NumPy; JobSpec+Data.swift).
+    static func loadDataset(_ spec: JobSpec, _ options: TrainOptions) throws -> (train: Dataset, test: Dataset?) {
+        (try spec.imageData(train: true, directory: options.dataDirectory)!,
+         options.evaluate ? try spec.imageData(train: false, directory: options.dataDirectory) : nil)
     }
 
     /// Runs every epoch (or `train.max_steps` steps) and returns the summary.
@@ -112,7 +85,8 @@ public final class Trainer {
         var firstStep = start.samples / globalBatch, firstEpoch = start.epoch
         if firstStep >= steps { firstEpoch += 1; firstStep = 0 }
         let everySteps = spec.checkpoint?.every_steps, everySeconds = spec.checkpoint?.every_seconds
-        var lastCheckpoint = Date()
+        var lastCheckpoint = Date(), lastBegun = setup.resumed?.manifest.step
+        var endSampler = Manifest.Sampler(seed: spec.seed, epoch: start.epoch, position: start.samples)
         let runStart = Date()
         var samples = 0
         var steadyStart: UInt64 = 0, steadySeconds = 0.0, steadySamples = 0
@@ -158,6 +132,7 @@ public final class Trainer {
                 seen += batch
                 samples += batch * ranks
                 globalStep += 1
+                endSampler = .init(seed: spec.seed, epoch: epoch, position: (step + 1) * globalBatch)
                 try afterStep?(globalStep)
                 try checkpointer?.commitIfDue(step: globalStep)   // a snapshot of a few steps ago, written meanwhile
                 // The shown loss is averaged over ranks every 10 steps: a decision by step number,
@@ -178,8 +153,8 @@ public final class Trainer {
                     onProgress?(globalStep, shownLoss, Double(seen * ranks) / max(Date().timeIntervalSince(epochStart), 1e-9))
                 }
                 if checkpointDue, let checkpointer {
-                    try checkpointer.begin(step: globalStep, sampler: .init(seed: spec.seed, epoch: epoch, position: (step + 1) * globalBatch))
-                    lastCheckpoint = Date()
+                    try checkpointer.begin(step: globalStep, sampler: endSampler)
+                    lastCheckpoint = Date(); lastBegun = globalStep
                 }
                 let elapsed = Date().timeIntervalSince(epochStart)
                 progress.step(epoch: epoch + 1, epochs: epochs, step: step + 1, steps: steps, loss: shownLoss,
@@ -206,7 +181,7 @@ public final class Trainer {
                                samplesPerSecond: Double(seen * ranks) / seconds, seconds: seconds)
         }
         if steadyStart > 0 { steadySeconds += Double(DispatchTime.now().uptimeNanoseconds - steadyStart) / 1e9 }
-        try checkpointer?.commit()
+        try setup.finish(step: globalStep, lastBegun: lastBegun, sampler: endSampler)
         let total = Date().timeIntervalSince(runStart)
         let hidden = ranks > 1 && parallel.reduceSeconds > 0 ? max(0, 1 - parallel.waitSeconds / parallel.reduceSeconds) : nil
         return TrainSummary(steps: globalStep, epochs: epochs, finalLoss: lastLoss, testAccuracy: accuracy,

@@ -81,6 +81,24 @@ final class GPTTests: XCTestCase {
         XCTAssertEqual(full, try CLI.floats(out + ".rank0"), "resumed at step 3 must end with the uninterrupted run's bits")
     }
 
+    func testTrainingEndsWithACheckpointOfTheFinalStepThatSampleUses() throws {
+        // every_steps 3 and 4 steps: the periodic checkpoint is of step 3, the final one of step 4.
+        let ck = "\(dir)/ck-final"
+        let t = try CLI.mpirun(2, ["train", spec(ranks: 2, steps: 4), "--checkpoint-dir", ck, "--plain", "--dump-params", "\(dir)/final"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        for step in [3, 4] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(ck)/step-0000000\(step)/manifest.json"), "step \(step)'s checkpoint")
+        }
+        let args = ["--prompt", "the ", "--tokens", "20", "--seed", "1"]
+        let latest = try CLI.run(["sample", ck] + args), final = try CLI.run(["sample", "\(ck)/step-00000004"] + args)
+        XCTAssertEqual(latest.status, 0, latest.stderr)
+        XCTAssertEqual(latest.stdout, final.stdout, "sample of the directory reads the final step's checkpoint")
+        let exported = "\(dir)/exported"
+        let e = try CLI.run(["export", ck, exported])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertEqual(try CLI.floats(exported), try CLI.floats("\(dir)/final.rank0"), "the export holds the trained parameters")
+    }
+
     func testSampleIsSeededAndRefusesBadInput() throws {
         let ck = "\(dir)/ck-sample"
         let t = try CLI.run(["train", spec(ranks: 1, steps: 3), "--checkpoint-dir", ck, "--plain"])

@@ -70,4 +70,24 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("final test accuracy"), r.stdout)
     }
+
+    func testTrainingEndsWithACheckpointOfTheFinalStepThatEvalScores() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+        // One epoch of 10 steps, a checkpoint every 4: steps 4 and 8, then the final step 10.
+        let s = spec("""
+        name: t
+        model: {kind: mlp, hidden: [16]}
+        data: {kind: fashion-mnist}
+        train: {epochs: 1, batch_per_rank: 6000, optimizer: adam, lr: 0.01}
+        checkpoint: {every_steps: 4, keep: 5}
+        """)
+        let ck = dir + "/ck"
+        let r = try CLI.run(["train", s, "--plain", "--checkpoint-dir", ck])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ck + "/step-00000010/manifest.json"), "the final step's checkpoint")
+        let accuracy = r.stdout.components(separatedBy: "final test accuracy ").last?.prefix(6) ?? ""
+        let e = try CLI.run(["eval", ck])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertTrue(e.stdout.contains("step 10: test accuracy \(accuracy)"), "train printed \(accuracy); eval: \(e.stdout)")
+    }
 }

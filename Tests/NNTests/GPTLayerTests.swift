@@ -44,6 +44,16 @@ final class GPTLayerTests: XCTestCase {
         Dense.backwardInput(dx, r, weight: w)
         Dense.backwardParams(dw: dw, db: db, r, x, accumulate: false)
         check([("x", x, dx.array), ("w", w, dw.array), ("b", b, db.array)]) { Dense.forward(y, x, weight: w, bias: b); return dot(y, r) }
+        // With a residual (another tensor, or y itself): y = residual + x·wᵀ + b, against the naive kernel.
+        let res = random([5, 3], seed: 5), reference = Tensor(zeros: [5, 3]), out = Tensor(zeros: [5, 3])
+        matmulNaive(x, .none, w, .transposed, into: reference)
+        Dense.forward(out, x, weight: w, bias: b, residual: res)
+        var worst: Float = 0
+        for i in 0..<15 { worst = max(worst, abs(out[i] - (res[i] + reference[i] + b[i % 3]))) }
+        out.copy(from: res)
+        Dense.forward(out, x, weight: w, bias: b, residual: out)
+        for i in 0..<15 { worst = max(worst, abs(out[i] - (res[i] + reference[i] + b[i % 3]))) }
+        XCTAssertLessThan(worst, 1e-5, "Dense.forward with a residual: max diff \(worst)")
     }
 
     func testLayerNorm() {
