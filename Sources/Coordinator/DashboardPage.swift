@@ -34,7 +34,9 @@ svg text{font-size:11px;fill:#444}.muted{color:#888}
 <script>
 "use strict";
 const token = new URLSearchParams(location.search).get("token");
-let selected = null;
+let selected = new URLSearchParams(location.search).get("job");
+// A resume replays steps from its checkpoint: its points replace the earlier ones from there on.
+function latestRun(points) { const out = []; for (const p of points) { while (out.length && out[out.length - 1][0] >= p[0]) out.pop(); out.push(p); } return out; }
 const $ = id => document.getElementById(id);
 function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = String(text); if (cls) e.className = cls; return e; }
 function svg(tag, attrs, text) { const e = document.createElementNS("http://www.w3.org/2000/svg", tag); for (const k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
@@ -108,7 +110,7 @@ async function refresh() {
       const j = await get("api/jobs/" + encodeURIComponent(selected));
       $("loss-title").textContent = "Loss — job " + j.id + " (" + j.name + ")";
       const marks = j.attempts.filter(a => a.number > 1).map(a => a.start_step).filter(s => s !== undefined && s !== null);
-      chart($("loss-chart"), [{ name: "training loss", color: "#c0392b", points: j.points.map(p => [p[0], p[1]]) }], { unit: "loss", empty: "no progress reported yet", marks });
+      chart($("loss-chart"), [{ name: "training loss", color: "#c0392b", points: latestRun(j.points.map(p => [p[0], p[1]])) }], { unit: "loss", empty: "no progress reported yet", marks });
       const metrics = [...new Set(j.evaluations.map(e => e.metric))], colors = ["#2471a3", "#8e44ad", "#16a085", "#d35400"];
       $("eval-title").textContent = "Evaluation — job " + j.id;
       chart($("eval-chart"), metrics.map((m, i) => ({ name: m, color: colors[i % 4], points: j.evaluations.filter(e => e.metric === m).map(e => [e.step, e.value]) })),

@@ -14,7 +14,18 @@ public struct PlotSeries: Sendable {
     /// Steps later attempts started from (a resume after a restart).
     public var restarts: [Int]
     public init(job: String, name: String, points: [ProgressPoint], evaluations: [EvaluationPoint] = [], restarts: [Int] = []) {
-        self.job = job; self.name = name; self.points = points; self.evaluations = evaluations; self.restarts = restarts
+        self.job = job; self.name = name; self.points = Self.latestRun(points); self.evaluations = evaluations; self.restarts = restarts
+    }
+
+    /// The points of the run that counts: a resume goes back to its checkpoint's step, and the
+    /// points it replays replace the earlier ones from that step on.
+    public static func latestRun(_ points: [ProgressPoint]) -> [ProgressPoint] {
+        var kept: [ProgressPoint] = []
+        for p in points {
+            while let last = kept.last, last.step >= p.step { kept.removeLast() }
+            kept.append(p)
+        }
+        return kept
     }
 }
 
@@ -32,7 +43,7 @@ public enum SVGPlot {
         let evals = series.flatMap(\.evaluations)
         let metrics = Array(Set(evals.map(\.metric))).sorted()
         var panels: [(title: String, unit: String, zero: Bool, lines: [(Int, Int, [(Double, Double)])])] = []
-        panels.append(("training loss (as reported per progress report)", "loss", false,
+        panels.append(("training loss (mean over the steps since the previous report)", "loss", false,
                        series.enumerated().map { ($0.offset, 0, $0.element.points.map { (Double($0.step), $0.loss) }) }))
         if !metrics.isEmpty {
             panels.append(("evaluation: " + metrics.joined(separator: ", "), metrics.count == 1 ? metrics[0] : "value", false,

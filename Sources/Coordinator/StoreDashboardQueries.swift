@@ -13,6 +13,7 @@ public struct EvaluationPoint: Codable, Sendable, Equatable {
     public var step: Int
     public var metric: String
     public var value: Double
+    public init(step: Int, metric: String, value: Double) { self.step = step; self.metric = metric; self.value = value }
 }
 
 /// One rank-0 progress row, as the step-time histograms read it.

@@ -35,12 +35,15 @@ final class PlotTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(count(svg, "class=\"grid\""), 3 * 8)
         XCTAssertEqual(count(svg, "class=\"restart\""), 3, "job 3's restart, in each panel")
         // Throughput starts at zero, and no tick label is in e-notation.
-        let throughput = try XCTUnwrap(svg.components(separatedBy: "<g class=\"panel\">").last)
+        let throughput: String = try XCTUnwrap(svg.components(separatedBy: "<g class=\"panel\">").last)
         XCTAssertTrue(throughput.contains("text-anchor=\"end\">0</text>"), throughput)
-        XCTAssertFalse(svg.range(of: #">[-0-9.]+e[-+]?[0-9]+<"#, options: .regularExpression) != nil, "e-notation in a label")
+        XCTAssertNil(svg.range(of: #">[-0-9.]+e[-+]?[0-9]+<"#, options: String.CompareOptions.regularExpression), "e-notation in a label")
         // Everything is drawn inside the canvas.
         let height = try XCTUnwrap(Double(svg.components(separatedBy: "height=\"")[1].prefix { $0 != "\"" }))
-        for m in svg.matches(of: /y="([0-9.]+)"/) { XCTAssertLessThan(Double(m.1)!, height, "text below the canvas") }
+        let re = try NSRegularExpression(pattern: #" y="([0-9.]+)""#)
+        for m in re.matches(in: svg, range: NSRange(svg.startIndex..., in: svg)) {
+            XCTAssertLessThan(Double(svg[Range(m.range(at: 1), in: svg)!])!, height, "drawn below the canvas")
+        }
     }
 
     func testOneJobTitleAndTicks() {
@@ -51,5 +54,13 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(SVGPlot.niceTicks(0.38, 2.29, count: 5), [0.5, 1.0, 1.5, 2.0, 2.5])
         XCTAssertEqual(SVGPlot.label(12000, step: 2000), "12\u{2009}000")
         XCTAssertEqual(SVGPlot.label(0.25, step: 0.05), "0.25")
+    }
+}
+
+final class PlotResumeTests: XCTestCase {
+    /// A resume replays steps from its checkpoint: the replayed points replace the earlier ones.
+    func testAResumeReplacesTheReplayedPoints() {
+        let pts = [10, 20, 30, 20, 30, 40].map { ProgressPoint(step: $0, loss: 1, samplesPerS: 1, at: 0) }
+        XCTAssertEqual(PlotSeries(job: "1", name: "x", points: pts, restarts: [20]).points.map(\.step), [10, 20, 30, 40])
     }
 }
