@@ -65,9 +65,10 @@ final class HelpTests: XCTestCase {
     }
 
     func testHelpSaysWhatCtrlCDoes() throws {
-        XCTAssertTrue(try CLI.run(["run", "--help"]).stdout.contains("Ctrl-C (or SIGTERM) cancels the job: its ranks are stopped and the command exits 2."))
+        let run = try CLI.run(["run", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+        XCTAssertTrue(run.contains("Ctrl-C (or SIGTERM) cancels the job: its ranks are stopped and the command exits 2."), run)
         for cmd in ["submit", "logs"] {
-            let help = try CLI.run([cmd, "--help"]).stdout.replacingOccurrences(of: "\n ", with: " ").replacingOccurrences(of: "  ", with: " ")
+            let help = try CLI.run([cmd, "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
             XCTAssertTrue(help.contains("Ctrl-C during --follow stops following only: the job keeps running"), help)
         }
     }
