@@ -54,8 +54,9 @@ public enum SVGPlot {
         panels.append(("throughput", "samples/s", true, series.enumerated().map { ($0.offset, 0, $0.element.points.map { (Double($0.step), $0.samplesPerS) }) }))
         let allSteps = series.flatMap { $0.points.map { Double($0.step) } + $0.evaluations.map { Double($0.step) } }
         let x0 = allSteps.min() ?? 0, x1 = max(allSteps.max() ?? 1, x0 + 1)
-        let legendRows = Double((series.count + 2) / 3)
-        let top = 44 + 18 * legendRows
+        let hasRestarts = series.contains { !$0.restarts.isEmpty }
+        let legendRows = Double((series.count + (hasRestarts ? 1 : 0) + 2) / 3)
+        let top = 56 + 18 * legendRows
         let height = top + Double(panels.count) * (panelHeight + gap)
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
@@ -67,9 +68,9 @@ public enum SVGPlot {
             svg += "<rect x=\"\(x)\" y=\"\(y - 9)\" width=\"18\" height=\"4\" fill=\"\(colors[i % colors.count])\"/>"
             svg += "<text x=\"\(x + 24)\" y=\"\(y - 4)\">\(escape("job \(s.job): \(s.name)"))</text>\n"
         }
-        if series.contains(where: { !$0.restarts.isEmpty }) {
-            let y = 40 + 18 * legendRows - 18, x = width - right - 110
-            svg += "<line x1=\"\(x)\" x2=\"\(x + 18)\" y1=\"\(y - 7)\" y2=\"\(y - 7)\" stroke=\"#555\" stroke-dasharray=\"4 3\"/><text x=\"\(x + 24)\" y=\"\(y - 3)\">restart</text>\n"
+        if hasRestarts {  // the legend's last entry
+            let i = series.count, x = left + Double(i % 3) * 220, y = 40 + 18 * Double(i / 3)
+            svg += "<line x1=\"\(x)\" x2=\"\(x + 18)\" y1=\"\(y - 7)\" y2=\"\(y - 7)\" stroke=\"#555\" stroke-dasharray=\"4 3\"/><text x=\"\(x + 24)\" y=\"\(y - 4)\">restart (resumed from a checkpoint)</text>\n"
         }
         svg += "</g>\n"
         for (k, panel) in panels.enumerated() {

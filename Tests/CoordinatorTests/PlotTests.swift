@@ -25,7 +25,7 @@ final class PlotTests: XCTestCase {
         // Legend: one entry per job, with its name (escaped).
         XCTAssertTrue(svg.contains(">job 3: fashion-mlp</text>") && svg.contains(">job 4: fashion &lt;cnn&gt;</text>") && svg.contains(">job 5: mlp-wide</text>"), svg)
         XCTAssertFalse(svg.contains("<cnn>"))
-        XCTAssertTrue(svg.contains(">restart</text>"), "legend entry for restarts")
+        XCTAssertTrue(svg.contains(">restart (resumed from a checkpoint)</text>"), "legend entry for restarts")
         // Panels: loss (3 lines), evaluation (2 jobs have results), throughput (3 lines).
         XCTAssertEqual(count(svg, "<g class=\"panel\">"), 3)
         XCTAssertEqual(count(svg, "<polyline class=\"series\""), 8)
