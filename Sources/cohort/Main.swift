@@ -110,6 +110,7 @@ enum FoundationErrorText {
     }
 
     static func cocoaReason(_ code: Int) -> String {
+        if code == 3840 { return "not valid JSON (truncated or corrupt)" }  // NSPropertyListReadCorruptError, what JSONSerialization throws
         switch CocoaError.Code(rawValue: code) {
         case .fileNoSuchFile, .fileReadNoSuchFile: return String(cString: strerror(ENOENT))
         case .fileReadNoPermission, .fileWriteNoPermission: return String(cString: strerror(EACCES))
@@ -121,7 +122,7 @@ enum FoundationErrorText {
         case .fileReadTooLarge: return "the file is too large"
         case .fileWriteUnknown: return "cannot write the file"
         case .fileReadUnknown: return "cannot read the file"
-        default: return code == 3840 ? "not valid JSON (truncated or corrupt)" : "file operation failed (code \(code))"
+        default: return "file operation failed (code \(code))"
         }
     }
 
@@ -144,13 +145,15 @@ enum FoundationErrorText {
     /// Rewrites `Error Domain=D Code=N "…" UserInfo={…}` and `(D error N.)` inside a message.
     static func cleanText(_ text: String) -> String {
         var s = text
-        let patterns = [#"Error Domain=(NSCocoaErrorDomain|NSPOSIXErrorDomain) Code=(\d+)(?: "[^"]*")?(?: UserInfo=\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})?"#,
+        // Foundation's rendering: Error Domain=D Code=N "text" UserInfo={NSDebugDescription=detail, …}
+        let patterns = [#"Error Domain=(NSCocoaErrorDomain|NSPOSIXErrorDomain) Code=(\d+)(?: "[^"]*")?\s*(?:UserInfo=\{(?:NSDebugDescription=([^,{}]*))?[^{}]*(?:\{[^{}]*\}[^{}]*)*\})?"#,
                         #"\((NSCocoaErrorDomain|NSPOSIXErrorDomain) error (\d+)\.\)"#]
         for p in patterns {
             guard let re = try? NSRegularExpression(pattern: p) else { continue }
             for m in re.matches(in: s, range: NSRange(s.startIndex..., in: s)).reversed() {
                 guard let r = Range(m.range, in: s), let d = Range(m.range(at: 1), in: s), let c = Range(m.range(at: 2), in: s), let code = Int(s[c]) else { continue }
-                let reason = s[d] == "NSPOSIXErrorDomain" ? String(cString: strerror(Int32(code))) : cocoaReason(code)
+                var reason = s[d] == "NSPOSIXErrorDomain" ? String(cString: strerror(Int32(code))) : cocoaReason(code)
+                if m.numberOfRanges > 3, let detail = Range(m.range(at: 3), in: s) { reason += " (" + s[detail].trimmingCharacters(in: .whitespaces) + ")" }
                 s.replaceSubrange(r, with: reason)
             }
         }

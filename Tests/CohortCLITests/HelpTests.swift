@@ -102,4 +102,15 @@ final class HelpTests: XCTestCase {
         XCTAssertTrue(far.stderr.contains("needs a token"), far.stderr)
         XCTAssertFalse(r.stderr.contains("Domain") || far.stderr.contains("Domain"))
     }
+
+    func testATruncatedManifestIsNamedWithoutFoundationText() throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(atPath: dir + "/step-00000001", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try #"{"format": "cohort-ch"#.write(toFile: dir + "/step-00000001/manifest.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["eval", dir])
+        XCTAssertEqual(r.status, 1)
+        let error = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertEqual(error, "error: no valid checkpoint in \(dir) (step-00000001: checkpoint manifest \(dir)/step-00000001/manifest.json is unreadable: not valid JSON (truncated or corrupt) (Unexpected end of file during JSON parse.))")
+    }
 }
