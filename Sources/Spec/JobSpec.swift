@@ -175,7 +175,8 @@ extension JobSpec {
             guard let key = k.string else { throw SpecError(source: source, message: "\(path.isEmpty ? "top level" : path): keys must be strings") }
             let full = path.isEmpty ? key : "\(path).\(key)"
             guard let sub = allowed[key] else {
-                throw SpecError(source: source, message: "unknown key '\(full)' (allowed here: \(allowed.keys.sorted().joined(separator: ", ")))")
+                let near = Suggestion.nearest(key, in: Array(allowed.keys)).map { "'\($0)'" }.joined(separator: " or ")
+                throw SpecError(source: source, message: "unknown key '\(full)'\(near.isEmpty ? "" : "; did you mean \(near)?") (allowed here: \(allowed.keys.sorted().joined(separator: ", ")))")
             }
             if case .map = sub, v.mapping == nil {
                 throw SpecError(source: source, message: "\(full): expected a mapping of keys")

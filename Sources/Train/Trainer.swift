@@ -37,7 +37,7 @@ public final class Trainer {
     public static let warmupSteps = 10
     /// Called after every optimizer step with the global step number (checks, checkpoints).
     public var afterStep: ((Int) throws -> Void)?
-    /// Called at a run's first step and every 10 steps with (step, loss averaged over ranks, aggregate samples/s).
+    /// Called at a run's first step and every 10 steps with (step, mean loss over ranks and the steps since the previous report, aggregate samples/s).
     public var onProgress: ((Int, Double, Double) -> Void)?
     /// Called after each test-set evaluation with (step, metric name, value).
     public var onEvaluation: ((Int, String, Double) -> Void)?
@@ -102,6 +102,7 @@ public final class Trainer {
             let perm = sampler.permutation(epoch: epoch)
             let epochStart = Date()
             var lossSum = 0.0, seen = 0, shownLoss = 0.0
+            var reportedSum = 0.0, reportedSeen = 0  // at the last report: onProgress gets the loss since then
             for step in (epoch == firstEpoch ? firstStep : 0)..<steps {
                 if globalStep >= maxSteps {
                     lastLoss = try parallel.sumOverRanks([lossSum])[0] / Double(max(seen * ranks, 1))
@@ -144,7 +145,9 @@ public final class Trainer {
                     let sums = try parallel.sumOverRanks([lossSum, timeDue ? 1 : 0])
                     shownLoss = sums[0] / Double(seen * ranks)
                     if sums[1] > 0 { checkpointDue = true }
-                    onProgress?(globalStep, shownLoss, Double(seen * ranks) / max(Date().timeIntervalSince(epochStart), 1e-9))
+                    let windowLoss = (sums[0] - reportedSum) / Double(max(1, (seen - reportedSeen) * ranks))
+                    reportedSum = sums[0]; reportedSeen = seen
+                    onProgress?(globalStep, windowLoss, Double(seen * ranks) / max(Date().timeIntervalSince(epochStart), 1e-9))
                 } else if shownLoss == 0 {
                     shownLoss = lossSum / Double(seen)  // this rank's own, until the first average
                 }

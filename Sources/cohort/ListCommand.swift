@@ -3,7 +3,10 @@ import ArgumentParser
 import Coordinator
 import Wire
 
-extension JobState: ExpressibleByArgument {}
+extension JobState: ExpressibleByArgument {
+    /// Any case: running, Running and RUNNING are the same state.
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+}
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List jobs, newest first.")

@@ -4,7 +4,8 @@ import Coordinator
 import Foundation
 
 struct LogsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a job's rank output.")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a job's rank output.",
+                                                     discussion: "Ctrl-C during --follow stops following only: the job keeps running (stop it with 'cohort cancel ID').")
     @OptionGroup var cluster: ClusterOptions
     @Argument(help: "Job id, as printed by 'cohort submit'.") var job: String
     @Option(help: "Only this rank, without the [rank] prefix.") var rank: Int?

@@ -5,7 +5,8 @@ import Coordinator
 import Foundation
 
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run one job on this machine through an embedded coordinator.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run one job on this machine through an embedded coordinator.",
+                                                     discussion: "Ctrl-C (or SIGTERM) cancels the job: its ranks are stopped and the command exits 2.")
     @Option(name: .short, help: "Ranks (slots of the local node; default: the spec's parallel.ranks).") var n: Int?
     @Argument(help: "Job spec (YAML), e.g. cluster/jobs/fashion-mlp.yaml.") var spec: String
     @Flag(help: "Allow more ranks than this machine has cores.") var oversubscribe = false

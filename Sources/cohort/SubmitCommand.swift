@@ -4,7 +4,8 @@ import Coordinator
 import Foundation
 
 struct SubmitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "submit", abstract: "Queue a job spec on the coordinator.")
+    static let configuration = CommandConfiguration(commandName: "submit", abstract: "Queue a job spec on the coordinator.",
+                                                     discussion: "Ctrl-C during --follow stops following only: the job keeps running (stop it with 'cohort cancel ID').")
     @OptionGroup var cluster: ClusterOptions
     @Argument(help: "Job spec (YAML), e.g. cluster/jobs/fashion-mlp.yaml.") var spec: String
     @Option(help: "Queue priority; higher runs first (default: the spec's priority, else 0).") var priority: Int?

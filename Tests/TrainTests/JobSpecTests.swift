@@ -26,7 +26,7 @@ final class JobSpecTests: XCTestCase {
 
     func testUnknownKeyIsNamedWithItsPath() {
         XCTAssertEqual(message(good.replacingOccurrences(of: "lr: 0.001", with: "lr: 0.001, lrr: 2")),
-                       "invalid job spec s.yaml: unknown key 'train.lrr' (allowed here: accumulation, batch_per_rank, betas, clip_norm, epochs, eps, eval_every, global_batch, init_from, lr, max_steps, momentum, optimizer, schedule, seed, steps, weight_decay)")
+                       "invalid job spec s.yaml: unknown key 'train.lrr'; did you mean 'lr'? (allowed here: accumulation, batch_per_rank, betas, clip_norm, epochs, eps, eval_every, global_batch, init_from, lr, max_steps, momentum, optimizer, schedule, seed, steps, weight_decay)")
         XCTAssertTrue(message(good + "\nextra: 1").contains("unknown key 'extra'"))
     }
 
