@@ -27,7 +27,8 @@ struct RunCommand: ParsableCommand {
         }
         if let n, n != summary.ranks { text = try SpecSummary.withRanks(text, n, source: spec) }
         // Checkpoints outlive the temporary state directory: the spec's checkpoint.dir taken from
-        // the current directory, else checkpoints/<job name>, as `cohort train` does.
+        // the current directory, else checkpoints/<job name>, as `cohort train` does. Every attempt
+        // resumes from the newest one there, so running the same spec again continues it.
         let cwd = FileManager.default.currentDirectoryPath
         let named = summary.checkpointDir ?? "checkpoints/\(summary.name)"
         let checkpoints = named.hasPrefix("/") ? named : cwd + "/" + named
