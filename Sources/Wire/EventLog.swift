@@ -35,11 +35,16 @@ public enum EventLog {
     /// a value holding a space quoted.
     public static func log(_ level: Level, _ event: String, _ fields: KeyValuePairs<String, String?> = [:]) {
         guard level >= threshold else { return }
-        var line = timestamp(Date()) + " " + level.label + " " + TerminalText.line(event)
-        for (k, v) in fields { if let v { line += " \(k)=" + quoted(TerminalText.line(v)) } }
-        line += "\n"
+        let line = format(level, event, fields, at: Date())
         lock.lock(); defer { lock.unlock() }
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// The line `log` writes, newline included.
+    public static func format(_ level: Level, _ event: String, _ fields: KeyValuePairs<String, String?>, at date: Date) -> String {
+        var line = timestamp(date) + " " + level.label + " " + TerminalText.line(event)
+        for (k, v) in fields { if let v { line += " \(k)=" + quoted(TerminalText.line(v)) } }
+        return line + "\n"
     }
 
     static func quoted(_ v: String) -> String {
@@ -48,10 +53,12 @@ public enum EventLog {
 
     /// ISO 8601 in UTC with milliseconds, formatted by hand (DateFormatter is slow and not thread-safe to share).
     public static func timestamp(_ d: Date) -> String {
-        var t = time_t(d.timeIntervalSince1970.rounded(.down))
+        // Whole milliseconds, rounded to nearest: .123 is stored as .12299…, which truncation would print as .122.
+        let total = Int64((d.timeIntervalSince1970 * 1000).rounded())
+        var t = time_t(total / 1000)
         var tm = tm()
         gmtime_r(&t, &tm)
-        let ms = Int((d.timeIntervalSince1970 - Double(t)) * 1000) % 1000
+        let ms = Int(total % 1000)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
                       Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), ms)
     }
