@@ -52,16 +52,33 @@ public final class Agent: @unchecked Sendable {
     private func reportHandshake() {
         guard let failure = client.handshakeFailure() else { return }
         if failure != lastHandshakeFailure {
-            FileHandle.standardError.write(Data("agent \(name): \(failure.describe(endpoint: endpoint))\n".utf8))
+            EventLog.log(.error, "handshake-refused", ["node": name, "detail": failure.describe(endpoint: endpoint)])
         }
         lastHandshakeFailure = failure
         if failure.isFinal { client.reset() }
     }
 
+    /// Silence after which the agent says the coordinator does not answer (it keeps retrying).
+    static let unreachableAfter: TimeInterval = 3
+
+    /// One stderr line when the coordinator stops answering and one when it answers again.
+    private func reportReachability(lastReply: Date, saidUnreachable: inout Bool) {
+        let silent = Date().timeIntervalSince(lastReply) > max(Self.unreachableAfter, 3 * Double(intervalMs) / 1000)
+        if silent && !saidUnreachable {
+            EventLog.log(.warn, "coordinator-unreachable", ["node": name, "coordinator": endpoint, "detail": "no answer; retrying"])
+        } else if !silent && saidUnreachable {
+            EventLog.log(.info, "coordinator-reached", ["node": name, "coordinator": endpoint])
+        }
+        saidUnreachable = silent
+    }
+
     private func run() {
+        EventLog.log(.info, "register", ["node": name, "address": address, "slots": String(slots), "coordinator": endpoint])
         try? client.post(message(.register))
         var next = Date()
+        var lastReply = Date(), saidUnreachable = false
         while !isStopping {
+            reportReachability(lastReply: lastReply, saidUnreachable: &saidUnreachable)
             if Date() >= next {
                 next = Date().addingTimeInterval(Double(intervalMs) / 1000)
                 reportHandshake()
@@ -70,6 +87,7 @@ public final class Agent: @unchecked Sendable {
                 hb.processes = Array(now)
                 try? client.post(hb)
                 for gone in seen.subtracting(now) {
+                    EventLog.log(.info, "rank-exit", ["job": gone.job, "rank": String(gone.rank), "pid": String(gone.pid)])
                     var m = message(.workerExit)
                     m.job = gone.job; m.rank = gone.rank; m.pid = gone.pid
                     try? client.post(m)
@@ -80,7 +98,10 @@ public final class Agent: @unchecked Sendable {
             // only `kill` asks for action.
             if let m = try? client.receive(timeoutMs: 20) {
                 lastHandshakeFailure = nil  // a reply: the handshake went through
+                lastReply = Date()
                 if m.type == .kill, let k = try? Kill(m) {
+                    EventLog.log(.info, "kill", ["job": k.job, "ranks": k.ranks.isEmpty ? "all" : k.ranks.map(String.init).joined(separator: ","),
+                                                 "signal": k.signal == .kill ? "KILL" : "TERM"])
                     kill(job: k.job, ranks: Set(k.ranks), now: k.signal == .kill, graceMs: k.graceMs ?? Self.defaultGraceMs)
                 }
                 if m.type == .ok, let i = m.intervalMs, i >= 10, i != intervalMs {

@@ -8,6 +8,8 @@ import Wire
 public final class Coordinator: @unchecked Sendable {
     public let config: CoordinatorConfig
     let store: Store
+    /// Held from init to stop: one coordinator per state directory.
+    private let stateLock: StateDirLock
     var router: ZMQSocket!
     /// The endpoint actually bound; ranks and agents are told this one.
     public private(set) var endpoint = ""
@@ -75,6 +77,7 @@ public final class Coordinator: @unchecked Sendable {
     public init(config: CoordinatorConfig) throws {
         try config.validate()
         self.config = config
+        stateLock = try StateDirLock(directory: config.stateDir)
         store = try Store(directory: config.stateDir, syncEveryCommit: config.syncEveryCommit)
     }
 
@@ -102,10 +105,11 @@ public final class Coordinator: @unchecked Sendable {
     /// Stops serving and closes the socket; running jobs keep running (a restart re-attaches).
     public func stop() {
         lock.lock(); let was = stopping; stopping = true; lock.unlock()
-        guard !was, thread != nil else { return }
+        guard !was, thread != nil else { stateLock.release(); return }
         stopped.wait()
         metricsServer?.stop()
         stopCurve()
+        stateLock.release()
     }
 
     var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
@@ -144,8 +148,9 @@ public final class Coordinator: @unchecked Sendable {
         }
     }
 
-    func log(_ s: String) {
-        FileHandle.standardError.write(Data("coordinator: \(s)\n".utf8))
+    /// A condition worth a line that is not a job or node event (those go through the Store).
+    func log(_ s: String, level: EventLog.Level = .warn) {
+        EventLog.log(level, "coordinator", ["detail": s])
     }
 
     var livenessWindow: TimeInterval { Double(config.heartbeatIntervalMs * config.heartbeatLiveness) / 1000 }

@@ -62,7 +62,11 @@ public struct CoordinatorConfig: Codable, Sendable {
     /// - Throws: `ConfigError` naming the file and the bad key or value.
     public static func load(path: String) throws -> CoordinatorConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(message: "cannot read coordinator config \(path)")
+            // Foundation's error hides the OS reason; open(2) gives it (missing, permission, a directory).
+            let fd = open(path, O_RDONLY)
+            let reason = fd < 0 ? String(cString: strerror(errno)) : "not readable UTF-8 text"
+            if fd >= 0 { close(fd) }
+            throw ConfigError(message: "cannot read coordinator config \(path): \(reason)")
         }
         return try parse(text, source: path)
     }

@@ -76,4 +76,17 @@ public struct SpecSummary: Sendable, Equatable {
         spec.parallel = p
         do { return try YAMLEncoder().encode(spec) } catch { throw SpecError(source: source, message: "cannot write the spec back: \(error)") }
     }
+
+    /// The spec with checkpoint.dir set to `dir` (an absolute path, so the coordinator keeps the
+    /// checkpoints there rather than in its state directory).
+    /// - Throws: `SpecError` if the text is not a valid spec.
+    public static func withCheckpointDir(_ text: String, _ dir: String, source: String = "spec") throws(SpecError) -> String {
+        var spec = try JobSpec.parse(text, source: source)
+        do {
+            var c = try spec.checkpoint ?? YAMLDecoder().decode(JobSpec.Checkpointing.self, from: "{}")
+            c.dir = dir
+            spec.checkpoint = c
+            return try YAMLEncoder().encode(spec)
+        } catch { throw SpecError(source: source, message: "cannot write the spec back: \(error)") }
+    }
 }

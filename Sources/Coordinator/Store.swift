@@ -147,6 +147,7 @@ final class Store: @unchecked Sendable {
             try db.execute(sql: "INSERT INTO events(at, kind, detail) VALUES (?, 'node-registered', ?)",
                            arguments: [Self.now, "\(name) \(address) slots=\(slots)"])
         }
+        Self.logEvent(kind: "node-registered", job: nil, detail: "\(name) \(address) slots=\(slots)")
     }
 
 
@@ -154,7 +155,7 @@ final class Store: @unchecked Sendable {
 
     /// Inserts a PENDING job and its `submitted` event.
     func insertJob(_ s: SpecSummary, spec: String, priority: Int, waitForNodes: Bool) throws -> Int64 {
-        try db.write { db in
+        let id: Int64 = try db.write { db in
             try db.execute(sql: """
                 INSERT INTO jobs(name, spec, ranks, priority, state, submitted_at, max_restarts, wait_for_nodes)
                 VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?)
@@ -164,6 +165,8 @@ final class Store: @unchecked Sendable {
                            arguments: [Self.now, id, "\(s.name) ranks=\(s.ranks) priority=\(priority)"])
             return id
         }
+        EventLog.log(.info, "submit", ["job": String(id), "name": s.name, "ranks": String(s.ranks), "priority": String(priority)])
+        return id
     }
 
     func job(_ id: Int64) throws -> JobRow? {
@@ -186,7 +189,7 @@ final class Store: @unchecked Sendable {
     @discardableResult
     func transition<T>(_ id: Int64, from: JobState, to: JobState, reason: String?, detail: String? = nil,
                        extra: (Database) throws -> T) throws -> T {
-        try db.write { db in
+        let out: T = try db.write { db in
             guard let cur = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id]) else {
                 throw StoreError(message: "no job \(id)")
             }
@@ -202,6 +205,8 @@ final class Store: @unchecked Sendable {
             if to.isTerminal { try db.execute(sql: "UPDATE jobs SET finished_at = ? WHERE id = ?", arguments: [Self.now, id]) }
             return try extra(db)
         }
+        Self.logTransition(job: id, from: from, to: to, detail: detail ?? reason)
+        return out
     }
 
     func transition(_ id: Int64, from: JobState, to: JobState, reason: String?, detail: String? = nil) throws {
@@ -213,11 +218,13 @@ final class Store: @unchecked Sendable {
             try db.execute(sql: "INSERT INTO events(at, job_id, kind) VALUES (?, ?, 'cancel-requested')", arguments: [Self.now, id])
             try db.execute(sql: "UPDATE jobs SET cancel_requested = 1 WHERE id = ?", arguments: [id])
         }
+        Self.logEvent(kind: "cancel-requested", job: id, detail: nil)
     }
 
     func event(job: Int64?, kind: String, detail: String?) throws {
         try db.write { db in
             try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, ?, ?)", arguments: [Self.now, job, kind, detail])
         }
+        Self.logEvent(kind: kind, job: job, detail: detail)
     }
 }

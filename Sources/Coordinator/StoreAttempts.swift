@@ -94,5 +94,6 @@ extension Store {
             try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, 'checkpoint-committed', ?)",
                            arguments: [Self.now, job, "step \(step) \(path)"])
         }
+        Self.logEvent(kind: "checkpoint-committed", job: job, detail: "step \(step) \(path)")
     }
 }

@@ -5,12 +5,15 @@ import Foundation
 
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Run the coordinator daemon.")
-    @Option(help: "Config file (YAML).") var config = "cluster/coordinator.yaml"
+    @Option(help: "Config file (YAML); without it, \(Self.defaultConfig) if present, else the defaults.") var config: String?
+    static let defaultConfig = "cluster/coordinator.yaml"
     @Option(help: "Override the config's bind endpoint.") var bind: String?
     @Option(help: "Override the config's state directory.") var stateDir: String?
 
     func run() throws {
-        var c = FileManager.default.fileExists(atPath: config) ? try CoordinatorConfig.load(path: config) : CoordinatorConfig()
+        // A named config must exist; only the implicit default may be absent.
+        let path = config ?? (FileManager.default.fileExists(atPath: Self.defaultConfig) ? Self.defaultConfig : nil)
+        var c = try path.map { try CoordinatorConfig.load(path: $0) } ?? CoordinatorConfig()
         if let bind { c.bind = bind }
         if let stateDir { c.stateDir = stateDir }
         let coordinator = try Coordinator(config: c)

@@ -3,6 +3,8 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Spec
+import Wire
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run one job on this machine through an embedded coordinator.",
@@ -25,6 +27,15 @@ struct RunCommand: ParsableCommand {
             throw LaunchError("\(ranks) ranks exceed the \(cores) cores of this machine; pass --oversubscribe to run them anyway")
         }
         if let n, n != summary.ranks { text = try SpecSummary.withRanks(text, n, source: spec) }
+        // Checkpoints outlive the temporary state directory: the spec's checkpoint.dir taken from
+        // the current directory, else checkpoints/<job name>, as `cohort train` does. Every attempt
+        // resumes from the newest one there, so running the same spec again continues it.
+        let cwd = FileManager.default.currentDirectoryPath
+        let named = summary.checkpointDir ?? "checkpoints/\(summary.name)"
+        let checkpoints = named.hasPrefix("/") ? named : cwd + "/" + named
+        text = try SpecSummary.withCheckpointDir(text, checkpoints, source: spec)
+        // The embedded daemons' routine events would bury the job's output: warnings only, unless asked.
+        if EventLog.environmentLevel == nil { EventLog.threshold = .warn }
         let cluster = try EmbeddedCluster(slots: ranks, keepState: keepState, progressBar: isatty(1) != 0)
         defer { cluster.stop() }
         let client = CoordinatorClient(endpoint: cluster.endpoint)
@@ -43,6 +54,22 @@ struct RunCommand: ParsableCommand {
         defer { sources.forEach { $0.cancel() } }
         let end = try client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
         FileHandle.standardError.write(Data("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")\n".utf8))
+        if end.state == .succeeded { FileHandle.standardError.write(Data(Self.nextSteps(checkpoints: checkpoints, gpt: (try? JobSpec.parse(text, source: spec))?.isText ?? false).utf8)) }
         throw outcomeExitCode(end)
+    }
+}
+
+extension RunCommand {
+    /// What to do with the checkpoints, as commands that work when pasted (paths quoted for sh).
+    static func nextSteps(checkpoints: String, gpt: Bool) -> String {
+        let q = shellQuoted(checkpoints)
+        var out = "checkpoints in \(checkpoints)\n"
+        out += gpt ? "  sample:   cohort sample \(q)\n" : "  evaluate: cohort eval \(q)\n"
+        out += "  export:   cohort export \(q) \(shellQuoted(checkpoints + ".f32"))\n"
+        return out
+    }
+
+    static func shellQuoted(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:@".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

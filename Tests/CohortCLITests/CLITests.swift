@@ -42,7 +42,10 @@ final class CLITests: XCTestCase {
     }
 
     func testCoordinatorRefusesNonLoopbackBind() throws {
-        let r = try run(["coordinator", "--config", "/nonexistent", "--bind", "tcp://0.0.0.0:5555", "--state-dir", NSTemporaryDirectory() + "cohort-cli-\(getpid())"])
+        let empty = NSTemporaryDirectory() + "cohort-cli-empty-\(getpid()).yaml"  // a config with no keys: the defaults
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let r = try run(["coordinator", "--config", empty, "--bind", "tcp://0.0.0.0:5555", "--state-dir", NSTemporaryDirectory() + "cohort-cli-\(getpid())"])
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.contains("refusing a non-loopback address"), r.err)
     }
