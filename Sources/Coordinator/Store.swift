@@ -129,6 +129,14 @@ final class Store: @unchecked Sendable {
             ALTER TABLE jobs ADD COLUMN eval_step INTEGER;
             """)
         }
+        m.registerMigration("v4") { db in
+            // Every evaluation a job's trainers reported, for its curves (dashboard, metrics).
+            try db.execute(sql: """
+            CREATE TABLE evaluations(id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL, step INTEGER NOT NULL,
+                                     metric TEXT NOT NULL, value REAL NOT NULL, at REAL NOT NULL);
+            CREATE INDEX evaluations_job ON evaluations(job_id, id);
+            """)
+        }
         Self.registerIndexes(&m)
         try m.migrate(db)
     }

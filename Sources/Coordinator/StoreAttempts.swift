@@ -77,6 +77,8 @@ extension Store {
         try db.write {
             try $0.execute(sql: "UPDATE jobs SET eval_metric = ?, eval_value = ?, eval_step = ? WHERE id = ?",
                            arguments: [e.metric, e.value, e.step, job])
+            try $0.execute(sql: "INSERT INTO evaluations(job_id, step, metric, value, at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [job, e.step, e.metric, e.value, Store.now])
         }
     }
 

@@ -1,9 +1,7 @@
 // Implements: the read-only queries of Store that the metrics page and the dashboard need beyond
 // replies: rank 0's progress rows after a row id (step-time histograms, read incrementally), the
-// newest checkpoint per job, and evaluation results, read from whatever columns the store has:
-// numeric columns of `progress` beyond the base schema, an `evaluations` table (job_id, step,
-// metric or name, value) if there is one, and the latest result kept on the job's row
-// (eval_metric, eval_value, eval_step) if the jobs table has those columns.
+// newest checkpoint per job, and a job's evaluation results (the `evaluations` table, one row per
+// evaluation a trainer reported).
 import Foundation
 import GRDB
 import Wire
@@ -22,8 +20,6 @@ struct ProgressRow {
 }
 
 extension Store {
-    static let baseProgressColumns: Set<String> = ["id", "job_id", "rank", "step", "loss", "samples_per_s", "at"]
-
     /// The largest progress row id (0 when there is none).
     func maxProgressID() throws -> Int64 {
         try db.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM progress") ?? 0 }
@@ -53,39 +49,18 @@ extension Store {
         }
     }
 
-    /// Evaluation results of `job`, oldest first, at most `limit` per metric.
+    /// Evaluation results of `job`, oldest first: the newest `limit` reports.
     func evaluations(job: Int64, limit: Int = 2000) throws -> [EvaluationPoint] {
         try db.read { db in
-            var out: [EvaluationPoint] = []
-            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(progress)").map { ($0["name"] as String, ($0["type"] as String).uppercased()) }
-            for (name, type) in columns where !Self.baseProgressColumns.contains(name) && (type.contains("REAL") || type.contains("INT")) {
-                let q = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                for r in try Row.fetchAll(db, sql: "SELECT step, \(q) AS v FROM progress WHERE job_id = ? AND rank = 0 AND \(q) IS NOT NULL ORDER BY id DESC LIMIT ?",
-                                          arguments: [job, limit]).reversed() {
-                    out.append(EvaluationPoint(step: r["step"], metric: name, value: r["v"]))
-                }
-            }
-            let evalColumns = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(evaluations)").map { $0["name"] as String })
-            if evalColumns.isSuperset(of: ["job_id", "step", "value"]), let label = ["metric", "name"].first(where: evalColumns.contains) {
-                for r in try Row.fetchAll(db, sql: "SELECT step, \(label) AS m, value FROM evaluations WHERE job_id = ? ORDER BY rowid DESC LIMIT ?",
-                                          arguments: [job, limit]).reversed() {
-                    out.append(EvaluationPoint(step: r["step"], metric: r["m"] ?? "evaluation", value: r["value"]))
-                }
-            }
-            let jobColumns = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(jobs)").map { $0["name"] as String })
-            if jobColumns.isSuperset(of: ["eval_metric", "eval_value", "eval_step"]),
-               let r = try Row.fetchOne(db, sql: "SELECT eval_metric, eval_value, eval_step FROM jobs WHERE id = ? AND eval_metric IS NOT NULL AND eval_value IS NOT NULL", arguments: [job]) {
-                let e = EvaluationPoint(step: r["eval_step"] ?? 0, metric: r["eval_metric"], value: r["eval_value"])
-                if !out.contains(where: { $0.metric == e.metric && $0.step == e.step }) { out.append(e) }
-            }
-            return out
+            try Row.fetchAll(db, sql: "SELECT step, metric, value FROM evaluations WHERE job_id = ? ORDER BY id DESC LIMIT ?",
+                             arguments: [job, limit]).reversed().map { EvaluationPoint(step: $0["step"], metric: $0["metric"], value: $0["value"]) }
         }
     }
 
     /// The latest result of each evaluation metric of `job`.
     func latestEvaluations(job: Int64) throws -> [EvaluationPoint] {
         var latest: [String: EvaluationPoint] = [:]
-        for e in try evaluations(job: job, limit: 1) where latest[e.metric].map({ $0.step <= e.step }) ?? true { latest[e.metric] = e }
+        for e in try evaluations(job: job, limit: 64) where latest[e.metric].map({ $0.step <= e.step }) ?? true { latest[e.metric] = e }
         return latest.values.sorted { $0.metric < $1.metric }
     }
 }
