@@ -6,14 +6,20 @@
 import Foundation
 import Tensor
 
+/// Adam, or AdamW with `decoupled`, over `range` of the flat parameter buffer.
 public final class Adam: Optimizer {
+    /// The range of the flat buffer this optimizer updates.
     public let range: Range<Int>
+    /// Steps taken so far; the bias corrections use it.
     public var steps = 0
+    /// Learning rate; the trainer may change it between steps.
     public var learningRate: Float
+    /// β1, β2, ε, weight decay, and whether the decay is decoupled (AdamW).
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool
     /// m then v, each (range.count).
     public let state: [FloatBuffer]
 
+    /// Zeroed m and v for `range`; the defaults are PyTorch's.
     public init(range: Range<Int>, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
         self.range = range
@@ -26,6 +32,7 @@ public final class Adam: Optimizer {
         state = [FloatBuffer(count: range.count), FloatBuffer(count: range.count)]
     }
 
+    /// One Adam(W) step on params[range] from `scale` × grads[range]; increments `steps`.
     public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, scale: Float) {
         steps += 1
         let t = Double(steps)

@@ -11,6 +11,7 @@
 // floats, 2 MB a layer at workload G, against recomputing q·kᵀ and the exps).
 import Tensor
 
+/// The causal self-attention kernels of a GPT block (no parameters of its own).
 public enum CausalSelfAttention {
     /// y = softmax(mask(q·kᵀ/√D)) · v per (b, h); writes probs (B, H, T, T).
     public static func forward(_ y: Tensor, probs: Tensor, _ qkv: Tensor, batch bsz: Int, positions t: Int, heads nh: Int, block: Int = 64) {

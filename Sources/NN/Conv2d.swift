@@ -4,7 +4,9 @@
 // Buffers: col (C·K·K, B·P) — one column per output pixel of every sample; outT (OC, B·P).
 import Tensor
 
+/// A 2-D convolution layer: square kernel, stride 1, zero padding.
 public final class Conv2d: Layer {
+    /// Input channels C, output channels OC, kernel size K, zero padding on each side.
     public let inChannels: Int, outChannels: Int, kernel: Int, padding: Int
     private var weightIndex = 0, biasIndex = 0
     private var w = Tensor(zeros: [0]), b = Tensor(zeros: [0]), dw = Tensor(zeros: [0]), db = Tensor(zeros: [0])
@@ -12,6 +14,7 @@ public final class Conv2d: Layer {
     private var col = Tensor(zeros: [0]), dyT = Tensor(zeros: [0])
     private var inputShape: [Int] = []
 
+    /// A convolution from `inChannels` to `outChannels` with a `kernel`×`kernel` window.
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, padding: Int = 0) {
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -19,11 +22,13 @@ public final class Conv2d: Layer {
         self.padding = padding
     }
 
+    /// Declares `weight` (OC, C, K, K) and `bias` (OC) under `prefix`.
     public func declare(into layout: inout ParameterLayout, prefix: String) {
         weightIndex = layout.add(prefix + "weight", [outChannels, inChannels, kernel, kernel])
         biasIndex = layout.add(prefix + "bias", [outChannels])
     }
 
+    /// Takes views of weight, bias and their gradients from `store`.
     public func bind(to store: ParameterStore) {
         w = store.param(weightIndex); b = store.param(biasIndex)
         dw = store.grad(weightIndex); db = store.grad(biasIndex)
@@ -36,6 +41,7 @@ public final class Conv2d: Layer {
         for i in 0..<b.count { b[i] = rng.uniform(-bound, bound) }
     }
 
+    /// (C, H, W) → (OC, H + 2·pad − K + 1, W + 2·pad − K + 1).
     public func outputShape(for input: [Int]) -> [Int] {
         [outChannels, input[1] + 2 * padding - kernel + 1, input[2] + 2 * padding - kernel + 1]
     }

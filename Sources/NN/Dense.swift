@@ -5,6 +5,7 @@
 // Parameters: weight (OUT, IN) as PyTorch stores it, bias (OUT).
 import Tensor
 
+/// The fully connected kernels of the GPT blocks, as free functions over views.
 public enum Dense {
     /// y (N, OUT) = x (N, IN) · wᵀ + b, or with `residual` (N, OUT; may be y itself)
     /// y = residual + x · wᵀ + b: the residual add rides in sgemm's beta = 1.

@@ -4,6 +4,7 @@
 // Tokens have no gradient, so backward is parameter gradients only.
 import Tensor
 
+/// The token and position embedding kernels of a GPT.
 public enum Embedding {
     /// x[b, t] = wte[tokens[b, t]] + wpe[t].
     public static func forward(_ x: Tensor, tokens: Tensor, wte: Tensor, wpe: Tensor) {

@@ -4,6 +4,7 @@
 // Shapes: x, y, dy, dx (count). Backward needs the input x (kept by the caller), not y.
 import Tensor
 
+/// The GELU kernels (tanh form), forward and backward.
 public enum GELU {
     static let k: Float = 0.797_884_56, a: Float = 0.044_715
 

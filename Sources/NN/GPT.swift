@@ -12,8 +12,10 @@ import Tensor
 
 /// The shape of a GPT.
 public struct GPTConfig: Sendable, Equatable {
+    /// Blocks L, heads H, width C, context (the largest T) and vocabulary V.
     public var layers: Int, heads: Int, dim: Int, context: Int, vocab: Int
 
+    /// A shape; it is checked when a GPT is built from it. The vocabulary defaults to 256 bytes.
     public init(layers: Int, heads: Int, dim: Int, context: Int, vocab: Int = 256) {
         self.layers = layers; self.heads = heads; self.dim = dim; self.context = context; self.vocab = vocab
     }
@@ -24,12 +26,17 @@ public struct GPTConfig: Sendable, Equatable {
 
 /// A bad GPT shape or input, named with the value.
 public struct GPTError: Error, CustomStringConvertible {
+    /// What is wrong, with the value.
     public let description: String
 }
 
+/// A byte-level decoder-only transformer (GPT-2 blocks, tied head) as a Model.
 public final class GPT: Model {
+    /// The shape this model was built with.
     public let config: GPTConfig
+    /// All parameters and gradients, in one flat buffer each.
     public let store: ParameterStore
+    /// Backward units in forward order: embeddings, then attention and MLP half per block, then lnf.
     public let layerRanges: [Range<Int>]
     /// Tensor indices: wte, wpe, then per block 12 (ln1 w b, qkv w b, proj w b, ln2 w b, fc1 w b,
     /// fc2 w b), then lnf w b.
@@ -75,11 +82,13 @@ public final class GPT: Model {
         g = store.layout.entries.indices.map { store.grad($0) }
     }
 
+    /// Moves every gradient to `buffer` laid out by `offsets` and rebinds the tensor views.
     public func placeGradients(offsets: [Int], in buffer: FloatBuffer) {
         store.placeGradients(offsets: offsets, in: buffer)
         bind()
     }
 
+    /// Moves the parameters to `buffer` (its contents become the parameters) and rebinds.
     public func placeParameters(_ buffer: FloatBuffer) {
         store.placeParameters(buffer)
         bind()

@@ -8,6 +8,7 @@
 // for gradient accumulation), so no separate zeroing pass runs before a step.
 import Tensor
 
+/// One layer of a Sequential: parameters, forward, and backward in two parts.
 public protocol Layer: AnyObject {
     /// Adds this layer's parameter tensors to `layout`.
     func declare(into layout: inout ParameterLayout, prefix: String)
@@ -27,6 +28,7 @@ public protocol Layer: AnyObject {
     func parameterGradients(accumulate: Bool)
 }
 
+/// `backward`, and do-nothing defaults for layers without parameters.
 public extension Layer {
     /// Both parts of backward: dL/dx (if `needInputGrad`), then dL/dθ.
     func backward(_ dy: Tensor, accumulate: Bool, needInputGrad: Bool) -> Tensor? {

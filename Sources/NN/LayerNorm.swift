@@ -3,7 +3,9 @@
 // Forward keeps mean and 1/σ per row (2 floats a row) for backward instead of the normalised x.
 import Tensor
 
+/// The LayerNorm kernels over the last dimension.
 public enum LayerNorm {
+    /// ε added to the variance before the square root (PyTorch's default).
     public static let eps: Float = 1e-5
 
     /// y = (x − mean)·rstd·w + b per row; writes mean (N) and rstd (N) for backward.

@@ -3,7 +3,9 @@
 // Parameters: weight (OUT, IN) as PyTorch stores it, bias (OUT).
 import Tensor
 
+/// A fully connected layer, y = x · wᵀ + b, with an optional fused ReLU.
 public final class Linear: Layer {
+    /// IN and OUT.
     public let inFeatures: Int, outFeatures: Int
     /// Apply max(·, 0) to the output (fused into the bias pass, and its mask into backward).
     public let relu: Bool
@@ -13,17 +15,20 @@ public final class Linear: Layer {
     private var out = Workspace(), dIn = Workspace()
     private var output = Tensor(zeros: [0])
 
+    /// A layer from `inFeatures` to `outFeatures`; `relu` fuses max(·, 0) on the output.
     public init(_ inFeatures: Int, _ outFeatures: Int, relu: Bool = false) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.relu = relu
     }
 
+    /// Declares `weight` (OUT, IN) and `bias` (OUT) under `prefix`.
     public func declare(into layout: inout ParameterLayout, prefix: String) {
         weightIndex = layout.add(prefix + "weight", [outFeatures, inFeatures])
         biasIndex = layout.add(prefix + "bias", [outFeatures])
     }
 
+    /// Takes views of weight, bias and their gradients from `store`.
     public func bind(to store: ParameterStore) {
         w = store.param(weightIndex); b = store.param(biasIndex)
         dw = store.grad(weightIndex); db = store.grad(biasIndex)
@@ -36,6 +41,7 @@ public final class Linear: Layer {
         for i in 0..<b.count { b[i] = rng.uniform(-bound, bound) }
     }
 
+    /// [OUT], whatever the per-sample input shape.
     public func outputShape(for input: [Int]) -> [Int] { [outFeatures] }
 
     /// y (B, OUT) = x (B, IN) · wᵀ + b, then ReLU if fused.

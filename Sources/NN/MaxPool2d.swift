@@ -3,16 +3,21 @@
 // kept for backward.
 import Tensor
 
+/// Max pooling over `kernel`×`kernel` windows with stride `kernel`.
 public final class MaxPool2d: Layer {
+    /// Window size and stride k.
     public let kernel: Int
     private var out = Workspace(), dIn = Workspace()
     private var argmax: [Int32] = []
     private var inputShape: [Int] = []
 
+    /// A pooling layer with window and stride `kernel` (default 2).
     public init(_ kernel: Int = 2) { self.kernel = kernel }
 
+    /// (C, H, W) → (C, H/k, W/k), floor division.
     public func outputShape(for input: [Int]) -> [Int] { [input[0], input[1] / kernel, input[2] / kernel] }
 
+    /// y (B, C, H/k, W/k) = each window's maximum; keeps the argmax for backward.
     public func forward(_ x: Tensor) -> Tensor {
         inputShape = x.shape
         let (bc, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3]), k = kernel

@@ -5,6 +5,7 @@
 // reduction of a bucket can start while earlier units still compute.
 import Tensor
 
+/// What training asks of a network: one ParameterStore, forward, and backward by units.
 public protocol Model: AnyObject {
     /// The one flat buffer of parameters and the one of gradients.
     var store: ParameterStore { get }
@@ -25,6 +26,7 @@ public protocol Model: AnyObject {
     func placeParameters(_ buffer: FloatBuffer)
 }
 
+/// Conveniences over the Model requirements.
 public extension Model {
     /// Parameter count (Ψ).
     var parameterCount: Int { store.layout.count }

@@ -1,5 +1,6 @@
 // Implements: the model kinds a job spec can name: an MLP and a small CNN for 28×28 images.
 
+/// The model kinds a job spec can name.
 public enum Models {
     /// 784 → hidden… → classes, ReLU between layers (fused into Linear).
     public static func mlp(input: Int = 784, hidden: [Int], classes: Int = 10) -> Sequential {

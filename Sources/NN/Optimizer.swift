@@ -3,6 +3,7 @@
 // the buffer (a shard) holds state for that part only.
 
 import Tensor
+/// An update rule over one contiguous range of the flat parameter buffer.
 public protocol Optimizer: AnyObject {
     /// The range of the flat buffer this optimizer updates and holds state for.
     var range: Range<Int> { get }
@@ -17,6 +18,7 @@ public protocol Optimizer: AnyObject {
     func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, scale: Float)
 }
 
+/// Conveniences over the Optimizer requirements.
 public extension Optimizer {
     /// Updates params[range] from grads[range].
     func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>) {

@@ -8,18 +8,24 @@ import Tensor
 public struct ParameterLayout: Sendable, Codable, Equatable {
     /// One parameter tensor.
     public struct Entry: Sendable, Codable, Equatable {
+        /// Tensor name, e.g. a layer prefix plus "weight".
         public let name: String
+        /// Tensor shape, e.g. (OUT, IN).
         public let shape: [Int]
         /// First element in the flat buffer.
         public let offset: Int
+        /// Number of elements.
         public var count: Int { shape.reduce(1, *) }
+        /// Elements offset ..< offset + count of the flat buffer.
         public var range: Range<Int> { offset ..< offset + count }
     }
 
+    /// Every tensor, in declaration order.
     public private(set) var entries: [Entry] = []
     /// Total number of parameters (Ψ).
     public private(set) var count = 0
 
+    /// An empty layout.
     public init() {}
 
     /// Appends a tensor and returns its index.
@@ -32,6 +38,7 @@ public struct ParameterLayout: Sendable, Codable, Equatable {
 
 /// The flat parameter and gradient buffers of one model replica.
 public final class ParameterStore: @unchecked Sendable {
+    /// Name, shape and offset of every parameter tensor.
     public let layout: ParameterLayout
     /// All parameters, (Ψ). Data-parallel ranks on one node may move it to memory they share
     /// (see `placeParameters`).
@@ -42,6 +49,7 @@ public final class ParameterStore: @unchecked Sendable {
     /// Where each parameter tensor's gradient starts in `grads`.
     public private(set) var gradOffsets: [Int]
 
+    /// Allocates zeroed parameter and gradient buffers of `layout.count` floats each.
     public init(layout: ParameterLayout) {
         self.layout = layout
         params = FloatBuffer(count: layout.count)

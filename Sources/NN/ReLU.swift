@@ -2,11 +2,14 @@
 // Shapes: any (B, …); output has the input's shape.
 import Tensor
 
+/// max(x, 0) as its own layer; no parameters.
 public final class ReLU: Layer {
     private var out = Workspace(), output = Tensor(zeros: [0])
 
+    /// A ReLU layer.
     public init() {}
 
+    /// The input shape, unchanged.
     public func outputShape(for input: [Int]) -> [Int] { input }
 
     /// y = max(x, 0).

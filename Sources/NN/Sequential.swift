@@ -3,8 +3,11 @@
 // data-parallel code can start reducing a bucket while earlier layers still compute.
 import Tensor
 
+/// A model as a list of layers applied in order, over one ParameterStore.
 public final class Sequential: Model {
+    /// The layers, first to last.
     public let layers: [Layer]
+    /// All parameters and gradients, in one flat buffer each.
     public let store: ParameterStore
     /// Per-sample input shape, e.g. [1, 28, 28] or [784].
     public let inputShape: [Int]

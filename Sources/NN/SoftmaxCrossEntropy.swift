@@ -6,6 +6,7 @@ import Tensor
 public final class SoftmaxCrossEntropy {
     private var grad = Workspace()
 
+    /// A loss with its own gradient buffer.
     public init() {}
 
     /// Result of one batch.

@@ -77,8 +77,11 @@ public struct RNG: Sendable, Equatable, Codable {
         return p
     }
 
+    /// Equal when the four state words are equal.
     public static func == (a: RNG, b: RNG) -> Bool { a.words == b.words }
 
+    /// Decodes the four state words.
+    /// - Throws: `DecodingError.dataCorrupted` unless there are exactly 4 words, not all zero.
     public init(from decoder: Decoder) throws {
         let w = try [UInt64](from: decoder)
         guard w.count == 4, w != [0, 0, 0, 0] else {
@@ -88,6 +91,7 @@ public struct RNG: Sendable, Equatable, Codable {
         self.init(words: w)
     }
 
+    /// Encodes the state as its four words (see `words`).
     public func encode(to encoder: Encoder) throws { try words.encode(to: encoder) }
 
     @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
