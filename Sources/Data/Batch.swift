@@ -2,11 +2,16 @@
 // Shapes: x (B, sample…), labels (B).
 import Tensor
 
+/// Gathers samples of a Dataset by index into one reused batch tensor and label array.
 public final class Batcher {
+    /// The data set samples are copied from.
     public let dataset: Dataset
+    /// (batch, sample…), reused by every `gather`.
     public let x: Tensor
+    /// (batch) labels of the last `gather`; the leading indices.count are valid.
     public private(set) var labels: [Int32]
 
+    /// Buffers for up to `batch` samples of `dataset`.
     public init(dataset: Dataset, batch: Int) {
         self.dataset = dataset
         x = Tensor(zeros: [batch] + dataset.sampleShape)

@@ -4,16 +4,20 @@
 import Foundation
 import Tensor
 
+/// Samples as floats with their class labels, in memory.
 public struct Dataset: @unchecked Sendable {
     /// (N, sample…) floats.
     public let images: Tensor
     /// N labels.
     public let labels: [Int32]
+    /// Number of classes; every label is in 0..<classes.
     public let classes: Int
     /// Per-sample shape, e.g. [1, 28, 28].
     public var sampleShape: [Int] { Array(images.shape.dropFirst()) }
+    /// Number of samples N.
     public var count: Int { labels.count }
 
+    /// A data set of `images` (N, sample…) and N `labels`; nothing is checked.
     public init(images: Tensor, labels: [Int32], classes: Int) {
         self.images = images
         self.labels = labels
@@ -41,7 +45,9 @@ public struct Dataset: @unchecked Sendable {
 
 /// Fashion-MNIST as Debian's `dataset-fashion-mnist` installs it.
 public enum FashionMNIST {
+    /// The Debian package that installs the files.
     public static let debianPackage = "dataset-fashion-mnist"
+    /// Where that package usually puts them.
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
 
     /// The directory holding the four files: `override` if given, else where the Debian package

@@ -4,6 +4,7 @@
 import CZlib
 import Foundation
 
+/// Reader of IDX files (the MNIST format), plain or gzipped.
 public enum IDX {
     /// The dimensions and raw bytes of an unsigned-byte IDX file with `dims` dimensions.
     /// - Throws: `DataError` naming the file: missing, unreadable, wrong magic, or truncated.

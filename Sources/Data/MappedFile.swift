@@ -5,7 +5,9 @@ import Foundation
 import Glibc
 #endif
 
+/// A whole file mapped copy-on-write into memory, unmapped when the last reference goes.
 public final class MappedFile: @unchecked Sendable {
+    /// The path the file was mapped from.
     public let path: String
     /// The file's bytes (nil for an empty file).
     public let bytes: UnsafeRawBufferPointer

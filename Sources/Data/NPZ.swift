@@ -8,6 +8,7 @@
 import CZlib
 import Foundation
 
+/// Reader of one array of a NumPy `.npz` archive (stored or deflated members).
 public enum NPZ {
     /// The array `member` (without ".npy"; nil: the only one) of the .npz at `path`.
     /// - Throws: `DataError.format` naming the file and the member.

@@ -14,12 +14,15 @@ public struct NumPyArray: @unchecked Sendable {
         /// Bytes per element.
         public var size: Int { self == .float32 ? 4 : self == .uint8 ? 1 : 8 }
     }
+    /// The element type.
     public let dtype: DType
+    /// The dimensions, outermost first.
     public let shape: [Int]
     /// The elements, C order, `count * dtype.size` bytes.
     public let body: UnsafeRawBufferPointer
     /// Keeps `body`'s memory alive (a MappedFile or inflated bytes).
     public let owner: AnyObject
+    /// Number of elements: the product of `shape`.
     public var count: Int { shape.reduce(1, *) }
 
     /// Element `i` as a Float (uint8 and int64 converted exactly where they fit).
@@ -41,6 +44,7 @@ public struct NumPyArray: @unchecked Sendable {
     }
 }
 
+/// Reader of `.npy` arrays (format versions 1–3).
 public enum NumPy {
     /// Maps `path` and reads the `.npy` array in it.
     /// - Throws: `DataError.format` naming the file: not NumPy, a dtype other than <f4, |u1 or <i8,

@@ -6,6 +6,7 @@
 import Foundation
 import Tensor
 
+/// Data sets and arrays named by NumPy data paths (FILE.npy, FILE.npz, FILE.npz:NAME).
 public enum NumPyData {
     /// The array a data path names: FILE.npy, FILE.npz or FILE.npz:NAME.
     public static func array(_ path: String) throws(DataError) -> NumPyArray {

@@ -5,7 +5,9 @@
 // without it the tail is padded by wrapping around to the start of the permutation.
 import Tensor
 
+/// The order in which one rank visits a data set, epoch by epoch; the same on every rank.
 public struct DistributedSampler: Sendable {
+    /// Samples N, this rank of `ranks`, seed, shuffling, tail handling and the per-rank batch.
     public let count: Int, rank: Int, ranks: Int, seed: UInt64, shuffle: Bool, dropLast: Bool, batch: Int
 
     /// - Parameters: batch is per rank; the global batch is batch·ranks.

@@ -4,13 +4,16 @@
 import Foundation
 import Tensor
 
+/// Bytes (vocabulary 256) split 90/10 into training and validation.
 public struct TextCorpus: Sendable {
     /// Every byte of the files, concatenated in order.
     public let bytes: [UInt8]
     /// Bytes 0..<trainCount train; the last 10% (trainCount..<bytes.count) validate.
     public var trainCount: Int { bytes.count - bytes.count / 10 }
+    /// Bytes in the validation split: the last 10%.
     public var validationCount: Int { bytes.count / 10 }
 
+    /// A corpus of `bytes`; its length is checked by `check(context:)`, not here.
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// Reads `files` as bytes, in order.
@@ -63,6 +66,7 @@ public struct TextCorpus: Sendable {
 /// draws the same ones without talking, and a resumed run continues the same draws. Rank r of N
 /// trains windows r·B ..< (r+1)·B of them (B = globalBatch / N): N ranks × B see what 1 rank × N·B sees.
 public struct WindowSampler: Sendable {
+    /// The seed of the draws, the window length in bytes, and the training split's length.
     public let seed: UInt64, window: Int, trainCount: Int
 
     /// - Parameter window: context + 1 bytes (inputs and the next-byte labels).
@@ -91,11 +95,16 @@ public struct WindowSampler: Sendable {
 
 /// Copies windows into one reused input tensor and label array.
 public final class TextBatcher {
+    /// The corpus windows are copied from.
     public let corpus: TextCorpus
+    /// (batch, T) byte values as floats, reused by every `gather`.
     public let x: Tensor
+    /// (batch·T) next-byte labels of the last `gather`.
     public private(set) var labels: [Int32]
+    /// T, the positions per window.
     public let context: Int
 
+    /// Buffers for up to `batch` windows of `context` positions.
     public init(corpus: TextCorpus, batch: Int, context: Int) {
         self.corpus = corpus
         self.context = context

@@ -5,9 +5,13 @@
 // exactly as the text does.
 import Foundation
 
+/// Reader of llm.c `.bin` token shards.
 public enum TokenShard {
+    /// Header word 0 of every shard.
     public static let magic: Int32 = 20_240_520
+    /// The one shard version read (header word 1).
     public static let version: Int32 = 1
+    /// Header size in bytes: 256 Int32.
     public static let headerBytes = 256 * 4
 
     /// The tokens of the shard at `path`, mapped.
