@@ -4,7 +4,9 @@
 // `bucketBytes`; a layer is never split. Bucket k is ready when its lowest layer has finished
 // backward, because every higher layer in it finished before.
 
+/// The gradient buckets of a model's flat buffer, in the order backward makes them ready.
 public struct BucketPlan: Equatable, Sendable {
+    /// One bucket: whole consecutive layers, reduced as one.
     public struct Bucket: Equatable, Sendable {
         /// Elements of the flat buffer.
         public let range: Range<Int>

@@ -5,6 +5,7 @@
 // condition variable while idle, so it takes no CPU from the compute thread between buckets.
 import Foundation
 
+/// The one thread of a rank that makes MPI calls; work runs in FIFO order.
 public final class CommThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [() throws -> Void] = []
@@ -15,6 +16,7 @@ public final class CommThread: @unchecked Sendable {
     private var submitted = 0, processed = 0
     private var thread: Thread!
 
+    /// Starts the thread (8 MB stack) under `name`; it sleeps until work is queued.
     public init(name: String = "cohort-comm") {
         thread = Thread { [unowned self] in self.loop() }
         thread.name = name

@@ -11,8 +11,11 @@ import Foundation
 import NN
 import Tensor
 
+/// One rank's side of data-parallel training with ZeRO stages 0–2.
 public final class DataParallel {
+    /// The model replica, the communicator (nil: one process) and the comm thread it runs on.
     public let model: any Model, comm: Communicator?, worker: CommThread?
+    /// The gradient buckets.
     public let plan: BucketPlan
     /// ZeRO stage: 0, 1 or 2 (0 with one rank); `exchangeStage` is the one whose exchange runs.
     public let stage: Int, exchangeStage: Int
@@ -22,7 +25,9 @@ public final class DataParallel {
     public let clipNorm: Float?
     /// With `clipNorm`: the last step's global gradient norm before clipping (the same on every rank).
     public private(set) var gradientNorm: Double = 0
+    /// This rank (0 without a communicator).
     public var rank: Int { comm?.rank ?? 0 }
+    /// Number of ranks (1 without a communicator).
     public var size: Int { comm?.size ?? 1 }
     let queue: ReductionQueue?
     private var reduction: GradientReduction

@@ -19,6 +19,8 @@ extension DataParallel {
     /// Seconds the comm thread spent reducing, and seconds the compute thread waited for it;
     /// 1 − waited/reducing is the share of communication hidden by overlap.
     public var reduceSeconds: Double { queue?.seconds.reducing ?? 0 }
+    /// Seconds the compute thread waited for the comm thread.
     public var waitSeconds: Double { queue?.seconds.waiting ?? 0 }
+    /// Sets both timers to zero.
     public func resetTimers() { queue?.resetTimers() }
 }

@@ -5,6 +5,7 @@
 // SharedParameters.swift holds the third (one node-shared copy). ReductionChoice picks one.
 import Collectives
 
+/// How the ranks' parameters agree again after each rank stepped its own elements.
 public protocol ParameterSync: AnyObject {
     /// This rank has stepped its elements of bucket b.
     func stepped(_ b: Int)

@@ -4,12 +4,15 @@
 // throw, is kept for the step.
 import Foundation
 
+/// The comm thread as the gradient reductions use it, with reducing and waiting timers.
 public final class ReductionQueue {
+    /// The comm thread work runs on.
     public let worker: CommThread
     private let lock = NSLock()
     private var reducing = 0.0, waited = 0.0
     private var kept: Error?
 
+    /// A queue over `worker`, timers at zero.
     public init(worker: CommThread) { self.worker = worker }
 
     /// Seconds the comm thread spent on queued work, and seconds the compute thread waited for it.
@@ -18,6 +21,7 @@ public final class ReductionQueue {
         return (reducing, waited)
     }
 
+    /// Sets both timers to zero.
     public func resetTimers() { lock.lock(); reducing = 0; waited = 0; lock.unlock() }
 
     /// Queues `work` on the comm thread. - Returns: its ticket.

@@ -25,6 +25,8 @@ extension DataParallel {
 
 /// Replicas that should be identical are not.
 public struct ReplicaMismatch: Error, CustomStringConvertible {
+    /// The step after which the check ran, and how many ranks differ from rank 0.
     public let step: Int, ranks: Int
+    /// One line with the step and the number of differing ranks.
     public var description: String { "after step \(step), the parameters of \(ranks) rank(s) differ from rank 0's" }
 }

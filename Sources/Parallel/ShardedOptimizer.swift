@@ -6,11 +6,13 @@
 import NN
 import Tensor
 
+/// The optimizers of the elements one rank steps, one or more per owned range.
 public final class ShardedOptimizer {
     /// The owned ranges, one per group (bucket), in bucket order; some may be empty.
     public let owned: [Range<Int>]
     /// Where owned range b starts in a packed shard of all owned gradients, and its total length.
     public let packedOffsets: [Int]
+    /// Total length of the packed shard: the sum of the owned ranges' counts.
     public let packedCount: Int
     /// Every optimizer with its range, in element order within each group.
     public let optimizers: [(range: Range<Int>, optimizer: Optimizer)]
@@ -75,6 +77,7 @@ public final class ShardedOptimizer {
         return flat!
     }
 
+    /// Number of groups (owned ranges, one per bucket).
     public var groupCount: Int { owned.count }
 
     // MARK: state, by ranges of the flat buffer (checkpoints)
@@ -86,6 +89,7 @@ public final class ShardedOptimizer {
         get { optimizers.first?.optimizer.steps ?? 0 }
         set { for (_, o) in optimizers { o.steps = newValue } }
     }
+    /// The first optimizer's learning rate (0 if there is none).
     public var learningRate: Float { optimizers.first?.optimizer.learningRate ?? 0 }
 
     /// Copies state buffer j over the flat-buffer `range` (covered by this rank's optimizers) to `dst`.

@@ -6,10 +6,14 @@
 // whole buffer; checkpoints record these ranges, and resharding re-cuts through the flat layout.
 import Collectives
 
+/// Which elements of the flat buffer each rank owns under ZeRO: chunk r of every bucket.
 public struct ZeroLayout: Equatable, Sendable {
+    /// The gradient buckets ownership follows.
     public let plan: BucketPlan
+    /// Number of ranks N.
     public let ranks: Int
 
+    /// Ownership of `plan`'s buckets over `ranks` ranks.
     public init(plan: BucketPlan, ranks: Int) {
         self.plan = plan
         self.ranks = ranks
