@@ -2,6 +2,7 @@
 import CZlib
 import Foundation
 
+/// zlib's CRC32 (the one gzip and PNG use) over bytes.
 public enum CRC32 {
     /// Continues `crc` over `count` bytes at `bytes`.
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawPointer, count: Int) -> UInt32 {

@@ -6,7 +6,9 @@ import Foundation
 /// A checkpoint's whole state, reassembled in the flat layout (independent of the world size it
 /// was written at, so any number of ranks and any ZeRO stage can take its part).
 public struct LoadedCheckpoint {
+    /// The step directory it was read from.
     public let path: String
+    /// Its manifest.
     public let manifest: Manifest
     /// (Ψ) parameters.
     public let params: [Float]
@@ -14,6 +16,7 @@ public struct LoadedCheckpoint {
     public let optimizerState: [[Float]]
 }
 
+/// Finding, verifying and loading committed checkpoints.
 public enum CheckpointReader {
     /// Step directories are named step-00001200; uncommitted ones end in .tmp.
     static func stepNumber(_ name: String) -> Int? {

@@ -38,5 +38,6 @@ public protocol CheckpointSource: AnyObject {
 extension ShardedOptimizer: OptimizerState {}
 
 extension DataParallel: CheckpointSource {
+    /// The sharded optimizer: this rank's optimizer state.
     public var optimizerState: OptimizerState { sharded }
 }

@@ -14,11 +14,15 @@ import Durable
 import Foundation
 import NN
 
+/// Writes checkpoints in the background while training goes on, commits them on all ranks, and restores them.
 public final class Checkpointer {
+    /// Where the step-NNNNNNNN directories and LATEST live.
     public let directory: String
+    /// The job name, recorded in every manifest.
     public let job: String
     /// The job spec text, recorded in every manifest.
     public let specText: String
+    /// Committed checkpoints kept; older ones are deleted after each commit.
     public let keep: Int
     /// The rank's parameters, optimizer state and rank group.
     public let parallel: CheckpointSource
@@ -47,6 +51,8 @@ public final class Checkpointer {
     /// that write at commit (zero when it finished during the next step); and its file's size.
     public private(set) var lastSnapshotSeconds = 0.0, lastWriteSeconds = 0.0, lastCommitWaitSeconds = 0.0, lastBytes = 0
 
+    /// Creates `directory` if needed.
+    /// - Throws: `CheckpointError.io` when the directory cannot be created.
     public init(directory: String, job: String, specText: String, keep: Int, parallel: CheckpointSource, optimizerName: String,
                 log: @escaping (String) -> Void = { _ in }) throws {
         self.directory = directory

@@ -10,8 +10,11 @@ import NN
 
 /// A safetensors file refused, naming the file and what is wrong.
 public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    /// The file, and what is wrong with it.
     public let path: String, reason: String
+    /// "safetensors file PATH: REASON".
     public var description: String { "safetensors file \(path): \(reason)" }
+    /// An error about `path`.
     public init(_ path: String, _ reason: String) { self.path = path; self.reason = reason }
 }
 
@@ -19,15 +22,19 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
 public struct SafeTensors {
     /// One tensor: its name, shape and elements.
     public struct Tensor: Equatable {
+        /// The tensor's name, its shape, and its elements in C order.
         public var name: String, shape: [Int], values: [Float]
+        /// A tensor; `values.count` should be the product of `shape`.
         public init(name: String, shape: [Int], values: [Float]) { self.name = name; self.shape = shape; self.values = values }
     }
+    /// The tensors, in data order.
     public var tensors: [Tensor]
     /// String keys and values (`__metadata__`): Cohort writes the job spec and the step.
     public var metadata: [String: String]
     /// Where it was read from ("" for one made in memory), for errors.
     public var path = ""
 
+    /// A file in memory of `tensors` and `metadata`.
     public init(tensors: [Tensor], metadata: [String: String]) { self.tensors = tensors; self.metadata = metadata }
 
     /// The tensors of the flat parameters `params` laid out by `layout`.
