@@ -9,6 +9,7 @@ public enum ReduceOp: Int64, Sendable, CustomStringConvertible {
     /// Element-wise sum over ranks divided by the number of ranks.
     case mean = 2
 
+    /// "sum" or "mean".
     public var description: String { self == .sum ? "sum" : "mean" }
 }
 

@@ -2,6 +2,7 @@
 import Data
 import NN
 
+/// Forward-only scoring of a model on a data set: mean cross-entropy and accuracy.
 public enum Evaluation {
     /// Loss sum and correct count over the samples `indices`, in batches of `batch`.
     public static func sums(_ model: any Model, on data: Dataset, indices: [Int], batch: Int = 500) -> (lossSum: Double, correct: Int) {

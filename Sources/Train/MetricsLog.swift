@@ -4,7 +4,9 @@
 import Durable
 import Foundation
 
+/// A run's metrics as JSON lines, the whole file rewritten atomically on each flush.
 public final class MetricsLog {
+    /// The JSON-lines file; nil: records are dropped and nothing is written.
     public let path: String?
     private var lines: [String] = []
 

@@ -2,14 +2,19 @@
 // for communication, optimizer step), for profiling a run (COHORT_PROFILE=1 prints them per rank).
 import Foundation
 
+/// Seconds per phase of the training step, summed over the timed steps.
 public struct PhaseClock {
+    /// The phases, in order; `mark(i)` ends phase i.
     public static let names = ["data+forward", "backward", "wait", "step"]
+    /// Seconds summed per phase, indexed like `names`.
     public private(set) var seconds = [Double](repeating: 0, count: 4)
+    /// Steps timed to their end (the last phase marked).
     public private(set) var steps = 0
     private var last: UInt64 = DispatchTime.now().uptimeNanoseconds
     /// Between `start()` and the mark of the last phase: marks of untimed steps count nothing.
     private var timing = false
 
+    /// A clock at zero, not timing until `start()`.
     public init() {}
 
     /// Starts timing a step.

@@ -2,14 +2,18 @@
 // terminal, plain lines (one per epoch and every few seconds) when stderr is a file or pipe.
 import Foundation
 
+/// The progress display of a training run, on stderr.
 public final class Progress {
+    /// A bar redrawn in place (terminals), plain lines (files and pipes), or nothing.
     public enum Style: Sendable { case bar, lines, silent }
+    /// How this display draws.
     public let style: Style
     private var lastLine = Date.distantPast
 
     /// `.bar` when stderr is a terminal, `.lines` otherwise.
     public static var automatic: Style { isatty(2) != 0 ? .bar : .lines }
 
+    /// A display drawing in `style`.
     public init(style: Style) { self.style = style }
 
     /// Whether the next `step` call would draw (a bar at most 10 times a second, a line every

@@ -12,20 +12,32 @@ import NN
 import Parallel
 import Tensor
 
+/// The training loop of one rank for a GPT on bytes, by steps.
 public final class TextTrainer: TrainingRun {
+    /// The job spec the run follows.
     public let spec: JobSpec
+    /// The language model being trained.
     public let gpt: GPT
+    /// The same GPT, as a Model.
     public var model: any Model { gpt }
+    /// The bytes to train on, split into training and validation.
     public let corpus: TextCorpus
     private let setup: TrainingSetup
+    /// This rank's data-parallel state: reduction, ZeRO shards, optimizer.
     public var parallel: DataParallel { setup.parallel }
+    /// Writes checkpoints (nil when the spec has no checkpoint section and none is asked for).
     public var checkpointer: Checkpointer? { setup.checkpointer }
+    /// This process's rank.
     public var rank: Int { parallel.rank }
+    /// The number of ranks.
     public var ranks: Int { parallel.size }
     /// Windows per rank per step.
     public let batch: Int
+    /// The step this run starts at: 0, or the resumed checkpoint's.
     public private(set) var startStep = 0
+    /// Called after every optimizer step with the global step number (checks, checkpoints).
     public var afterStep: ((Int) throws -> Void)?
+    /// Called at the run's first step, every 10 steps and the last with (step, loss averaged over ranks, aggregate samples/s).
     public var onProgress: ((Int, Double, Double) -> Void)?
     /// Called on rank 0 with (step, validation loss) at each evaluation.
     public var onValidation: ((Int, Double) -> Void)?
@@ -35,6 +47,8 @@ public final class TextTrainer: TrainingRun {
     private let loss = SoftmaxCrossEntropy()
     private let context: Int
 
+    /// Loads the corpus, builds and initialises the GPT and its optimizer, and resumes as asked (TrainingSetup).
+    /// - Throws: for a spec that does not fit the world size, unreadable data, a bad GPT shape, or a checkpoint of another model.
     public init(spec: JobSpec, options: TrainOptions, comm: Communicator? = nil, worker: CommThread? = nil) throws {
         self.spec = spec
         self.options = options

@@ -12,14 +12,22 @@ import NN
 import Parallel
 import Tensor
 
+/// The training loop of one rank for an image classifier, by epochs.
 public final class Trainer {
+    /// The job spec the run follows.
     public let spec: JobSpec
+    /// The model being trained, built from the spec.
     public let model: any Model
+    /// The training set.
     public let train: Dataset
+    /// The test set, loaded when evaluating (nil otherwise).
     public let test: Dataset?
     private let setup: TrainingSetup
+    /// This rank's data-parallel state: reduction, ZeRO shards, optimizer.
     public var parallel: DataParallel { setup.parallel }
+    /// This process's rank.
     public var rank: Int { parallel.rank }
+    /// The number of ranks.
     public var ranks: Int { parallel.size }
     private let options: TrainOptions
     private let loss = SoftmaxCrossEntropy()

@@ -64,6 +64,7 @@ public final class TrainingLoop {
     public private(set) var stepsDone = 0
     /// This process's rank and the number of ranks.
     public var rank: Int { parallel.rank }
+    /// The number of ranks.
     public var ranks: Int { parallel.size }
     /// Called after every step on every rank with (steps done, loss averaged over ranks).
     public var onStep: ((Int, Double) -> Void)?
