@@ -12,6 +12,7 @@ public protocol OptimizerState: AnyObject {
     var bufferCount: Int { get }
     /// Steps taken; setting it sets every range's.
     var steps: Int { get set }
+    /// The learning rate, recorded in the manifest.
     var learningRate: Float { get }
     /// Copies state buffer j over the flat-buffer `range` (held by this rank) to `dst`.
     func copyState(_ j: Int, range: Range<Int>, into dst: UnsafeMutablePointer<Float>)
@@ -21,11 +22,15 @@ public protocol OptimizerState: AnyObject {
 
 /// One rank's training state as checkpoints see it.
 public protocol CheckpointSource: AnyObject {
+    /// The model whose parameters are written and restored.
     var model: any Model { get }
+    /// This rank, `0 ..< size`.
     var rank: Int { get }
+    /// Number of ranks (the manifest's world size).
     var size: Int { get }
     /// ZeRO stage (recorded in the manifest).
     var stage: Int { get }
+    /// This rank's optimizer state.
     var optimizerState: OptimizerState { get }
     /// The ranges of the flat buffer rank r writes: each rank a distinct part, together all of it.
     func checkpointRanges(of r: Int) -> [Range<Int>]

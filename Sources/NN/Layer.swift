@@ -36,9 +36,13 @@ public extension Layer {
         parameterGradients(accumulate: accumulate)
         return dx
     }
+    /// No parameters: nothing to write.
     func parameterGradients(accumulate: Bool) {}
+    /// No parameters: nothing to declare.
     func declare(into layout: inout ParameterLayout, prefix: String) {}
+    /// No parameters: nothing to bind.
     func bind(to store: ParameterStore) {}
+    /// No parameters: nothing to initialise.
     func initialize(rng: inout RNG) {}
 }
 

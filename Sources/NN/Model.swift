@@ -36,6 +36,7 @@ public extension Model {
         placeGradients(offsets: offsets, in: FloatBuffer(count: count))
     }
 
+    /// Backpropagates `dOutput` without hooks (nobody listens for units).
     func backward(_ dOutput: Tensor, accumulate: Bool = false) {
         backward(dOutput, accumulate: accumulate, beforeGrads: nil, layerDone: nil)
     }

@@ -31,7 +31,9 @@ public extension Optimizer {
 
 /// What a job spec may name, with its hyper-parameters.
 public enum OptimizerKind: Sendable, Equatable {
+    /// SGD with momentum μ (0: none) and L2 weight decay.
     case sgd(momentum: Float, weightDecay: Float)
+    /// Adam with L2 weight decay, or AdamW when `decoupled`.
     case adam(beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool)
 
     /// The same rule with weight decay 0 (for tensors exempt from it, e.g. biases and norms).
