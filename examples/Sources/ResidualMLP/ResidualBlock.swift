@@ -52,8 +52,7 @@ final class ResidualBlock: Layer {
         let y = yBuf.rows(0 ..< rows)
         Dense.forward(h, x, weight: w1, bias: b1)
         addBias(h, Tensor(zeros: [width]), relu: true)   // relu(h): the bias pass with a zero bias
-        y.copy(from: x)
-        Dense.forward(y, h, weight: w2, bias: b2, addTo: true)
+        Dense.forward(y, h, weight: w2, bias: b2, residual: x)
         return y
     }
 
