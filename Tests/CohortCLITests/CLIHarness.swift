@@ -72,6 +72,19 @@ extension CLI {
         return d.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
+    /// Starts `cohort args…` in the background, its stdout and stderr in the file `log`.
+    static func spawn(_ args: [String], log: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let fh = FileHandle(forWritingAtPath: log)
+        p.standardOutput = fh
+        p.standardError = fh
+        try p.run()
+        return p
+    }
+
     static var haveData: Bool { FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") }
 }
 

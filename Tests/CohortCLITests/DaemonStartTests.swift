@@ -29,7 +29,7 @@ final class DaemonStartTests: XCTestCase {
         try "bind: tcp://127.0.0.1:*\nstate_dir: \(dir)/state\nmetrics_port: null\n".write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
         for round in 0..<2 {
             let log = dir + "/c\(round).log"
-            let p = try spawn(["coordinator", "--config", dir + "/c.yaml"], log: log)
+            let p = try CLI.spawn(["coordinator", "--config", dir + "/c.yaml"], log: log)
             defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }  // SIGKILL: the kernel drops the flock
             try poll(seconds: 10, "coordinator \(round) listening") {
                 ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("coordinator listening")
@@ -41,7 +41,7 @@ final class DaemonStartTests: XCTestCase {
         let dir = CLI.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = dir + "/agent.log"
-        let p = try spawn(["agent", "--coordinator", "tcp://127.0.0.1:9", "--name", "lonely", "--slots", "1"], log: log)
+        let p = try CLI.spawn(["agent", "--coordinator", "tcp://127.0.0.1:9", "--name", "lonely", "--slots", "1"], log: log)
         defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         try poll(seconds: 10, "agent reports no coordinator") {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("coordinator-unreachable node=lonely coordinator=tcp://127.0.0.1:9")
@@ -56,17 +56,5 @@ final class DaemonStartTests: XCTestCase {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline { if check() { return }; usleep(20_000) }
         throw TestFailure("timed out after \(seconds) s waiting for: \(what)")
-    }
-
-    private func spawn(_ args: [String], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = args
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let fh = FileHandle(forWritingAtPath: log)
-        p.standardOutput = fh
-        p.standardError = fh
-        try p.run()
-        return p
     }
 }

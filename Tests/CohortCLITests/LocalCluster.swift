@@ -47,17 +47,7 @@ final class LocalCluster {
         try waitUntil(seconds: 10, "all agents live") { try liveNodes().count == slots.count }
     }
 
-    func spawn(_ args: [String], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = args
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let fh = FileHandle(forWritingAtPath: log)
-        p.standardOutput = fh
-        p.standardError = fh
-        try p.run()
-        return p
-    }
+    func spawn(_ args: [String], log: String) throws -> Process { try CLI.spawn(args, log: log) }
 
     /// Starts (again) node `i`'s agent.
     func startAgent(_ i: Int) throws {
