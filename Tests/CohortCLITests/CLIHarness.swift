@@ -27,6 +27,10 @@ enum CLI {
         return root + "/.build/release/cohort"
     }
 
+    /// How much longer than release a wait on training may take: debug ranks run with bounds checks
+    /// and without the optimiser, several times slower.
+    static var deadlineScale: Double { binary.contains("/debug/") ? 4 : 1 }
+
     /// Runs `executable args…` to completion with `environment` added to this process's.
     static func exec(_ executable: String, _ args: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {
         let p = Process()

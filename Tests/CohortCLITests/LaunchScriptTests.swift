@@ -4,7 +4,11 @@ import Foundation
 import XCTest
 
 final class LaunchScriptTests: XCTestCase {
-    func script(_ name: String, _ args: [String]) throws -> CLIResult { try CLI.exec("/bin/bash", [CLI.root + "/launch/" + name] + args) }
+    /// Runs a launch script with the cohort this bundle was built with (the scripts default to the release
+    /// binary, which a debug-only tree lacks).
+    func script(_ name: String, _ args: [String]) throws -> CLIResult {
+        try CLI.exec("/bin/bash", [CLI.root + "/launch/" + name] + args, environment: ["COHORT": CLI.binary])
+    }
 
     func testHostfileWithAnUnknownHostOrTooFewSlots() throws {
         let dir = CLI.tempDir()

@@ -94,8 +94,10 @@ extension JobQueries {
     func step(_ job: String) throws -> Int { ((try status(job)["progress"] as? [String: Any])?["step"] as? Int) ?? 0 }
     func history(_ job: String) throws -> [[String: Any]] { try status(job)["history"] as? [[String: Any]] ?? [] }
 
-    /// Polls `check` every 20 ms; fails the test after `seconds`.
+    /// Polls `check` every 20 ms; fails the test after `seconds` (scaled for a debug build, whose
+    /// ranks train several times slower than release).
     func waitUntil(seconds: Double, _ what: String, _ check: () throws -> Bool) throws {
+        let seconds = seconds * CLI.deadlineScale
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try check() { return }
