@@ -38,9 +38,11 @@ public enum Dense {
         matmul(dy, .none, w, .none, into: dx, beta: accumulate ? 1 : 0)
     }
 
-    /// dw (OUT, IN) = dyᵀ · x and db (OUT) = Σ_N dy, or += both with `accumulate`.
-    public static func backwardParams(dw: Tensor, db: Tensor, _ dy: Tensor, _ x: Tensor, accumulate: Bool) {
+    /// dw (OUT, IN) = dyᵀ · x and db (OUT) = Σ_N dy, or += both with `accumulate`; db nil:
+    /// the caller made it already (GELU's backward folds it into its pass over dy).
+    public static func backwardParams(dw: Tensor, db: Tensor?, _ dy: Tensor, _ x: Tensor, accumulate: Bool) {
         matmul(dy, .transposed, x, .none, into: dw, beta: accumulate ? 1 : 0)
+        guard let db else { return }
         if !accumulate { db.zero() }
         addColumnSums(of: dy, into: db)
     }

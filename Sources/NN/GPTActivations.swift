@@ -1,7 +1,7 @@
 // Implements: GPTActivations, what a GPT's forward keeps for its backward, and backward's scratch:
 // every buffer allocated once per batch shape (B, T), none per step.
 // Shapes per block l: resid[l], mid[l], ln1[l], ln2[l], att[l] (N, C); qkv[l] (N, 3C);
-// probs[l] (B, H, T, T); fc1[l] (pre-GELU), gelu[l] (N, 4C); means and 1/σ (N).
+// probs[l] (B, H, T, T); fc1[l] (N, 4C: after forward gelu'(fc1), GELU.forward(_:slope:)), gelu[l] (N, 4C); means and 1/σ (N).
 import Tensor
 
 final class GPTActivations {

@@ -21,7 +21,7 @@ extension GPT {
             Dense.forward(a.mid[l], a.att[l], weight: w(4), bias: w(5), residual: a.resid[l])      // x += proj(attn(ln1(x)))
             LayerNorm.forward(a.ln2[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], a.mid[l], weight: w(6), bias: w(7))
             Dense.forward(a.fc1[l], a.ln2[l], weight: w(8), bias: w(9))
-            GELU.forward(a.gelu[l], a.fc1[l])
+            GELU.forward(a.gelu[l], slope: a.fc1[l])   // fc1's output becomes gelu'(fc1), for backward
             Dense.forward(a.resid[l + 1], a.gelu[l], weight: w(10), bias: w(11), residual: a.mid[l])  // x += fc2(gelu(fc1(ln2(x))))
         }
         let f = lnfIndex
@@ -39,8 +39,7 @@ extension GPT {
         var u = 2 * cfg.layers + 1
         beforeGrads?(u)
         a.dResid.zero()
-        LayerNorm.backwardInput(a.dResid, a.dNorm, a.resid[cfg.layers], mean: a.lnfMean, rstd: a.lnfRstd, weight: p[f])
-        LayerNorm.backwardParams(dw: g[f], db: g[f + 1], a.dNorm, a.resid[cfg.layers], mean: a.lnfMean, rstd: a.lnfRstd, accumulate: acc)
+        LayerNorm.backward(a.dResid, dw: g[f], db: g[f + 1], a.dNorm, a.resid[cfg.layers], mean: a.lnfMean, rstd: a.lnfRstd, weight: p[f], accumulate: acc)
         layerDone?(u)
         for l in stride(from: cfg.layers - 1, through: 0, by: -1) {
             let w = { (k: Int) in self.p[self.bi(l, k)] }, dw = { (k: Int) in self.g[self.bi(l, k)] }
@@ -49,11 +48,10 @@ extension GPT {
             beforeGrads?(u)
             Dense.backwardInput(a.dHidden, a.dResid, weight: w(10))
             Dense.backwardParams(dw: dw(10), db: dw(11), a.dResid, a.gelu[l], accumulate: acc)
-            GELU.backward(a.dHidden, a.dHidden, a.fc1[l])
+            GELU.backward(a.dHidden, a.dHidden, slope: a.fc1[l], biasGradient: dw(9), accumulate: acc)
             Dense.backwardInput(a.dNorm, a.dHidden, weight: w(8))
-            Dense.backwardParams(dw: dw(8), db: dw(9), a.dHidden, a.ln2[l], accumulate: acc)
-            LayerNorm.backwardInput(a.dResid, a.dNorm, a.mid[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], weight: w(6))
-            LayerNorm.backwardParams(dw: dw(6), db: dw(7), a.dNorm, a.mid[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], accumulate: acc)
+            Dense.backwardParams(dw: dw(8), db: nil, a.dHidden, a.ln2[l], accumulate: acc)
+            LayerNorm.backward(a.dResid, dw: dw(6), db: dw(7), a.dNorm, a.mid[l], mean: a.ln2Mean[l], rstd: a.ln2Rstd[l], weight: w(6), accumulate: acc)
             layerDone?(u)
             // Attention half: dResid becomes d(resid[l]).
             u -= 1
@@ -63,8 +61,7 @@ extension GPT {
             CausalSelfAttention.backward(a.dQKV, scratch: a.dProbs, a.dAtt, probs: a.probs[l], a.qkv[l], batch: bsz, positions: t, heads: cfg.heads)
             Dense.backwardInput(a.dNorm, a.dQKV, weight: w(2))
             Dense.backwardParams(dw: dw(2), db: dw(3), a.dQKV, a.ln1[l], accumulate: acc)
-            LayerNorm.backwardInput(a.dResid, a.dNorm, a.resid[l], mean: a.ln1Mean[l], rstd: a.ln1Rstd[l], weight: w(0))
-            LayerNorm.backwardParams(dw: dw(0), db: dw(1), a.dNorm, a.resid[l], mean: a.ln1Mean[l], rstd: a.ln1Rstd[l], accumulate: acc)
+            LayerNorm.backward(a.dResid, dw: dw(0), db: dw(1), a.dNorm, a.resid[l], mean: a.ln1Mean[l], rstd: a.ln1Rstd[l], weight: w(0), accumulate: acc)
             layerDone?(u)
         }
         // Embeddings: dwte = head's share + the embedding's scatter; dwpe from the positions.

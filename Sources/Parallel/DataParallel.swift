@@ -112,10 +112,7 @@ public final class DataParallel {
     public func step() throws {
         let params = model.store.params.pointer
         var scale: Float = 1
-        if clipNorm != nil {   // needs the whole reduced gradient first
-            for b in 0..<sharded.groupCount { reduction.waitForBucket(b) }
-            scale = try clipScale()
-        }
+        if clipNorm != nil { scale = try clipScale() }   // needs the whole reduced gradient first
         for b in 0..<sharded.groupCount {
             reduction.waitForBucket(b)
             sharded.step(group: b, params: params, grads: reduction.gradients(group: b), scale: scale)
@@ -130,7 +127,10 @@ public final class DataParallel {
     private func clipScale() throws -> Float {
         guard let clipNorm else { return 1 }
         var local = 0.0
-        for b in 0..<sharded.groupCount { local += sharded.sumOfSquares(group: b, grads: reduction.gradients(group: b)) }
+        for b in 0..<sharded.groupCount {   // each bucket's sum while the later ones are still being reduced
+            reduction.waitForBucket(b)
+            local += sharded.sumOfSquares(group: b, grads: reduction.gradients(group: b))
+        }
         if exchangeStage >= 1, let comm, let queue { local = try queue.sync { try comm.sumOverRanks([local]) }[0] }
         gradientNorm = local.squareRoot()
         let factor = Double(clipNorm) / (gradientNorm + 1e-6)

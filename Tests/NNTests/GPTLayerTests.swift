@@ -68,6 +68,24 @@ final class GPTLayerTests: XCTestCase {
         }
     }
 
+    func testFusedLayerNormBackwardEqualsTheSplitPair() {
+        let x = random([6, 19], seed: 7, scale: 2), w = random([19], seed: 8), b = random([19], seed: 9), r = random([6, 19], seed: 10)
+        let y = Tensor(zeros: [6, 19]), m = Tensor(zeros: [6]), s = Tensor(zeros: [6])
+        LayerNorm.forward(y, mean: m, rstd: s, x, weight: w, bias: b)
+        for acc in [false, true] {
+            let dx = random([6, 19], seed: 11), dw = random([19], seed: 12), db = random([19], seed: 13)
+            let dx2 = Tensor(zeros: [6, 19]), dw2 = Tensor(zeros: [19]), db2 = Tensor(zeros: [19])
+            dx2.copy(from: dx); dw2.copy(from: dw); db2.copy(from: db)
+            LayerNorm.backwardInput(dx, r, x, mean: m, rstd: s, weight: w)
+            LayerNorm.backwardParams(dw: dw, db: db, r, x, mean: m, rstd: s, accumulate: acc)
+            LayerNorm.backward(dx2, dw: dw2, db: db2, r, x, mean: m, rstd: s, weight: w, accumulate: acc)
+            for (name, want, got) in [("dx", dx, dx2), ("dw", dw, dw2), ("db", db, db2)] {
+                let diff = zip(want.array, got.array).map { $0.bitPattern == $1.bitPattern ? 0 : 1 }.reduce(0, +)
+                XCTAssertEqual(diff, 0, "\(name), accumulate \(acc): \(diff) elements differ in their bits")
+            }
+        }
+    }
+
     func testGELU() {
         let x = random([37], seed: 1, scale: 4), r = random([37], seed: 2), y = Tensor(zeros: [37]), dx = Tensor(zeros: [37])
         GELU.forward(y, x)
@@ -77,6 +95,32 @@ final class GPTLayerTests: XCTestCase {
         }
         GELU.backward(dx, r, x)
         check([("x", x, dx.array)]) { GELU.forward(y, x); return dot(y, r) }
+    }
+
+    func testGELUWithSlopeMatchesThePlainPair() {
+        let rows = 7, f = 19   // odd on purpose: a SIMD body and a scalar tail per row
+        let x = random([rows, f], seed: 5, scale: 4), r = random([rows, f], seed: 6)
+        let y = Tensor(zeros: [rows, f]), dx = Tensor(zeros: [rows, f])
+        GELU.forward(y, x)
+        GELU.backward(dx, r, x)
+        let slope = Tensor(zeros: [rows, f]), y2 = Tensor(zeros: [rows, f]), dx2 = Tensor(zeros: [rows, f]), db = Tensor(zeros: [f])
+        slope.copy(from: x)
+        GELU.forward(y2, slope: slope)
+        GELU.backward(dx2, r, slope: slope, biasGradient: db, accumulate: false)
+        var worst = (0.0, 0)
+        for i in 0..<rows * f {
+            XCTAssertEqual(y2[i], y[i], accuracy: 1e-6 * max(1, abs(y[i])), "y at \(i)")
+            let d = Double(abs(dx2[i] - dx[i])) / max(1, Double(abs(dx[i])))
+            if d > worst.0 { worst = (d, i) }
+        }
+        XCTAssertLessThan(worst.0, 1e-5, "dx: maxdiff \(worst.0) at \(worst.1)")
+        for j in 0..<f {
+            let ref = (0..<rows).reduce(0.0) { $0 + Double(dx[$1 * f + j]) }
+            XCTAssertEqual(Double(db[j]), ref, accuracy: 1e-5, "db at \(j)")
+        }
+        let once = db.array
+        GELU.backward(dx2, r, slope: slope, biasGradient: db, accumulate: true)
+        for j in 0..<f { XCTAssertEqual(db[j], 2 * once[j], accuracy: 1e-5, "accumulated db at \(j)") }
     }
 
     func testResidual() {
