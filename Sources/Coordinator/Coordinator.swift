@@ -91,6 +91,7 @@ public final class Coordinator: @unchecked Sendable {
         router = r
         endpoint = try r.lastEndpoint()
         try recover()
+        try store.startCheckpointing()
         if let port = config.metricsPort {
             let m = try MetricsServer(port: port, coordinator: self)
             metricsServer = m
@@ -107,6 +108,7 @@ public final class Coordinator: @unchecked Sendable {
         lock.lock(); let was = stopping; stopping = true; lock.unlock()
         guard !was, thread != nil else { stateLock.release(); return }
         stopped.wait()
+        store.stopCheckpointing()
         metricsServer?.stop()
         stopCurve()
         stateLock.release()

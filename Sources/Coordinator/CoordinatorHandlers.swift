@@ -55,7 +55,9 @@ extension Coordinator {
             return .error(to: id, .unschedulable, "queue is full: \(full.unfinished) unfinished jobs (max_queued_jobs \(config.maxQueuedJobs))")
         }
         jobs[job, default: JobLoop()].summary = s
-        try schedule()  // start it now if it fits, so the reply already says RUNNING
+        // Start it now if it fits, so the reply already says RUNNING. A submit changes no other
+        // job's fit: when its own ranks exceed the free slots, the tick's pass will do.
+        if s.ranks <= live.reduce(0, { $0 + $1.free }) { try schedule() }
         var reply = Message.ok(to: id)
         reply.jobInfo = try info(of: job)
         return reply

@@ -84,7 +84,7 @@ extension Coordinator {
         let started = DispatchTime.now().uptimeNanoseconds
         defer {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-            if ms > Self.stallMs { countStall(ms) }
+            if ms > Self.stallMs { countStall(ms, item) }
         }
         let reply: Message?
         switch item.decoded {
@@ -105,9 +105,16 @@ extension Coordinator {
         if let reply { send(reply, to: item.identity) }
     }
 
-    func countStall(_ ms: Double) {
+    /// Counts a stall and logs which message it was (its kind and id, or that it did not decode).
+    func countStall(_ ms: Double, _ item: Inbound) {
         metricsLock.lock(); stalls += 1; metricsLock.unlock()
-        log(String(format: "serving one message took %.0f ms", ms))
+        var what = "a message without an envelope"
+        switch item.decoded {
+        case let .success((e, _))?: what = "\(e.kind.rawValue) \(TerminalText.line(String(e.id.prefix(64))))"
+        case let .failure(m)?: what = "an invalid message (\(m.code.map { "\($0)" } ?? "error"))"
+        case nil: break
+        }
+        log(String(format: "serving %@ took %.0f ms", what, ms))
     }
 
     /// Messages whose handling took longer than `stallMs` since start (also on the metrics page).

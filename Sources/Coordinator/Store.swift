@@ -65,6 +65,9 @@ struct AttemptRow {
 
 final class Store: @unchecked Sendable {
     let db: DatabasePool
+    let path: String
+    /// Copies the log into the file off the serving thread while the coordinator serves.
+    var checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) `<dir>/coordinator.sqlite`.
     /// - Parameter syncEveryCommit: fsync each transaction (synchronous=FULL).
@@ -82,6 +85,7 @@ final class Store: @unchecked Sendable {
         }
         config.busyMode = .timeout(5)
         let path = directory + "/coordinator.sqlite"
+        self.path = path
         do { db = try DatabasePool(path: path, configuration: config) } catch {
             throw StoreError(message: "cannot open state database \(path): \(error)")
         }
