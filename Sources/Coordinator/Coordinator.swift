@@ -68,6 +68,8 @@ public final class Coordinator: @unchecked Sendable {
     var beats: [Inbound] = []
     /// Messages that took longer than CoordinatorInbox's stall threshold to serve (under metricsLock).
     var stalls = 0
+    /// Of those, the ones where the serving itself used over the threshold of CPU time.
+    var busyStalls = 0
     /// A snapshot for the metrics thread.
     var snapshot = MetricsSnapshot()
     let metricsLock = NSLock()
