@@ -5,6 +5,9 @@
 // this disk (sqlite3: 7,600 frames in 107–149 ms), once every ~250 submits, which sets a submit's
 // p99. The writer therefore runs with `wal_autocheckpoint = 0` while this runs. A PASSIVE
 // checkpoint takes no lock a writer waits for: what a reader still needs stays for next time.
+// Measured with Python's sqlite3 on this disk (a submit's and a cancel's commits, 3,000 times,
+// load ~4, alternating): SQLite's own checkpoints p99 2.0–3.6 ms, p99.9 22–32 ms, max 35–120 ms;
+// this thread p99 0.6–1.1 ms, p99.9 5–9 ms, max 8–18 ms; p50 0.20 against 0.23–0.24 ms.
 import Foundation
 import GRDB
 import Wire
