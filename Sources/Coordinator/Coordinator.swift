@@ -68,6 +68,8 @@ public final class Coordinator: @unchecked Sendable {
     var beats: [Inbound] = []
     /// Messages that took longer than CoordinatorInbox's stall threshold to serve (under metricsLock).
     var stalls = 0
+    /// Of those, the ones where the serving itself used over the threshold of CPU time.
+    var busyStalls = 0
     /// A snapshot for the metrics thread.
     var snapshot = MetricsSnapshot()
     let metricsLock = NSLock()
@@ -91,6 +93,7 @@ public final class Coordinator: @unchecked Sendable {
         router = r
         endpoint = try r.lastEndpoint()
         try recover()
+        try store.startCheckpointing()
         if let port = config.metricsPort {
             let m = try MetricsServer(port: port, coordinator: self)
             metricsServer = m
@@ -107,6 +110,7 @@ public final class Coordinator: @unchecked Sendable {
         lock.lock(); let was = stopping; stopping = true; lock.unlock()
         guard !was, thread != nil else { stateLock.release(); return }
         stopped.wait()
+        store.stopCheckpointing()
         metricsServer?.stop()
         stopCurve()
         stateLock.release()

@@ -35,9 +35,11 @@ extension Coordinator {
 
     /// The job `job` names, or the `unknown-job` reply.
     func lookup(_ job: Int64, id: String) throws -> Result<JobRow, Message> {
-        guard let row = try store.job(job) else { return .failure(.error(to: id, .unknownJob, "unknown job id \"\(job)\"")) }
+        guard let row = try store.job(job) else { return .failure(unknownJob(job, id: id)) }
         return .success(row)
     }
+
+    func unknownJob(_ job: Int64, id: String) -> Message { .error(to: id, .unknownJob, "unknown job id \"\(job)\"") }
 
     func submit(_ r: Request.Submit, id: String) throws -> Message {
         let s: SpecSummary
@@ -47,21 +49,23 @@ extension Coordinator {
         if s.ranks > capacity && !r.waitForNodes {
             return .error(to: id, .unschedulable, "job \(s.name) needs \(s.ranks) slots but the cluster has \(capacity) slot(s) on \(live.count) live node(s); pass --wait-for-nodes to queue it anyway")
         }
-        let queued = try store.unfinishedCount()
-        if queued >= config.maxQueuedJobs {
-            return .error(to: id, .unschedulable, "queue is full: \(queued) unfinished jobs (max_queued_jobs \(config.maxQueuedJobs))")
+        let job: Int64
+        do { job = try store.insertJob(s, spec: r.spec, priority: r.priority ?? s.priority, waitForNodes: r.waitForNodes, queueLimit: config.maxQueuedJobs) }
+        catch let full as Store.QueueFull {
+            return .error(to: id, .unschedulable, "queue is full: \(full.unfinished) unfinished jobs (max_queued_jobs \(config.maxQueuedJobs))")
         }
-        let job = try store.insertJob(s, spec: r.spec, priority: r.priority ?? s.priority, waitForNodes: r.waitForNodes)
         jobs[job, default: JobLoop()].summary = s
-        try schedule()  // start it now if it fits, so the reply already says RUNNING
+        // Start it now if it fits, so the reply already says RUNNING. A submit changes no other
+        // job's fit: when its own ranks exceed the free slots, the tick's pass will do.
+        if s.ranks <= live.reduce(0, { $0 + $1.free }) { try schedule() }
         var reply = Message.ok(to: id)
-        reply.jobInfo = try store.job(job).map(info)
+        reply.jobInfo = try info(of: job)
         return reply
     }
 
     func cancel(_ r: Request.JobRef, id: String) throws -> Message {
         let job = try lookup(r.job, id: id)
-        guard case var .success(row) = job else { return job.failureValue! }
+        guard case let .success(row) = job else { return job.failureValue! }
         if row.state.isTerminal {
             return .error(to: id, .invalidState, "job \(row.id) is already \(row.state.rawValue)")
         }
@@ -72,8 +76,7 @@ extension Coordinator {
             try store.transition(row.id, from: row.state, to: .cancelled, reason: "cancelled by request")
             forget(row.id)
         }
-        row = try store.job(row.id) ?? row
-        var reply = Message.ok(to: id); reply.jobInfo = try info(row)
+        var reply = Message.ok(to: id); reply.jobInfo = try info(of: row.id)
         return reply
     }
 

@@ -81,10 +81,10 @@ extension Coordinator {
     static let stallMs = 100.0
 
     func serve(_ item: Inbound) {
-        let started = DispatchTime.now().uptimeNanoseconds
+        let started = DispatchTime.now().uptimeNanoseconds, cpuStarted = Self.threadCPUNanoseconds()
         defer {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-            if ms > Self.stallMs { countStall(ms) }
+            if ms > Self.stallMs { countStall(ms, cpuMs: Double(Self.threadCPUNanoseconds() - cpuStarted) / 1e6, item) }
         }
         let reply: Message?
         switch item.decoded {
@@ -105,13 +105,32 @@ extension Coordinator {
         if let reply { send(reply, to: item.identity) }
     }
 
-    func countStall(_ ms: Double) {
-        metricsLock.lock(); stalls += 1; metricsLock.unlock()
-        log(String(format: "serving one message took %.0f ms", ms))
+    /// Counts a stall and logs which message it was (its kind and id, or that it did not decode)
+    /// and how much of the time was this thread's own CPU time: a stall with little of it was the
+    /// thread waiting (preempted on a loaded machine, or blocked in a system call), not work.
+    func countStall(_ ms: Double, cpuMs: Double, _ item: Inbound) {
+        metricsLock.lock(); stalls += 1; if cpuMs > Self.stallMs { busyStalls += 1 }; metricsLock.unlock()
+        var what = "a message without an envelope"
+        switch item.decoded {
+        case let .success((e, _))?: what = "\(e.kind.rawValue) \(TerminalText.line(String(e.id.prefix(64))))"
+        case let .failure(m)?: what = "an invalid message (\(m.code.map { "\($0)" } ?? "error"))"
+        case nil: break
+        }
+        log(String(format: "serving %@ took %.0f ms, %.1f ms of it on the CPU", what, ms, cpuMs))
+    }
+
+    /// CPU time this thread has used. The corresponding C call is `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`.
+    static func threadCPUNanoseconds() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
     /// Messages whose handling took longer than `stallMs` since start (also on the metrics page).
     public var stallCount: Int { metricsLock.lock(); defer { metricsLock.unlock() }; return stalls }
+
+    /// Stalls in which serving the message itself used over `stallMs` of CPU time (work, not waiting).
+    public var busyStallCount: Int { metricsLock.lock(); defer { metricsLock.unlock() }; return busyStalls }
 
     /// A one-line, bounded description of an internal failure (the full error goes to the log).
     static func internalSummary(_ error: Error) -> String {

@@ -13,9 +13,8 @@ extension Coordinator {
     static let finishedInfoLimit = 50_000
 
     func status(_ q: Request.JobRef, id: String) throws -> Message {
-        let job = try lookup(q.job, id: id)
-        guard case let .success(row) = job else { return job.failureValue! }
-        var r = Message.ok(to: id); r.jobInfo = try info(row, history: true)
+        guard let j = try info(of: q.job, history: true) else { return unknownJob(q.job, id: id) }
+        var r = Message.ok(to: id); r.jobInfo = j
         return r
     }
 
@@ -116,13 +115,13 @@ extension Coordinator {
         return r
     }
 
-    func info(_ row: JobRow) throws -> JobInfo { try info(row, history: false) }
-
-    /// With `history`, every attempt and why it ended (`status`).
-    func info(_ row: JobRow, history: Bool) throws -> JobInfo {
-        var j = info(row, extras: try store.extras(of: [row.id])[row.id] ?? JobExtras())
+    /// job_info of job `job` as stored now, read in one transaction (nil: no such job); with
+    /// `history`, every attempt and why it ended (`status`).
+    func info(of job: Int64, history: Bool = false) throws -> JobInfo? {
+        guard let d = try store.jobDetail(job, history: history) else { return nil }
+        var j = info(d.row, extras: d.extras)
         if history {
-            j.history = try store.attempts(job: row.id).map {
+            j.history = d.attempts.map {
                 AttemptInfo(number: $0.number, ranks: $0.ranks, allocation: $0.allocation, startedAt: $0.startedAt,
                             finishedAt: $0.finishedAt, exitCode: $0.exitCode, outcome: $0.outcome, reason: $0.reason, startStep: $0.startStep)
             }

@@ -65,6 +65,9 @@ struct AttemptRow {
 
 final class Store: @unchecked Sendable {
     let db: DatabasePool
+    let path: String
+    /// Copies the log into the file off the serving thread while the coordinator serves.
+    var checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) `<dir>/coordinator.sqlite`.
     /// - Parameter syncEveryCommit: fsync each transaction (synchronous=FULL).
@@ -82,6 +85,7 @@ final class Store: @unchecked Sendable {
         }
         config.busyMode = .timeout(5)
         let path = directory + "/coordinator.sqlite"
+        self.path = path
         do { db = try DatabasePool(path: path, configuration: config) } catch {
             throw StoreError(message: "cannot open state database \(path): \(error)")
         }
@@ -152,7 +156,7 @@ final class Store: @unchecked Sendable {
                 ON CONFLICT(name) DO UPDATE SET host = excluded.host, address = excluded.address, slots = excluded.slots,
                 last_seen = excluded.last_seen
                 """, arguments: [name, host, address, slots, Self.now, Self.now])
-            try db.execute(sql: "INSERT INTO events(at, kind, detail) VALUES (?, 'node-registered', ?)",
+            try db.cachedStatement(sql: "INSERT INTO events(at, kind, detail) VALUES (?, 'node-registered', ?)").execute(
                            arguments: [Self.now, "\(name) \(address) slots=\(slots)"])
         }
         Self.logEvent(kind: "node-registered", job: nil, detail: "\(name) \(address) slots=\(slots)")
@@ -161,15 +165,22 @@ final class Store: @unchecked Sendable {
 
     // MARK: jobs
 
-    /// Inserts a PENDING job and its `submitted` event.
-    func insertJob(_ s: SpecSummary, spec: String, priority: Int, waitForNodes: Bool) throws -> Int64 {
+    /// The queue holds `unfinished` jobs, as many as its limit allows.
+    struct QueueFull: Error { var unfinished: Int }
+
+    /// Inserts a PENDING job and its `submitted` event, in the same transaction as the check that
+    /// fewer than `queueLimit` jobs are unfinished.
+    /// - Throws: `QueueFull` when they are not (nothing is written).
+    func insertJob(_ s: SpecSummary, spec: String, priority: Int, waitForNodes: Bool, queueLimit: Int) throws -> Int64 {
         let id: Int64 = try db.write { db in
-            try db.execute(sql: """
+            let unfinished = try Self.unfinishedCount(db)
+            guard unfinished < queueLimit else { throw QueueFull(unfinished: unfinished) }
+            try db.cachedStatement(sql: """
                 INSERT INTO jobs(name, spec, ranks, priority, state, submitted_at, max_restarts, wait_for_nodes)
                 VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?)
-                """, arguments: [s.name, spec, s.ranks, priority, Self.now, s.maxRestarts, waitForNodes])
+                """).execute(arguments: [s.name, spec, s.ranks, priority, Self.now, s.maxRestarts, waitForNodes])
             let id = db.lastInsertedRowID
-            try db.execute(sql: "INSERT INTO events(at, job_id, kind, to_state, detail) VALUES (?, ?, 'submitted', 'PENDING', ?)",
+            try db.cachedStatement(sql: "INSERT INTO events(at, job_id, kind, to_state, detail) VALUES (?, ?, 'submitted', 'PENDING', ?)").execute(
                            arguments: [Self.now, id, "\(s.name) ranks=\(s.ranks) priority=\(priority)"])
             return id
         }
@@ -178,13 +189,13 @@ final class Store: @unchecked Sendable {
     }
 
     func job(_ id: Int64) throws -> JobRow? {
-        try db.read { try Row.fetchOne($0, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobRow.init) }
+        try db.read { try Row.fetchOne($0.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id]).map(JobRow.init) }
     }
 
     func countsByState() throws -> [JobState: Int] {
         try db.read { db in
             var out: [JobState: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
+            for r in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")) {
                 if let s = JobState(rawValue: r["state"]) { out[s] = r["n"] }
             }
             return out
@@ -198,19 +209,19 @@ final class Store: @unchecked Sendable {
     func transition<T>(_ id: Int64, from: JobState, to: JobState, reason: String?, detail: String? = nil,
                        extra: (Database) throws -> T) throws -> T {
         let out: T = try db.write { db in
-            guard let cur = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id]) else {
+            guard let cur = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM jobs WHERE id = ?"), arguments: [id]) else {
                 throw StoreError(message: "no job \(id)")
             }
             guard cur == from.rawValue, from.canMove(to: to) else {
                 throw StoreError(message: "job \(id): cannot move \(cur) → \(to.rawValue) (expected \(from.rawValue))")
             }
-            try db.execute(sql: "INSERT INTO events(at, job_id, kind, from_state, to_state, detail) VALUES (?, ?, 'transition', ?, ?, ?)",
+            try db.cachedStatement(sql: "INSERT INTO events(at, job_id, kind, from_state, to_state, detail) VALUES (?, ?, 'transition', ?, ?, ?)").execute(
                            arguments: [Self.now, id, from.rawValue, to.rawValue, detail ?? reason])
-            try db.execute(sql: "UPDATE jobs SET state = ?, reason = ? WHERE id = ?", arguments: [to.rawValue, reason, id])
+            try db.cachedStatement(sql: "UPDATE jobs SET state = ?, reason = ? WHERE id = ?").execute(arguments: [to.rawValue, reason, id])
             if to == .running {
-                try db.execute(sql: "UPDATE jobs SET started_at = COALESCE(started_at, ?) WHERE id = ?", arguments: [Self.now, id])
+                try db.cachedStatement(sql: "UPDATE jobs SET started_at = COALESCE(started_at, ?) WHERE id = ?").execute(arguments: [Self.now, id])
             }
-            if to.isTerminal { try db.execute(sql: "UPDATE jobs SET finished_at = ? WHERE id = ?", arguments: [Self.now, id]) }
+            if to.isTerminal { try db.cachedStatement(sql: "UPDATE jobs SET finished_at = ? WHERE id = ?").execute(arguments: [Self.now, id]) }
             return try extra(db)
         }
         Self.logTransition(job: id, from: from, to: to, detail: detail ?? reason)
@@ -223,15 +234,15 @@ final class Store: @unchecked Sendable {
 
     func setCancelRequested(_ id: Int64) throws {
         try db.write { db in
-            try db.execute(sql: "INSERT INTO events(at, job_id, kind) VALUES (?, ?, 'cancel-requested')", arguments: [Self.now, id])
-            try db.execute(sql: "UPDATE jobs SET cancel_requested = 1 WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "INSERT INTO events(at, job_id, kind) VALUES (?, ?, 'cancel-requested')").execute(arguments: [Self.now, id])
+            try db.cachedStatement(sql: "UPDATE jobs SET cancel_requested = 1 WHERE id = ?").execute(arguments: [id])
         }
         Self.logEvent(kind: "cancel-requested", job: id, detail: nil)
     }
 
     func event(job: Int64?, kind: String, detail: String?) throws {
         try db.write { db in
-            try db.execute(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, ?, ?)", arguments: [Self.now, job, kind, detail])
+            try db.cachedStatement(sql: "INSERT INTO events(at, job_id, kind, detail) VALUES (?, ?, ?, ?)").execute(arguments: [Self.now, job, kind, detail])
         }
         Self.logEvent(kind: kind, job: job, detail: detail)
     }

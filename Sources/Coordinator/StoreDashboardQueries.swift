@@ -22,13 +22,13 @@ struct ProgressRow {
 extension Store {
     /// The largest progress row id (0 when there is none).
     func maxProgressID() throws -> Int64 {
-        try db.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM progress") ?? 0 }
+        try db.read { try Int64.fetchOne($0.cachedStatement(sql: "SELECT MAX(id) FROM progress")) ?? 0 }
     }
 
     /// Rank 0's progress rows with ids above `after`, oldest first, at most `limit` (primary key order).
     func rank0Progress(after: Int64, limit: Int) throws -> [ProgressRow] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, job_id, step, at FROM progress WHERE id > ? AND rank = 0 ORDER BY id LIMIT ?",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, job_id, step, at FROM progress WHERE id > ? AND rank = 0 ORDER BY id LIMIT ?"),
                              arguments: [after, limit]).map { ProgressRow(id: $0["id"], job: $0["job_id"], step: $0["step"], at: $0["at"]) }
         }
     }
@@ -52,7 +52,7 @@ extension Store {
     /// Evaluation results of `job`, oldest first: the newest `limit` reports.
     func evaluations(job: Int64, limit: Int = 2000) throws -> [EvaluationPoint] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT step, metric, value FROM evaluations WHERE job_id = ? ORDER BY id DESC LIMIT ?",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT step, metric, value FROM evaluations WHERE job_id = ? ORDER BY id DESC LIMIT ?"),
                              arguments: [job, limit]).reversed().map { EvaluationPoint(step: $0["step"], metric: $0["metric"], value: $0["value"]) }
         }
     }

@@ -27,67 +27,88 @@ extension Store {
         """
 
     /// Up to `limit` jobs with ids below `after` (newest first), in `state` if given, and how many
-    /// match in all. Both use an index (jobs' rowid, or jobs_state_id).
+    /// match in all. Both use an index (jobs' rowid, or jobs_state_id); the SQL has four shapes,
+    /// each prepared once.
     func jobPage(state: JobState?, after: Int64?, limit: Int) throws -> (rows: [JobRow], total: Int) {
         try db.read { db in
             var filter: [String] = [], args: [DatabaseValueConvertible] = []
             if let state { filter.append("state = ?"); args.append(state.rawValue) }
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs" + (filter.isEmpty ? "" : " WHERE " + filter.joined(separator: " AND ")),
-                                         arguments: StatementArguments(args)) ?? 0
+            let count = "SELECT COUNT(*) FROM jobs" + (filter.isEmpty ? "" : " WHERE " + filter.joined(separator: " AND "))
+            let total = try Int.fetchOne(db.cachedStatement(sql: count), arguments: StatementArguments(args)) ?? 0
             if let after { filter.append("id < ?"); args.append(after) }
             let sql = "SELECT \(Self.jobColumnsWithoutSpec) FROM jobs" + (filter.isEmpty ? "" : " WHERE " + filter.joined(separator: " AND "))
                 + " ORDER BY id DESC LIMIT ?"
             args.append(limit)
-            return (try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(JobRow.init), total)
+            return (try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(args)).map(JobRow.init), total)
         }
     }
 
-    /// Latest attempt, latest progress point and newest checkpoint step of each job, in one read.
+    /// Latest attempt, latest progress point, newest checkpoint step and evaluation of each job, in
+    /// one read. The ids go in as one JSON array (`json_each`), so each statement has one text and
+    /// is prepared once per connection: preparing SQL had been a third of a submit's time.
     func extras(of ids: [Int64]) throws -> [Int64: JobExtras] {
         guard !ids.isEmpty else { return [:] }
-        let list = ids.map(String.init).joined(separator: ",")
-        return try db.read { db in
-            var out: [Int64: JobExtras] = [:]
-            for id in ids { out[id] = JobExtras() }
-            for r in try Row.fetchAll(db, sql: """
-                SELECT a.* FROM attempts a WHERE a.job_id IN (\(list))
-                AND a.number = (SELECT MAX(number) FROM attempts b WHERE b.job_id = a.job_id)
-                """) {
-                let a = AttemptRow(r); out[a.jobID]?.attempt = a
-            }
-            for r in try Row.fetchAll(db, sql: """
-                SELECT p.* FROM progress p WHERE p.id IN (SELECT MAX(id) FROM progress WHERE job_id IN (\(list)) GROUP BY job_id)
-                """) {
-                let job: Int64 = r["job_id"]
-                out[job]?.progress = ProgressPoint(step: r["step"], loss: r["loss"], samplesPerS: r["samples_per_s"], at: r["at"])
-            }
-            for r in try Row.fetchAll(db, sql: "SELECT job_id, MAX(step) AS step FROM checkpoints WHERE job_id IN (\(list)) GROUP BY job_id") {
-                let job: Int64 = r["job_id"]; out[job]?.lastCheckpointStep = r["step"]
-            }
-            for r in try Row.fetchAll(db, sql: "SELECT id, eval_metric, eval_value, eval_step FROM jobs WHERE id IN (\(list)) AND eval_metric IS NOT NULL") {
-                let job: Int64 = r["id"]; out[job]?.evaluation = Evaluation(metric: r["eval_metric"], value: r["eval_value"], step: r["eval_step"])
-            }
-            return out
+        return try db.read { try Self.extras($0, of: ids) }
+    }
+
+    static func extras(_ db: Database, of ids: [Int64]) throws -> [Int64: JobExtras] {
+        let list: StatementArguments = ["[" + ids.map(String.init).joined(separator: ",") + "]"]
+        var out: [Int64: JobExtras] = [:]
+        for id in ids { out[id] = JobExtras() }
+        for r in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT a.* FROM attempts a WHERE a.job_id IN (SELECT value FROM json_each(?))
+            AND a.number = (SELECT MAX(number) FROM attempts b WHERE b.job_id = a.job_id)
+            """), arguments: list) {
+            let a = AttemptRow(r); out[a.jobID]?.attempt = a
+        }
+        for r in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT p.* FROM progress p WHERE p.id IN
+            (SELECT MAX(id) FROM progress WHERE job_id IN (SELECT value FROM json_each(?)) GROUP BY job_id)
+            """), arguments: list) {
+            let job: Int64 = r["job_id"]
+            out[job]?.progress = ProgressPoint(step: r["step"], loss: r["loss"], samplesPerS: r["samples_per_s"], at: r["at"])
+        }
+        for r in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT job_id, MAX(step) AS step FROM checkpoints WHERE job_id IN (SELECT value FROM json_each(?)) GROUP BY job_id
+            """), arguments: list) {
+            let job: Int64 = r["job_id"]; out[job]?.lastCheckpointStep = r["step"]
+        }
+        for r in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, eval_metric, eval_value, eval_step FROM jobs WHERE id IN (SELECT value FROM json_each(?)) AND eval_metric IS NOT NULL
+            """), arguments: list) {
+            let job: Int64 = r["id"]; out[job]?.evaluation = Evaluation(metric: r["eval_metric"], value: r["eval_value"], step: r["eval_step"])
+        }
+        return out
+    }
+
+    /// A job's row, what its job_info needs and, with `history`, its attempts, in one read (each
+    /// read is a transaction, whose BEGIN and COMMIT cost as much as a small query).
+    func jobDetail(_ id: Int64, history: Bool) throws -> (row: JobRow, extras: JobExtras, attempts: [AttemptRow])? {
+        try db.read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id]).map(JobRow.init) else { return nil }
+            let attempts = try history ? Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM attempts WHERE job_id = ? ORDER BY number"),
+                                                  arguments: [id]).map(AttemptRow.init) : []
+            return (row, try Self.extras(db, of: [id])[id] ?? JobExtras(), attempts)
         }
     }
 
     /// Jobs not yet terminal (counted with the jobs_state_id index).
-    func unfinishedCount() throws -> Int {
-        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM jobs WHERE state IN ('PENDING','SCHEDULED','RUNNING','RESTARTING')") ?? 0 }
+    static func unfinishedCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM jobs WHERE state IN ('PENDING','SCHEDULED','RUNNING','RESTARTING')")) ?? 0
     }
 
     /// Queued jobs (PENDING, RESTARTING) in submission order, without their spec texts.
     func queuedJobs() throws -> [JobRow] {
-        try db.read { try Row.fetchAll($0, sql: "SELECT \(Self.jobColumnsWithoutSpec) FROM jobs WHERE state IN ('PENDING','RESTARTING') ORDER BY id").map(JobRow.init) }
+        try db.read { try Row.fetchAll($0.cachedStatement(sql: "SELECT \(Self.jobColumnsWithoutSpec) FROM jobs WHERE state IN ('PENDING','RESTARTING') ORDER BY id")).map(JobRow.init) }
     }
 
     func spec(of job: Int64) throws -> String? {
-        try db.read { try String.fetchOne($0, sql: "SELECT spec FROM jobs WHERE id = ?", arguments: [job]) }
+        try db.read { try String.fetchOne($0.cachedStatement(sql: "SELECT spec FROM jobs WHERE id = ?"), arguments: [job]) }
     }
 
     func nodeRows() throws -> [NodeRow] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM nodes ORDER BY name").map {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM nodes ORDER BY name")).map {
                 NodeRow(name: $0["name"], host: $0["host"], address: $0["address"], slots: $0["slots"], lastSeen: $0["last_seen"])
             }
         }
@@ -97,7 +118,7 @@ extension Store {
     /// the last one returned when more may follow.
     func progressPage(job: Int64, after: Int64?, limit: Int) throws -> (points: [ProgressPoint], next: Int64?) {
         try db.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM progress WHERE job_id = ? AND rank = 0 AND id > ? ORDER BY id LIMIT ?",
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM progress WHERE job_id = ? AND rank = 0 AND id > ? ORDER BY id LIMIT ?"),
                                         arguments: [job, after ?? 0, limit])
             let points = rows.map { ProgressPoint(step: $0["step"], loss: $0["loss"], samplesPerS: $0["samples_per_s"], at: $0["at"]) }
             let last: Int64? = rows.last?["id"]
@@ -106,7 +127,7 @@ extension Store {
     }
 
     func eventDetails(kind: String) throws -> [String] {
-        try db.read { try String?.fetchAll($0, sql: "SELECT detail FROM events WHERE kind = ? ORDER BY id", arguments: [kind]) }.map { $0 ?? "" }
+        try db.read { try String?.fetchAll($0.cachedStatement(sql: "SELECT detail FROM events WHERE kind = ? ORDER BY id"), arguments: [kind]) }.map { $0 ?? "" }
     }
 
     /// Records a launch that failed before mpirun ran: the attempt ends `launch-failed`.

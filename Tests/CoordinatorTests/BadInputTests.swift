@@ -1,6 +1,6 @@
 // Tests: bad input gets a clear error reply and the coordinator keeps serving: malformed JSON,
 // unknown type, wrong version, oversized frame, bad envelope, unknown job, a spec larger than the
-// cluster, and 10,000 random frames.
+// cluster, a full queue, and 10,000 random frames.
 import Coordinator
 import Foundation
 import Wire
@@ -108,5 +108,27 @@ final class BadInputTests: XCTestCase {
         print("random frames: 10000 sent, \(replies) replies")
         XCTAssertGreaterThan(replies, 5000)
         try assertStillServing()
+    }
+
+    /// A full queue refuses the next submit and writes nothing; a job ending makes room again.
+    func testAFullQueueRefusesSubmitsAndRecordsNothing() throws {
+        cluster.coordinator?.stop()
+        var c = cluster.config()
+        c.maxQueuedJobs = 2
+        let coordinator = try Coordinator(config: c)
+        try coordinator.start()
+        defer { coordinator.stop() }
+        let client = CoordinatorClient(endpoint: coordinator.endpoint)
+        let first = try client.submit(spec: cluster.spec("q1", ranks: 9), waitForNodes: true)
+        _ = try client.submit(spec: cluster.spec("q2", ranks: 9), waitForNodes: true)
+        XCTAssertThrowsError(try client.submit(spec: cluster.spec("q3", ranks: 9), waitForNodes: true)) { e in
+            guard case let ClientError.rejected(code, message) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(code, .unschedulable)
+            XCTAssertEqual(message, "queue is full: 2 unfinished jobs (max_queued_jobs 2)")
+        }
+        XCTAssertEqual(try client.listPage().total, 2)
+        _ = try client.cancel(first.id)
+        XCTAssertEqual(try client.submit(spec: cluster.spec("q4", ranks: 9), waitForNodes: true).name, "q4")
+        XCTAssertEqual(try client.listPage(state: .pending).total, 2)
     }
 }
