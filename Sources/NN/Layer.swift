@@ -26,6 +26,10 @@ public protocol Layer: AnyObject {
     func inputGradient(_ dy: Tensor, needed: Bool) -> Tensor?
     /// Writes (or, with `accumulate`, adds) dL/dθ for the dy of the last `inputGradient`.
     func parameterGradients(accumulate: Bool)
+    /// True when backward may run `inputGradient(dy, needed: false)`, `parameterGradients`, then
+    /// `inputGradient(dy, needed: true)` on the same dy, and get what one call each gives (what
+    /// the first call does to dy is idempotent). Default false.
+    var parameterGradientsFirst: Bool { get }
 }
 
 /// `backward`, and do-nothing defaults for layers without parameters.
@@ -38,6 +42,8 @@ public extension Layer {
     }
     /// No parameters: nothing to write.
     func parameterGradients(accumulate: Bool) {}
+    /// dL/dx, then dL/dθ, unless the layer says otherwise.
+    var parameterGradientsFirst: Bool { false }
     /// No parameters: nothing to declare.
     func declare(into layout: inout ParameterLayout, prefix: String) {}
     /// No parameters: nothing to bind.

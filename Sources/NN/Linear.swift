@@ -64,6 +64,9 @@ public final class Linear: Layer {
         return dx
     }
 
+    /// The ReLU mask is idempotent and dx, dw depend only on the masked dy: either order works.
+    public var parameterGradientsFirst: Bool { true }
+
     /// db (OUT) += Σ_B dy; dw (OUT, IN) += dyᵀ · x (written instead of added unless `accumulate`).
     public func parameterGradients(accumulate: Bool) {
         if !accumulate { db.zero() }

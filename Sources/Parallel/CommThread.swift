@@ -3,7 +3,14 @@
 // backward pass goes on); `sync` runs a call and waits for its result; `drain` waits for all
 // handed-over work and rethrows the first error any of it raised. The thread sleeps on a
 // condition variable while idle, so it takes no CPU from the compute thread between buckets.
+// Across nodes it runs at a higher priority than the compute thread (`raisePriority`, nice −10
+// where allowed): there it sleeps in poll(2) and needs little CPU, but every millisecond it waits
+// for a core after a bucket is ready leaves the link idle. On one node it keeps the process's
+// priority: its shared-memory waits spin, and a favoured spinner would starve backward.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one thread of a rank that makes MPI calls; work runs in FIFO order.
 public final class CommThread: @unchecked Sendable {
@@ -70,6 +77,26 @@ public final class CommThread: @unchecked Sendable {
         condition.broadcast()
         while !queue.isEmpty || running { condition.wait() }
         condition.unlock()
+    }
+
+    /// The thread's nice value: `COHORT_COMM_NICE` (0 keeps the process's), default −10. Lowering
+    /// it needs CAP_SYS_NICE; without it the thread keeps the process's priority.
+    static let niceValue = Int32(ProcessInfo.processInfo.environment["COHORT_COMM_NICE"] ?? "") ?? -10
+
+    /// Queues setting the thread's nice value to `niceValue` (best effort: without CAP_SYS_NICE
+    /// the thread keeps the process's priority).
+    public func raisePriority() {
+        #if os(Linux)
+        guard Self.niceValue != 0 else { return }
+        async {
+            // setpriority(PRIO_PROCESS, tid) sets one thread's nice; /proc/thread-self names the
+            // tid (Swift's Glibc has no gettid).
+            if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
+               let tid = id_t(link.split(separator: "/").last ?? "") {
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, Self.niceValue)
+            }
+        }
+        #endif
     }
 
     private func loop() {

@@ -25,9 +25,8 @@ public final class DataParallel {
     public let clipNorm: Float?
     /// With `clipNorm`: the last step's global gradient norm before clipping (the same on every rank).
     public private(set) var gradientNorm: Double = 0
-    /// This rank (0 without a communicator).
+    /// This rank and the number of ranks (0 and 1 without a communicator).
     public var rank: Int { comm?.rank ?? 0 }
-    /// Number of ranks (1 without a communicator).
     public var size: Int { comm?.size ?? 1 }
     let queue: ReductionQueue?
     private var reduction: GradientReduction
@@ -143,11 +142,6 @@ public final class DataParallel {
     /// Whether this rank writes the parameters when they are set outside `step()` (every rank,
     /// unless the ranks share one copy: then rank 0).
     public var writesParameters: Bool { parameters.writesParameters }
-
-    /// Rank r's ZeroLayout ranges (what it writes in a checkpoint at any stage; together all elements).
-    public func checkpointRanges(of r: Int) -> [Range<Int>] {
-        ZeroLayout(plan: plan, ranks: size).owned(by: r).filter { !$0.isEmpty }
-    }
 
     /// Sets every optimizer's learning rate.
     public func setLearningRate(_ lr: Float) { sharded.setLearningRate(lr) }

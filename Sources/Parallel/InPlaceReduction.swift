@@ -27,11 +27,12 @@ final class InPlaceReduction: GradientReduction {
 
     func bucketReady(_ b: Int, last: Bool, accumulate: Bool) {
         guard last, let transport else { return }
-        tickets.set(b, queue.async(transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer,
-                                                                offset: plan.buckets[b].range.lowerBound)))
+        StepTrace.mark("ready", b)
+        let work = transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer, offset: plan.buckets[b].range.lowerBound)
+        tickets.set(b, queue.async { StepTrace.mark("start", b); try work(); StepTrace.mark("end", b) })
     }
 
-    func waitForBucket(_ b: Int) { tickets.wait(b, on: queue) }
+    func waitForBucket(_ b: Int) { StepTrace.mark("wait", b); tickets.wait(b, on: queue); StepTrace.mark("waited", b) }
 
     func finishStep() throws {
         tickets.clear()

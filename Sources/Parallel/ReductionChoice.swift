@@ -18,7 +18,8 @@
 //   across nodes                  how a ring call crosses them is the communicator's, fixed at
 //                                 its start: a flat socket ring, or with several ranks per node the
 //                                 hierarchy (MPICommunicator+Hierarchy.swift, COHORT_HIERARCHICAL),
-//                                 and the direct schedule below the tuned size (AlgorithmTable.swift)
+//                                 and the direct schedule below the tuned size (AlgorithmTable.swift);
+//                                 across nodes the comm thread runs at a raised priority
 // A new stage or transport is a new file conforming to one of these protocols and a case here.
 import Collectives
 import NN
@@ -42,6 +43,7 @@ enum ReductionChoice {
                           comm: Communicator?, queue: ReductionQueue?, format: WireFormat, syncEvery: Int = 1) -> GradientReduction {
         guard let comm, let queue, comm.size > 1 else { return LocalGradients(flat: { model.store.grads.pointer }) }
         if syncEvery > 1 { return LocalSGD.gradients(of: model) }   // local SGD: gradients stay on the rank
+        if (comm as? MPICommunicator)?.usesSockets == true { queue.worker.raisePriority() }   // CommThread.swift says why
         let ring = format == .fp32 ? transport(stage: stage, comm: comm, peers: nil)
             : CompressedRing(comm: comm, format: format, gather: stage == 0, count: model.parameterCount)
         if stage == 2 { return ShardedGradients(model: model, plan: plan, sharded: sharded, transport: ring, queue: queue) }

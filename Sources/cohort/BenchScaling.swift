@@ -4,7 +4,8 @@
 // (mpirun, one core each) or, with --nodes K, one per network-namespace node made for the run,
 // links optionally shaped (--link-rate) and gradients between nodes in --dtype. --vs-gloo runs
 // PyTorch DDP over Gloo on the same nodes (and on 1 rank) in the same rounds, so the ratios
-// come from one run.
+// come from one run. --ab-env NAME=VALUE runs the N ranks a second time in each round with
+// those variables set (B), so a setting's effect is measured against A in the same minutes.
 import ArgumentParser
 import Collectives
 import Durable
@@ -22,6 +23,7 @@ struct BenchScaling: ParsableCommand {
     @Option(help: "With --nodes: shape every node's link to this rate (tc tbf, e.g. 1gbit).") var linkRate: String?
     @Option(help: "What gradients are on the links between nodes: fp32, bf16 or fp16 (parallel.grad_dtype).") var dtype = "fp32"
     @Option(help: "parallel.sync_every of the N-rank run: average parameters every H steps (local SGD; 1: every step's gradients).") var syncEvery = 1
+    @Option(parsing: .singleValue, help: "Also run the N ranks with NAME=VALUE set (repeatable), alternating with the default run in each round (an A/B).") var abEnv: [String] = []
     @Flag(help: "Also run PyTorch DDP over Gloo (launch/pytorch/ddp_w.py, /usr/bin/python3) on the same nodes, in the same rounds.") var vsGloo = false
 
     func validate() throws {
@@ -33,6 +35,9 @@ struct BenchScaling: ParsableCommand {
             throw ValidationError(nodes == nil ? "--link-rate needs --nodes" : "--link-rate must be a tc rate such as 1gbit or 500mbit, got '\(linkRate)'")
         }
         guard syncEvery >= 1 else { throw ValidationError("--sync-every must be at least 1, got \(syncEvery)") }
+        if let bad = abEnv.first(where: { !$0.hasPrefix("COHORT_") || !$0.contains("=") }) {
+            throw ValidationError("--ab-env must be COHORT_NAME=VALUE, got '\(bad)'")
+        }
         if vsGloo, model != "mlp" { throw ValidationError("--vs-gloo compares workload W only (--model mlp)") }
     }
 
@@ -49,7 +54,7 @@ struct BenchScaling: ParsableCommand {
         let cluster = try nodes.map { try NamespaceNodes.up(count: $0, linkRate: linkRate, dir: dir) }
         defer { cluster?.down() }
         let place = cluster.map { "\($0.count) namespace nodes, links \(linkRate ?? "unshaped"), \(dtype) between nodes" } ?? "this node"
-        var one: [Double] = [], many: [(Double, Double)] = [], gloo1: [Double] = [], glooN: [Double] = []
+        var one: [Double] = [], many: [(Double, Double)] = [], manyB: [(Double, Double)] = [], gloo1: [Double] = [], glooN: [Double] = []
         var finalLoss = Double.nan
         for round in 1...rounds {
             benchNote("round \(round)/\(rounds): 1 rank")
@@ -58,6 +63,13 @@ struct BenchScaling: ParsableCommand {
             let r = try Self.train(ranks: ranks, nodes: cluster, spec: specN, dir: dir, extra: ["--zero-stage", "\(zeroStage)"])
             many.append((r["steady_samples_per_s"] as! Double, r["overlap_hidden"] as? Double ?? 0))
             finalLoss = r["final_loss"] as? Double ?? .nan
+            if !abEnv.isEmpty {
+                benchNote("round \(round)/\(rounds): \(ranks) ranks with \(abEnv.joined(separator: " "))")
+                for kv in abEnv { let p = kv.split(separator: "=", maxSplits: 1); setenv(String(p[0]), p.count > 1 ? String(p[1]) : "", 1) }
+                defer { for kv in abEnv { unsetenv(String(kv.split(separator: "=")[0])) } }
+                let b = try Self.train(ranks: ranks, nodes: cluster, spec: specN, dir: dir, extra: ["--zero-stage", "\(zeroStage)"])
+                manyB.append((b["steady_samples_per_s"] as! Double, b["overlap_hidden"] as? Double ?? 0))
+            }
             guard vsGloo else { continue }
             benchNote("round \(round)/\(rounds): PyTorch DDP (Gloo), 1 rank")
             gloo1.append(try GlooRun.run(ranks: 1, nodes: nil, steps: steps, data: workload.data)["samples_per_s"] as! Double)
@@ -69,6 +81,9 @@ struct BenchScaling: ParsableCommand {
         var line: [String: Any] = ["bench": "scaling", "impl": "cohort", "samples_per_s_1": s1, "samples_per_s_n": best.0,
                                    "speedup": best.0 / s1, "overlap_hidden": best.1, "bucket_mb": bucketMb, "zero_stage": zeroStage,
                                    "dtype": dtype, "sync_every": syncEvery, "final_loss": finalLoss]
+        if let bestB = manyB.max(by: { $0.0 < $1.0 }) {   // A ÷ B: above 1 when the default is faster
+            line["ab_env"] = abEnv; line["samples_per_s_n_b"] = bestB.0; line["overlap_hidden_b"] = bestB.1; line["a_over_b"] = best.0 / bestB.0
+        }
         if vsGloo { line["vs_gloo"] = best.0 / glooN.max()!; line["vs_gloo_1"] = s1 / gloo1.max()! }
         emitJSONLine(line.merging(across) { a, _ in a })
         if vsGloo {

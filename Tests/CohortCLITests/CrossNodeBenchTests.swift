@@ -34,5 +34,8 @@ final class CrossNodeBenchTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains(text), "\(args): \(r.stderr)")
         }
+        let r = try CLI.run(["bench", "scaling", "--ab-env", "PATH=/"])   // only Cohort's own settings
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("--ab-env must be COHORT_NAME=VALUE, got 'PATH=/'"), r.stderr)
     }
 }

@@ -1,6 +1,8 @@
 // Sequential's backward order: every layer's input gradient, then (only for layers with
 // parameters) beforeGrads(i) strictly before the layer writes any parameter gradient, then
 // layerDone(i); last layer first. Data-parallel code relies on this to reuse gradient memory.
+// A layer that allows it (Linear) writes its parameter gradients before its input gradient, and
+// the bits are those of the other order.
 import NN
 import Tensor
 import XCTest
@@ -28,5 +30,28 @@ final class SequentialTests: XCTestCase {
             events.append("done \(i)")
         })
         XCTAssertEqual(events, ["before 5", "done 5", "before 4", "done 4", "done 3", "done 2", "done 1", "before 0", "done 0"])
+    }
+
+    func testParameterGradientsFirstGivesTheSameBitsAsInputGradientFirst() {
+        func gradients(first: Bool, accumulate: Bool) -> [Float] {
+            let model = Sequential([Conv2d(1, 2, kernel: 3, padding: 1), ReLU(), Flatten(), Linear(2 * 49, 5, relu: true),
+                                    Linear(5, 4, relu: true), Linear(4, 3)], inputShape: [1, 7, 7])
+            model.initialize(seed: 11)
+            model.parameterGradientsFirst = first
+            var rng = RNG(seed: 12)
+            for step in 0..<2 {   // the second pass adds to the first (accumulation)
+                let x = Tensor((0..<(3 * 49)).map { _ in rng.normal() }, shape: [3, 1, 7, 7])
+                let dy = Tensor((0..<9).map { _ in rng.normal() }, shape: [3, 3])
+                _ = model.forward(x)
+                model.backward(dy, accumulate: accumulate && step == 1, beforeGrads: nil, layerDone: nil)
+            }
+            return Array(UnsafeBufferPointer(start: model.store.grads.pointer, count: model.store.grads.count))
+        }
+        for accumulate in [false, true] {
+            let a = gradients(first: true, accumulate: accumulate), b = gradients(first: false, accumulate: accumulate)
+            let differ = zip(a, b).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }
+            XCTAssertNil(differ, "accumulate \(accumulate): element \(differ?.offset ?? -1) differs")
+            XCTAssertTrue(a.contains { $0 != 0 })
+        }
     }
 }
