@@ -98,17 +98,20 @@ extension Coordinator {
             defer { try? fh.close() }
             guard (try? fh.seek(toOffset: UInt64(offsets[i]))) != nil else { continue }
             let data = (try? fh.read(upToCount: left)) ?? Data()
-            // Only whole lines while the job runs, so prefixes stay aligned; once it has ended, a
-            // last line without a newline is returned too (and given one).
+            // Only whole lines and whole progress-bar redraws while the job runs (a redraw is whole
+            // once the next "\r" starts), so prefixes stay aligned and a bar moves live; once the job
+            // has ended, a last line without a newline is returned too (and given one).
             let ended = row.state.isTerminal && data.count < left
-            let cut = ended ? data.count : (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 - data.startIndex + 1 } ?? 0)
+            let line = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 - data.startIndex + 1 } ?? 0
+            let redraw = data.lastIndex(of: UInt8(ascii: "\r")).map { $0 - data.startIndex } ?? 0
+            let cut = ended ? data.count : max(line, redraw)
             var chunk = data.prefix(cut)
             left -= chunk.count
             offsets[i] += chunk.count
             if left <= 0 { complete = false }
             if ended, let last = chunk.last, last != UInt8(ascii: "\n") { chunk.append(UInt8(ascii: "\n")) }
             let s = String(decoding: chunk, as: UTF8.self)
-            text += prefixed ? s.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "[\(rank)] \($0)\n" }.joined() : s
+            text += prefixed ? LogText.prefixed(s, "[\(rank)] ") : s
         }
         var r = Message(.ok, id: "")
         r.text = text; r.offsets = offsets

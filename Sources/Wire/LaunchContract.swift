@@ -18,6 +18,9 @@ public struct LaunchContract: Sendable, Equatable {
     /// With CURVE: the rank's key pair file and the coordinator's public key file (CurveClientKeys).
     public static let keyVariable = CurveClientKeys.keyVariable
     public static let serverKeyVariable = CurveClientKeys.serverKeyVariable
+    /// A rank's exit status for a configuration it refuses (spec, data, init_from): sysexits.h's
+    /// EX_CONFIG. The coordinator ends the job FAILED with the rank's `error:` line, no restart.
+    public static let configErrorExitStatus: Int32 = 78
     /// mpirun's own: the rank's index in the world.
     public static let rankVariable = "OMPI_COMM_WORLD_RANK"
 

@@ -16,8 +16,9 @@ struct LogsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let write = { (s: String) in FileHandle.standardOutput.write(Data(s.utf8)) }
+        let write = FollowOutput.writer()
         if follow {
+            FollowOutput.detachOnInterrupt(job: job)
             throw outcomeExitCode(try cluster.client.follow(job, rank: rank, out: write))
         }
         var offsets: [Int] = []

@@ -52,7 +52,7 @@ struct RunCommand: ParsableCommand {
             return src
         }
         defer { sources.forEach { $0.cancel() } }
-        let end = try client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
+        let end = try client.follow(job.id, out: FollowOutput.writer())
         FileHandle.standardError.write(Data("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")\n".utf8))
         if end.state == .succeeded { FileHandle.standardError.write(Data(Self.nextSteps(checkpoints: checkpoints, gpt: (try? JobSpec.parse(text, source: spec))?.isText ?? false).utf8)) }
         throw outcomeExitCode(end)

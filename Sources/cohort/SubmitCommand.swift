@@ -21,7 +21,8 @@ struct SubmitCommand: ParsableCommand {
         }
         fflush(stdout)  // the header before the streamed logs (print buffers on a pipe)
         guard follow else { return }
-        let end = try cluster.client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
+        FollowOutput.detachOnInterrupt(job: job.id)
+        let end = try cluster.client.follow(job.id, out: FollowOutput.writer())
         print("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")")
         throw outcomeExitCode(end)
     }
