@@ -49,7 +49,7 @@ extension Coordinator {
     /// An upper bound of `j`'s JSON size without encoding it: the fixed keys and numbers, and six
     /// bytes per byte of text (the longest JSON escape, \u00XX).
     static func encodedBound(_ j: JobInfo) -> Int {
-        let text = j.name.utf8.count + (j.reason?.utf8.count ?? 0) + j.id.utf8.count
+        let text = j.name.utf8.count + (j.reason?.utf8.count ?? 0) + j.id.utf8.count + (j.lastCheckpointPath?.utf8.count ?? 0)
         return 600 + 6 * text + j.allocation.reduce(0) { $0 + 60 + 6 * ($1.node.utf8.count + $1.address.utf8.count) }
     }
 
@@ -123,8 +123,11 @@ extension Coordinator {
 
     /// With `history`, every attempt and why it ended (`status`).
     func info(_ row: JobRow, history: Bool) throws -> JobInfo {
-        var j = info(row, extras: try store.extras(of: [row.id])[row.id] ?? JobExtras())
+        let extras = try store.extras(of: [row.id])[row.id] ?? JobExtras()
+        var j = info(row, extras: extras)
         if history {
+            j.lastCheckpointPath = extras.lastCheckpointPath
+            (j.totalSteps, j.etaSeconds) = remaining(row, progress: extras.progress)
             j.history = try store.attempts(job: row.id).map {
                 AttemptInfo(number: $0.number, ranks: $0.ranks, allocation: $0.allocation, startedAt: $0.startedAt,
                             finishedAt: $0.finishedAt, exitCode: $0.exitCode, outcome: $0.outcome, reason: $0.reason, startStep: $0.startStep)

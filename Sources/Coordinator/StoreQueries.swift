@@ -16,6 +16,7 @@ struct JobExtras {
     var attempt: AttemptRow?
     var progress: ProgressPoint?
     var lastCheckpointStep: Int?
+    var lastCheckpointPath: String?
     var evaluation: Evaluation?
 }
 
@@ -61,8 +62,9 @@ extension Store {
                 let job: Int64 = r["job_id"]
                 out[job]?.progress = ProgressPoint(step: r["step"], loss: r["loss"], samplesPerS: r["samples_per_s"], at: r["at"])
             }
-            for r in try Row.fetchAll(db, sql: "SELECT job_id, MAX(step) AS step FROM checkpoints WHERE job_id IN (\(list)) GROUP BY job_id") {
-                let job: Int64 = r["job_id"]; out[job]?.lastCheckpointStep = r["step"]
+            // SQLite takes the bare column `path` from the row holding MAX(step).
+            for r in try Row.fetchAll(db, sql: "SELECT job_id, MAX(step) AS step, path FROM checkpoints WHERE job_id IN (\(list)) GROUP BY job_id") {
+                let job: Int64 = r["job_id"]; out[job]?.lastCheckpointStep = r["step"]; out[job]?.lastCheckpointPath = r["path"]
             }
             for r in try Row.fetchAll(db, sql: "SELECT id, eval_metric, eval_value, eval_step FROM jobs WHERE id IN (\(list)) AND eval_metric IS NOT NULL") {
                 let job: Int64 = r["id"]; out[job]?.evaluation = Evaluation(metric: r["eval_metric"], value: r["eval_value"], step: r["eval_step"])

@@ -38,6 +38,11 @@ public enum LogText {
         return String(out)
     }
 
+    /// Every line of `text` as its last redraw left it, an unended last line included.
+    public static func lines(_ text: String) -> [String] {
+        Array(text.unicodeScalars).split(separator: "\n").map { String(String.UnicodeScalarView(final($0))) }.filter { !$0.isEmpty }
+    }
+
     /// What is left of a line once every redraw has been drawn (a "\r" just before the newline
     /// is a CRLF ending, not a redraw).
     static func final(_ line: ArraySlice<Unicode.Scalar>) -> ArraySlice<Unicode.Scalar> {

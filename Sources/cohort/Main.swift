@@ -71,7 +71,7 @@ enum Main {
     static func exitStatus(for error: Error) -> Int32 {
         if case ClientError.unreachable = error { return 3 }
         if ProcessInfo.processInfo.environment[LaunchContract.jobIDVariable] != nil,
-           error is SpecError || error is DataError || error is SafeTensorsError {
+           error is SpecError || error is SpecFileError || error is DataError || error is SafeTensorsError {
             return LaunchContract.configErrorExitStatus
         }
         return 1
@@ -82,7 +82,9 @@ enum Main {
         switch error {
         case DataError.notFound, DataError.missing:
             return "install Debian's \(FashionMNIST.debianPackage) (apt-get install \(FashionMNIST.debianPackage)) or pass --data DIR"
-        case is SpecError:
+        case let e as HintedError:
+            return e.hint
+        case is SpecError, is SpecFileError:
             return "see cluster/jobs/ for example specs"
         case ClientError.unreachable:
             return "start one with 'cohort coordinator', or pass --coordinator ENDPOINT"

@@ -13,7 +13,7 @@ struct SubmitCommand: ParsableCommand {
     @Flag(help: "Follow the logs until the job ends; exit 2 if it fails.") var follow = false
 
     func run() throws {
-        guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw ValidationError("cannot read job spec \(spec)") }
+        let text = try SpecFile.read(spec)
         let job = try cluster.client.submit(spec: text, priority: priority, waitForNodes: waitForNodes)
         if cluster.json { print(TableFormat.json(job)) } else {
             print("submitted job \(job.id) (\(job.name), \(job.ranks) ranks): \(job.state.rawValue)")

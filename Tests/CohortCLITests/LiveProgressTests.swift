@@ -1,0 +1,59 @@
+// Live progress as a user sees it: `cohort run` on a terminal (a pseudo-terminal made by
+// util-linux `script`) redraws rank 0's bar with an ETA while the epoch runs; `submit --follow`
+// into a pipe prints whole plain lines; `status` names the checkpoint's path and the total steps.
+import Foundation
+import XCTest
+
+final class LiveProgressTests: XCTestCase {
+    /// 1,875 steps of a small MLP in one epoch.
+    static let spec = """
+    name: live
+    model: {kind: mlp, hidden: [32]}
+    data: {kind: fashion-mnist}
+    train: {epochs: 1, batch_per_rank: 16, optimizer: sgd, lr: 0.05, seed: 3}
+    parallel: {ranks: 2}
+    checkpoint: {every_steps: 1000}
+    """
+
+    func testRunOnATerminalRedrawsTheBarWithAnETABeforeTheEpochEnds() throws {
+        guard CLI.haveData else { throw XCTSkip("Fashion-MNIST is not installed (dataset-fashion-mnist)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("util-linux script is not installed") }
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // An epoch of a few seconds (938 steps of a 784-512-512-10 MLP), so the 0.5 s redraws show.
+        let spec = Self.spec.replacingOccurrences(of: "hidden: [32]", with: "hidden: [512, 512]").replacingOccurrences(of: "batch_per_rank: 16", with: "batch_per_rank: 32")
+        try spec.write(toFile: dir + "/live.yaml", atomically: true, encoding: .utf8)
+        // script gives the command a terminal on stdout and stderr and copies what it draws to ours.
+        let r = try CLI.exec("/usr/bin/script", ["-qfec", "'\(CLI.binary)' run -n 2 live.yaml", "/dev/null"], cwd: dir)
+        XCTAssertEqual(r.status, 0, r.stdout)
+        let out = r.stdout
+        guard let end = out.range(of: "epoch 1/1  loss") else { return XCTFail("no end-of-epoch line:\n\(out)") }
+        // A redraw: carriage return, erase line, the rank's prefix, the bar, a real ETA (not --:--).
+        let redraw = try NSRegularExpression(pattern: "\r\u{1B}\\[2K\\[0\\] epoch 1/1 [█·]+ \\d+/\\d+  loss \\d\\.\\d{4}  \\d+ samples/s  ETA \\d+:\\d\\d")
+        let before = String(out[..<end.lowerBound])
+        let n = redraw.numberOfMatches(in: before, range: NSRange(before.startIndex..., in: before))
+        XCTAssertGreaterThanOrEqual(n, 1, "no live redraw with an ETA before the epoch ended:\n\(before.suffix(2000))")
+    }
+
+    func testSubmitFollowIntoAPipeIsPlainLinesAndStatusNamesTheCheckpoint() throws {
+        guard CLI.haveData else { throw XCTSkip("Fashion-MNIST is not installed (dataset-fashion-mnist)") }
+        let cluster = try LocalCluster(name: "live", slots: [2])
+        defer { cluster.shutdown() }
+        let spec = cluster.dir + "/live.yaml"
+        try Self.spec.write(toFile: spec, atomically: true, encoding: .utf8)
+        let r = try cluster.cohort(["submit", spec, "--follow"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("\r") || r.stdout.contains("\u{1B}"), "a pipe got redraws:\n\(r.stdout.debugDescription.prefix(1500))")
+        XCTAssertTrue(r.stdout.contains("[0] epoch 1/1  loss"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("[0] final test accuracy"), r.stdout)
+        let status = try cluster.status("1")
+        let path = status["last_checkpoint_path"] as? String ?? ""
+        XCTAssertTrue(path.hasPrefix(cluster.checkpoints("1") + "/step-"), "\(status)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path + "/manifest.json"), path)
+        XCTAssertEqual(status["total_steps"] as? Int, 1875, "\(status)")  // 60,000 images / (2 × 16)
+        let text = try cluster.cohort(["status", "1"]).stdout
+        XCTAssertTrue(text.contains("checkpoint: step 1875  \(path)"), text)
+        XCTAssertTrue(text.contains("progress:   step 1875/1875"), text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cluster.checkpoints("1") + ".metrics.jsonl"), "metrics next to the checkpoints")
+    }
+}
