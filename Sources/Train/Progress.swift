@@ -66,7 +66,7 @@ public final class Progress {
     }
 
     /// Time left at the rate since `since`, as m:ss or h:mm:ss; "--:--" before a rate exists.
-    static func eta(done: Int, total: Int, since: (step: Int, at: Date), now: Date) -> String {
+    public static func eta(done: Int, total: Int, since: (step: Int, at: Date), now: Date) -> String {
         let seconds = now.timeIntervalSince(since.at)
         guard done > since.step, seconds > 0 else { return "--:--" }
         return duration(Double(max(0, total - done)) * seconds / Double(done - since.step))

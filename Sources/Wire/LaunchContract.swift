@@ -74,10 +74,10 @@ public struct LaunchContract: Sendable, Equatable {
     }
 
     /// The arguments of `cohort train` for a rank of this contract: the job, the coordinator, where
-    /// to checkpoint and resume from, and the spec file.
+    /// to checkpoint and resume from, and the spec file, always last (worker programs find it there).
     public func trainArguments(checkpointDir: String, spec: String, progressBar: Bool) -> [String] {
-        ["train", "--job", job, "--coordinator", coordinator, "--checkpoint-dir", checkpointDir, "--resume", "auto", spec]
-            + (progressBar ? ["--bar"] : [])
+        ["train", "--job", job, "--coordinator", coordinator, "--checkpoint-dir", checkpointDir, "--resume", "auto"]
+            + (progressBar ? ["--bar"] : []) + [spec]
     }
 
     /// The environment of process `pid` (from /proc/PID/environ), or nil if it cannot be read.
