@@ -17,6 +17,8 @@ struct CoordinatorCommand: ParsableCommand {
         var c = try path.map { try CoordinatorConfig.load(path: $0) } ?? CoordinatorConfig()
         if let bind { c.bind = bind }
         if let stateDir { c.stateDir = stateDir }
+        // Attempts run in their own directories: a relative state directory would name another place there.
+        if !c.stateDir.hasPrefix("/") { c.stateDir = FileManager.default.currentDirectoryPath + "/" + c.stateDir }
         let coordinator = try Coordinator(config: c)
         do { try coordinator.start() } catch let WireError.zmq(call, e) where call.hasPrefix("zmq_bind") && e == EADDRINUSE {
             throw HintedError(description: "cannot listen on \(c.bind): address already in use (another coordinator?)",

@@ -56,9 +56,18 @@ final class BadInputTests: XCTestCase {
     func testASecondCoordinatorOnAUsedPortSaysSoWithAHint() throws {
         let cluster = try LocalCluster(name: "port", slots: [])
         defer { cluster.shutdown() }
-        let r = try CLI.run(["coordinator", "--bind", cluster.endpoint, "--state-dir", cluster.dir + "/other"])
+        let r = try CLI.run(["coordinator", "--config", cluster.dir + "/coordinator.yaml", "--bind", cluster.endpoint, "--state-dir", cluster.dir + "/other"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(r.stderr, "error: cannot listen on \(cluster.endpoint): address already in use (another coordinator?)\n"
                        + "hint: stop the process that listens there, or pass --bind tcp://127.0.0.1:PORT with another port\n")
+    }
+
+    func testARelativeStateDirectoryIsTakenFromTheCurrentDirectory() throws {
+        // Attempts run mpirun inside their own directories, where a relative path names nothing.
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "metrics_port: null\n".write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
+        let r = try CLI.exec("/usr/bin/timeout", ["2", CLI.binary, "coordinator", "--config", "c.yaml", "--bind", "tcp://127.0.0.1:*", "--state-dir", "state"], cwd: dir)
+        XCTAssertTrue(r.stdout.contains("state in \(dir)/state"), r.stdout + r.stderr)
     }
 }
