@@ -38,6 +38,15 @@ public enum LogText {
         return String(out)
     }
 
+    /// The redraw `text` ends in, without "\r" and erase, when its last line is a redraw that no
+    /// newline has ended yet (a progress bar still moving); nil otherwise.
+    public static func pendingRedraw(_ text: String) -> String? {
+        let tail = Array(text.unicodeScalars).split(separator: "\n", omittingEmptySubsequences: false).last ?? []
+        guard tail.contains("\r") else { return nil }
+        let last = String(String.UnicodeScalarView(final(tail)))
+        return last.isEmpty ? nil : last
+    }
+
     /// Every line of `text` as its last redraw left it, an unended last line included.
     public static func lines(_ text: String) -> [String] {
         Array(text.unicodeScalars).split(separator: "\n").map { String(String.UnicodeScalarView(final($0))) }.filter { !$0.isEmpty }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Spec
 
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "submit", abstract: "Queue a job spec on the coordinator.",
@@ -14,6 +15,9 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         let text = try SpecFile.read(spec)
+        // Checked here too, so an error names the user's file (the coordinator knows only the text).
+        _ = try JobSpec.parse(text, source: spec)
+        _ = try SpecSummary.parse(text, source: spec)
         let job = try cluster.client.submit(spec: text, priority: priority, waitForNodes: waitForNodes)
         if cluster.json { print(TableFormat.json(job)) } else {
             print("submitted job \(job.id) (\(job.name), \(job.ranks) ranks): \(job.state.rawValue)")

@@ -23,4 +23,10 @@ final class LogTextTests: XCTestCase {
     func testLinesGivesEachLinesLastRedrawTheUnendedOneIncluded() {
         XCTAssertEqual(LogText.lines("a\n\r\(e)bar 1\r\(e)bar 2"), ["a", "bar 2"])
     }
+
+    func testPendingRedrawIsTheMovingBarOnly() {
+        XCTAssertEqual(LogText.pendingRedraw("a\n\r\(e)[0] bar 1\r\(e)[0] bar 2"), "[0] bar 2")
+        XCTAssertNil(LogText.pendingRedraw("a\n\r\(e)[0] done\n"))
+        XCTAssertNil(LogText.pendingRedraw("plain"))
+    }
 }
