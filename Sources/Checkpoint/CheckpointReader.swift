@@ -45,8 +45,9 @@ public enum CheckpointReader {
         } catch let e as CheckpointError { throw e } catch let e as DecodingError {
             throw .badManifest(path: mpath, reason: "a field is missing or of the wrong type (\(e.localizedDescription))")
         } catch {
-            // JSONSerialization's errors render as "Error Domain=NSCocoaErrorDomain Code=3840 …".
-            throw .badManifest(path: mpath, reason: "not valid JSON (truncated or corrupt)")
+            // JSONSerialization's errors render as "Error Domain=NSCocoaErrorDomain Code=3840 …": keep only its detail.
+            let detail = ((error as NSError).userInfo["NSDebugDescription"] as? String).map { " (\($0))" } ?? ""
+            throw .badManifest(path: mpath, reason: "not valid JSON (truncated or corrupt)" + detail)
         }
         for f in manifest.files {
             let fp = path + "/" + f.file

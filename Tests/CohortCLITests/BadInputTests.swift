@@ -15,6 +15,19 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    func testASpecTypoIsCaughtBeforeLaunchNamingTheUsersFile() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "name: t\nmodel: {kind: mlp, hidden: [8]}\ndata: {kind: fashion-mnist}\ntrain: {epoch: 2, batch_per_rank: 8}\n"
+            .write(toFile: dir + "/typo.yaml", atomically: true, encoding: .utf8)
+        // No coordinator listens at this endpoint: the spec is refused before any is asked.
+        for args in [["run", "typo.yaml"], ["submit", "typo.yaml", "--follow", "--coordinator", "tcp://127.0.0.1:9"]] {
+            let r = try CLI.run(args, cwd: dir)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("error: invalid job spec typo.yaml: unknown key 'train.epoch'; did you mean 'epochs'?"), "\(args): \(r.stderr)")
+        }
+    }
+
     func testAnUncreatableCheckpointDirectoryNamesTheOSReason() throws {
         let r = try CLI.run(["train", "cluster/jobs/fashion-mlp.yaml", "--checkpoint-dir", "/proc/no-such-dir/ck"])
         XCTAssertEqual(r.status, 1, r.stderr)
