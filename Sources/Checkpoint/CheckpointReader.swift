@@ -42,7 +42,13 @@ public enum CheckpointReader {
                 throw CheckpointError.unknownVersion(path: mpath, version: v)
             }
             manifest = try JSONDecoder().decode(Manifest.self, from: data)
-        } catch let e as CheckpointError { throw e } catch { throw .badManifest(path: mpath, reason: "\(error)") }
+        } catch let e as CheckpointError { throw e } catch let e as DecodingError {
+            throw .badManifest(path: mpath, reason: "a field is missing or of the wrong type (\(e.localizedDescription))")
+        } catch {
+            // JSONSerialization's errors render as "Error Domain=NSCocoaErrorDomain Code=3840 …": keep only its detail.
+            let detail = ((error as NSError).userInfo["NSDebugDescription"] as? String).map { " (\($0))" } ?? ""
+            throw .badManifest(path: mpath, reason: "not valid JSON (truncated or corrupt)" + detail)
+        }
         for f in manifest.files {
             let fp = path + "/" + f.file
             guard let contents = FileManager.default.contents(atPath: fp) else { throw .missingFile(path: fp) }

@@ -62,8 +62,21 @@ public final class Checkpointer {
         self.parallel = parallel
         self.optimizerName = optimizerName
         self.log = log
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw CheckpointError.io("cannot create checkpoint directory \(directory): \(error.localizedDescription)")
+        try Self.makeWritableDirectory(directory)
+    }
+
+    /// mkdir -p, then a check that we may create files in it: a directory we cannot write fails
+    /// here, before training, not at the first checkpoint. Errors carry the OS's reason (strerror).
+    static func makeWritableDirectory(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw CheckpointError.io("cannot create checkpoint directory \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw CheckpointError.io("cannot write checkpoints into \(path): \(String(cString: strerror(errno)))")
         }
     }
 

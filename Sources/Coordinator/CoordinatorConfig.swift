@@ -30,8 +30,9 @@ public struct CoordinatorConfig: Codable, Sendable {
     /// Program each rank runs; default: this cohort executable. Only the config names it: a job
     /// spec never can. Invoked as `PROGRAM train --job ID --coordinator EP --checkpoint-dir DIR --resume auto SPEC`.
     public var workerProgram: String?
-    /// Ask rank 0 for a redrawn progress bar in its log (`cohort run` on a terminal follows it).
-    public var progressBar = false
+    /// Ask rank 0 for a redrawn progress bar in its log (twice a second): `logs --follow` relays the
+    /// redraws to a terminal and flattens them to whole lines for a pipe.
+    public var progressBar = true
     /// Grace between SIGTERM and SIGKILL when cancelling (milliseconds).
     public var killGraceMs: Int = 3000
     /// fsync every store transaction (SQLite synchronous=FULL), so acknowledged work survives an OS

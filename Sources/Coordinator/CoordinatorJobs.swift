@@ -86,6 +86,8 @@ extension Coordinator {
         } else if let size = a.resizeTo {
             (outcome, next, reason) = (.resized, .restarting, "growing from \(a.ranks) to \(size) ranks")
             jobs[jobID]?.notBefore = nil
+        } else if a.fault == nil, let refused = Launcher.configError(dir: a.dir, exitCode: exitCode, mpirunSaid: mpirunSaid) {
+            (outcome, next, reason) = (.configError, .failed, refused)  // the same spec would fail again: no restart
         } else {
             let why = a.fault ?? (exitCode != nil ? "mpirun \(exitText)" : "attempt lost (no exit status)")
             let faults = try store.faultCount(job: jobID) + 1

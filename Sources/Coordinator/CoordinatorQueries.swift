@@ -48,7 +48,7 @@ extension Coordinator {
     /// An upper bound of `j`'s JSON size without encoding it: the fixed keys and numbers, and six
     /// bytes per byte of text (the longest JSON escape, \u00XX).
     static func encodedBound(_ j: JobInfo) -> Int {
-        let text = j.name.utf8.count + (j.reason?.utf8.count ?? 0) + j.id.utf8.count
+        let text = j.name.utf8.count + (j.reason?.utf8.count ?? 0) + j.id.utf8.count + (j.lastCheckpointPath?.utf8.count ?? 0)
         return 600 + 6 * text + j.allocation.reduce(0) { $0 + 60 + 6 * ($1.node.utf8.count + $1.address.utf8.count) }
     }
 
@@ -97,17 +97,20 @@ extension Coordinator {
             defer { try? fh.close() }
             guard (try? fh.seek(toOffset: UInt64(offsets[i]))) != nil else { continue }
             let data = (try? fh.read(upToCount: left)) ?? Data()
-            // Only whole lines while the job runs, so prefixes stay aligned; once it has ended, a
-            // last line without a newline is returned too (and given one).
+            // Only whole lines and whole progress-bar redraws while the job runs (a redraw is whole
+            // once the next "\r" starts), so prefixes stay aligned and a bar moves live; once the job
+            // has ended, a last line without a newline is returned too (and given one).
             let ended = row.state.isTerminal && data.count < left
-            let cut = ended ? data.count : (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 - data.startIndex + 1 } ?? 0)
+            let line = data.lastIndex(of: UInt8(ascii: "\n")).map { $0 - data.startIndex + 1 } ?? 0
+            let redraw = data.lastIndex(of: UInt8(ascii: "\r")).map { $0 - data.startIndex } ?? 0
+            let cut = ended ? data.count : max(line, redraw)
             var chunk = data.prefix(cut)
             left -= chunk.count
             offsets[i] += chunk.count
             if left <= 0 { complete = false }
             if ended, let last = chunk.last, last != UInt8(ascii: "\n") { chunk.append(UInt8(ascii: "\n")) }
             let s = String(decoding: chunk, as: UTF8.self)
-            text += prefixed ? s.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "[\(rank)] \($0)\n" }.joined() : s
+            text += prefixed ? LogText.prefixed(s, "[\(rank)] ") : s
         }
         var r = Message(.ok, id: "")
         r.text = text; r.offsets = offsets
@@ -121,6 +124,8 @@ extension Coordinator {
         guard let d = try store.jobDetail(job, history: history) else { return nil }
         var j = info(d.row, extras: d.extras)
         if history {
+            j.lastCheckpointPath = d.extras.lastCheckpointPath
+            (j.totalSteps, j.etaSeconds) = remaining(d.row, progress: d.extras.progress)
             j.history = d.attempts.map {
                 AttemptInfo(number: $0.number, ranks: $0.ranks, allocation: $0.allocation, startedAt: $0.startedAt,
                             finishedAt: $0.finishedAt, exitCode: $0.exitCode, outcome: $0.outcome, reason: $0.reason, startStep: $0.startStep)

@@ -131,8 +131,7 @@ extension Coordinator {
             defer { try? fh.close() }
             let size = (try? fh.seekToEnd()) ?? 0
             try? fh.seek(toOffset: size > UInt64(bytes) ? size - UInt64(bytes) : 0)
-            var lines = String(decoding: (try? fh.readToEnd()) ?? Data(), as: UTF8.self)
-                .split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            var lines = LogText.lines(String(decoding: (try? fh.readToEnd()) ?? Data(), as: UTF8.self))  // bar redraws: the last
             if size > UInt64(bytes) { lines = Array(lines.dropFirst()) }  // the first line is cut
             out += lines.suffix(40).map { "[\(rank)] \($0)\n" }.joined()
         }

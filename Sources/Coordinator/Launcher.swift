@@ -105,6 +105,20 @@ enum Launcher {
         return nil
     }
 
+    /// The rank's own message when it exited refusing its configuration (exit status 78, seen
+    /// in mpirun's status or its summary): "rank 1: data file not found: /x"; nil otherwise.
+    static func configError(dir: String, exitCode: Int?, mpirunSaid: String?) -> String? {
+        let code = "\(LaunchContract.configErrorExitStatus)"
+        guard exitCode.map({ "\($0)" }) == code || mpirunSaid?.hasSuffix("exited with code " + code) == true else { return nil }
+        for (rank, path) in rankLogs(dir: dir).sorted(by: { $0.key < $1.key }) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            // The last line a progress bar may share: after its last redraw and erase.
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: "\r").last.map(String.init) ?? "" }
+            if let e = lines.last(where: { $0.hasPrefix("error: ") }) { return "rank \(rank): " + e.dropFirst(7) }
+        }
+        return "a rank refused its configuration (exit code \(code))"
+    }
+
     static func mpirunPid(dir: String) -> pid_t? {
         guard let s = try? String(contentsOfFile: dir + "/mpirun.pid", encoding: .utf8) else { return nil }
         return pid_t(s.trimmingCharacters(in: .whitespacesAndNewlines))

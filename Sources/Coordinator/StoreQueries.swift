@@ -16,6 +16,7 @@ struct JobExtras {
     var attempt: AttemptRow?
     var progress: ProgressPoint?
     var lastCheckpointStep: Int?
+    var lastCheckpointPath: String?
     var evaluation: Evaluation?
 }
 
@@ -69,9 +70,10 @@ extension Store {
             out[job]?.progress = ProgressPoint(step: r["step"], loss: r["loss"], samplesPerS: r["samples_per_s"], at: r["at"])
         }
         for r in try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT job_id, MAX(step) AS step FROM checkpoints WHERE job_id IN (SELECT value FROM json_each(?)) GROUP BY job_id
+            SELECT job_id, MAX(step) AS step, path FROM checkpoints WHERE job_id IN (SELECT value FROM json_each(?)) GROUP BY job_id
             """), arguments: list) {
-            let job: Int64 = r["job_id"]; out[job]?.lastCheckpointStep = r["step"]
+            // SQLite takes the bare column `path` from the row holding MAX(step).
+            let job: Int64 = r["job_id"]; out[job]?.lastCheckpointStep = r["step"]; out[job]?.lastCheckpointPath = r["path"]
         }
         for r in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, eval_metric, eval_value, eval_step FROM jobs WHERE id IN (SELECT value FROM json_each(?)) AND eval_metric IS NOT NULL

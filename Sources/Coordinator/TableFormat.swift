@@ -31,9 +31,13 @@ public enum TableFormat {
         if let r = j.reason { lines.append("  reason:     \(t(r))") }
         lines.append("  ranks:      \(j.ranks)   priority: \(j.priority)   attempts: \(j.attempts)")
         if !j.allocation.isEmpty { lines.append("  allocation: " + j.allocation.map { "\(t($0.node))×\($0.slots)" }.joined(separator: " ")) }
-        if let p = j.progress { lines.append(String(format: "  progress:   step %d  loss %.4f  %.0f samples/s", p.step, p.loss, p.samplesPerS)) }
+        if let p = j.progress {
+            let of = j.totalSteps.map { "/\($0)" } ?? ""
+            let eta = j.etaSeconds.map { "  ETA " + duration($0) } ?? ""
+            lines.append(String(format: "  progress:   step %d%@  loss %.4f  %.0f samples/s%@", p.step, of, p.loss, p.samplesPerS, eta))
+        }
         if let e = j.evaluation { lines.append("  evaluation: " + TerminalText.line(e.metric) + String(format: " %.4f at step %d", e.value, e.step)) }
-        if let c = j.lastCheckpointStep { lines.append("  checkpoint: step \(c)") }
+        if let c = j.lastCheckpointStep { lines.append("  checkpoint: step \(c)" + (j.lastCheckpointPath.map { "  " + t($0) } ?? "")) }
         if let e = j.exitCode { lines.append("  exit code:  \(e)") }
         for a in j.history ?? [] {
             let place = a.allocation.map { "\(t($0.node))×\($0.slots)" }.joined(separator: " ")
@@ -42,6 +46,12 @@ public enum TableFormat {
             lines.append("  attempt \(a.number): \(a.ranks) rank\(a.ranks == 1 ? "" : "s") on \(place)\(from); \(end)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `seconds` as m:ss, or h:mm:ss from an hour on (as the trainer's progress bar writes it).
+    static func duration(_ seconds: Double) -> String {
+        let t = Int(seconds.rounded()), h = t / 3600, m = t / 60 % 60, s = t % 60
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
     }
 
     public static func json<T: Encodable>(_ value: T) -> String {

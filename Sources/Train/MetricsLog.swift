@@ -19,6 +19,16 @@ public final class MetricsLog {
         lines.append(String(decoding: data, as: UTF8.self))
     }
 
+    /// A resumed run continues the file: the records of steps up to `step` (the checkpoint's) are
+    /// kept, later ones (the lost attempt's steps, to be trained again) dropped.
+    public func resume(atStep step: Int) {
+        guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        lines = text.split(separator: "\n").map(String.init).filter { line in
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return false }
+            return (obj["step"] as? Int).map { $0 <= step } ?? true
+        }
+    }
+
     /// Writes every record so far to `path`.
     public func flush() throws(AtomicFileError) {
         guard let path else { return }

@@ -79,6 +79,7 @@ struct TrainingSetup {
             }
         }
         self.resumed = resumed
+        if let (_, manifest) = resumed { metrics.resume(atStep: manifest.step) }
         try parallel.parametersWritten()
     }
 

@@ -13,4 +13,7 @@ public enum AttemptOutcome: String, Codable, Sendable, CaseIterable {
     case lost
     /// mpirun could not be started.
     case launchFailed = "launch-failed"
+    /// A rank refused its configuration (exit status `LaunchContract.configErrorExitStatus`): the
+    /// job fails at once, since a restart would meet the same spec and data.
+    case configError = "config-error"
 }

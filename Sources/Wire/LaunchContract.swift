@@ -18,6 +18,9 @@ public struct LaunchContract: Sendable, Equatable {
     /// With CURVE: the rank's key pair file and the coordinator's public key file (CurveClientKeys).
     public static let keyVariable = CurveClientKeys.keyVariable
     public static let serverKeyVariable = CurveClientKeys.serverKeyVariable
+    /// A rank's exit status for a configuration it refuses (spec, data, init_from): sysexits.h's
+    /// EX_CONFIG. The coordinator ends the job FAILED with the rank's `error:` line, no restart.
+    public static let configErrorExitStatus: Int32 = 78
     /// mpirun's own: the rank's index in the world.
     public static let rankVariable = "OMPI_COMM_WORLD_RANK"
 
@@ -71,10 +74,10 @@ public struct LaunchContract: Sendable, Equatable {
     }
 
     /// The arguments of `cohort train` for a rank of this contract: the job, the coordinator, where
-    /// to checkpoint and resume from, and the spec file.
+    /// to checkpoint and resume from, and the spec file, always last (worker programs find it there).
     public func trainArguments(checkpointDir: String, spec: String, progressBar: Bool) -> [String] {
-        ["train", "--job", job, "--coordinator", coordinator, "--checkpoint-dir", checkpointDir, "--resume", "auto", spec]
-            + (progressBar ? ["--bar"] : [])
+        ["train", "--job", job, "--coordinator", coordinator, "--checkpoint-dir", checkpointDir, "--resume", "auto"]
+            + (progressBar ? ["--bar"] : []) + [spec]
     }
 
     /// The environment of process `pid` (from /proc/PID/environ), or nil if it cannot be read.

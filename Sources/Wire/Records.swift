@@ -52,6 +52,12 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var allocation: [AllocationSlice]
     public var progress: ProgressPoint?
     public var lastCheckpointStep: Int?
+    /// That checkpoint's directory (`status` only).
+    public var lastCheckpointPath: String?
+    /// Steps the job runs in all, where its spec says (`status` only).
+    public var totalSteps: Int?
+    /// While it runs: seconds left at the latest reported throughput (`status` only).
+    public var etaSeconds: Double?
     /// The latest evaluation its trainers reported.
     public var evaluation: Evaluation?
     /// Every attempt, oldest first: how many ranks ran where, and why it ended (`status` only).
@@ -67,7 +73,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
         self.lastCheckpointStep = lastCheckpointStep
     }
 
-    private enum CodingKeys: String, CodingKey { case id, name, state, ranks, priority, reason, submittedAt = "submitted_at", startedAt = "started_at", finishedAt = "finished_at", exitCode = "exit_code", attempts, allocation, progress, lastCheckpointStep = "last_checkpoint_step", evaluation, history }
+    private enum CodingKeys: String, CodingKey { case id, name, state, ranks, priority, reason, submittedAt = "submitted_at", startedAt = "started_at", finishedAt = "finished_at", exitCode = "exit_code", attempts, allocation, progress, lastCheckpointStep = "last_checkpoint_step", lastCheckpointPath = "last_checkpoint_path", totalSteps = "total_steps", etaSeconds = "eta_seconds", evaluation, history }
 }
 
 /// One attempt of a job: an mpirun launch, from its start to its end.

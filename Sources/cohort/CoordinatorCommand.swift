@@ -2,6 +2,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Wire
 
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Run the coordinator daemon.")
@@ -16,8 +17,16 @@ struct CoordinatorCommand: ParsableCommand {
         var c = try path.map { try CoordinatorConfig.load(path: $0) } ?? CoordinatorConfig()
         if let bind { c.bind = bind }
         if let stateDir { c.stateDir = stateDir }
+        // Attempts run in their own directories: a relative state directory would name another place there.
+        if !c.stateDir.hasPrefix("/") { c.stateDir = FileManager.default.currentDirectoryPath + "/" + c.stateDir }
         let coordinator = try Coordinator(config: c)
-        try coordinator.start()
+        do { try coordinator.start() } catch let WireError.zmq(call, e) where call.hasPrefix("zmq_bind") && e == EADDRINUSE {
+            throw HintedError(description: "cannot listen on \(c.bind): address already in use (another coordinator?)",
+                              hint: "stop the process that listens there, or pass --bind tcp://127.0.0.1:PORT with another port")
+        } catch let e where "\(e)".hasPrefix("cannot listen on") && "\(e)".hasSuffix(String(cString: strerror(EADDRINUSE))) {
+            throw HintedError(description: "\(e) (another coordinator's metrics?)",
+                              hint: "set metrics_port in the config to another port (0 picks a free one; null turns metrics off)")
+        }
         print("coordinator listening on \(coordinator.endpoint), state in \(c.stateDir)\(coordinator.metricsPort.map { ", metrics on http://127.0.0.1:\($0)/metrics" } ?? "")"
               + (coordinator.curvePublicKey.map { ", CURVE public key \($0)" } ?? ""))
         fflush(stdout)

@@ -16,16 +16,22 @@ struct LogsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let write = { (s: String) in FileHandle.standardOutput.write(Data(s.utf8)) }
+        let write = FollowOutput.writer()
         if follow {
+            FollowOutput.detachOnInterrupt(job: job)
             throw outcomeExitCode(try cluster.client.follow(job, rank: rank, out: write))
         }
-        var offsets: [Int] = []
+        var offsets: [Int] = [], any = false
         while true {  // one reply carries at most 512 KiB
             let chunk = try cluster.client.logs(job, rank: rank, offsets: offsets)
             write(chunk.text)
-            if chunk.text.isEmpty { return }
+            if chunk.text.isEmpty { break }
+            any = true
             offsets = chunk.offsets
+        }
+        // An empty answer looks like a failure; say why it is empty (only rank 0 reports progress).
+        if !any, let rank {
+            FileHandle.standardError.write(Data("note: rank \(rank) of job \(job) has printed nothing yet\(rank > 0 ? " (only rank 0 prints progress and results; errors show on any rank)" : "")\n".utf8))
         }
     }
 }

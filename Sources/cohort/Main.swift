@@ -2,6 +2,7 @@
 // for a mistyped subcommand), and the one place that turns an error into an `error:` line, an
 // optional `hint:` and an exit code (Foundation's errors as the file and the OS reason).
 import ArgumentParser
+import Checkpoint
 import Coordinator
 import Data
 import Foundation
@@ -64,9 +65,15 @@ enum Main {
         Foundation.exit(64)
     }
 
-    /// 3 when the coordinator could not be reached, 1 for every other runtime failure.
+    /// 3 when the coordinator could not be reached; for a rank the coordinator launched, 78
+    /// (EX_CONFIG) when its spec, data or initial weights are refused, so the job fails at once
+    /// instead of restarting; 1 for every other runtime failure.
     static func exitStatus(for error: Error) -> Int32 {
         if case ClientError.unreachable = error { return 3 }
+        if ProcessInfo.processInfo.environment[LaunchContract.jobIDVariable] != nil,
+           error is SpecError || error is SpecFileError || error is DataError || error is SafeTensorsError {
+            return LaunchContract.configErrorExitStatus
+        }
         return 1
     }
 
@@ -75,7 +82,9 @@ enum Main {
         switch error {
         case DataError.notFound, DataError.missing:
             return "install Debian's \(FashionMNIST.debianPackage) (apt-get install \(FashionMNIST.debianPackage)) or pass --data DIR"
-        case is SpecError:
+        case let e as HintedError:
+            return e.hint
+        case is SpecError, is SpecFileError:
             return "see cluster/jobs/ for example specs"
         case ClientError.unreachable:
             return "start one with 'cohort coordinator', or pass --coordinator ENDPOINT"

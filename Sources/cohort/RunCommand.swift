@@ -19,8 +19,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: spec) else { throw LaunchError("job spec not found: \(spec)") }
-        guard var text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw LaunchError("cannot read job spec \(spec)") }
+        var text = try SpecFile.read(spec)
         let summary = try SpecSummary.parse(text, source: spec)
         let ranks = n ?? summary.ranks, cores = ProcessInfo.processInfo.activeProcessorCount
         if ranks > cores && !oversubscribe {
@@ -52,7 +51,7 @@ struct RunCommand: ParsableCommand {
             return src
         }
         defer { sources.forEach { $0.cancel() } }
-        let end = try client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
+        let end = try client.follow(job.id, out: FollowOutput.writer())
         FileHandle.standardError.write(Data("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")\n".utf8))
         if end.state == .succeeded { FileHandle.standardError.write(Data(Self.nextSteps(checkpoints: checkpoints, gpt: (try? JobSpec.parse(text, source: spec))?.isText ?? false).utf8)) }
         throw outcomeExitCode(end)
@@ -63,7 +62,7 @@ extension RunCommand {
     /// What to do with the checkpoints, as commands that work when pasted (paths quoted for sh).
     static func nextSteps(checkpoints: String, gpt: Bool) -> String {
         let q = shellQuoted(checkpoints)
-        var out = "checkpoints in \(checkpoints)\n"
+        var out = "checkpoints in \(checkpoints)\nmetrics in \(TrainCommand.metricsPath(checkpoints: checkpoints)) (JSON lines, one per epoch)\n"
         out += gpt ? "  sample:   cohort sample \(q)\n" : "  evaluate: cohort eval \(q)\n"
         out += "  export:   cohort export \(q) \(shellQuoted(checkpoints + ".f32"))\n"
         return out

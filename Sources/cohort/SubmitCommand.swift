@@ -2,6 +2,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Spec
 
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "submit", abstract: "Queue a job spec on the coordinator.",
@@ -13,7 +14,10 @@ struct SubmitCommand: ParsableCommand {
     @Flag(help: "Follow the logs until the job ends; exit 2 if it fails.") var follow = false
 
     func run() throws {
-        guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw ValidationError("cannot read job spec \(spec)") }
+        let text = try SpecFile.read(spec)
+        // Checked here too, so an error names the user's file (the coordinator knows only the text).
+        _ = try JobSpec.parse(text, source: spec)
+        _ = try SpecSummary.parse(text, source: spec)
         let job = try cluster.client.submit(spec: text, priority: priority, waitForNodes: waitForNodes)
         if cluster.json { print(TableFormat.json(job)) } else {
             print("submitted job \(job.id) (\(job.name), \(job.ranks) ranks): \(job.state.rawValue)")
@@ -21,7 +25,8 @@ struct SubmitCommand: ParsableCommand {
         }
         fflush(stdout)  // the header before the streamed logs (print buffers on a pipe)
         guard follow else { return }
-        let end = try cluster.client.follow(job.id) { FileHandle.standardOutput.write(Data($0.utf8)) }
+        FollowOutput.detachOnInterrupt(job: job.id)
+        let end = try cluster.client.follow(job.id, out: FollowOutput.writer())
         print("job \(end.id) \(end.state.rawValue)\(end.reason.map { ": \($0)" } ?? "")")
         throw outcomeExitCode(end)
     }

@@ -34,8 +34,19 @@ struct TrainCommand: ParsableCommand {
         if let zeroStage, !(0...2).contains(zeroStage) { throw ValidationError("--zero-stage must be 0, 1 or 2, got \(zeroStage)") }
     }
 
+    /// A rank the coordinator launched keeps its job's metrics next to the checkpoints:
+    /// DIR.metrics.jsonl for checkpoint directory DIR (what `cohort run` and `status` point at).
+    var launchedMetricsPath: String? {
+        guard job != nil, let checkpointDir else { return nil }
+        return Self.metricsPath(checkpoints: checkpointDir)
+    }
+
+    static func metricsPath(checkpoints: String) -> String {
+        (checkpoints.hasSuffix("/") ? String(checkpoints.dropLast()) : checkpoints) + ".metrics.jsonl"
+    }
+
     func run() throws {
-        var job = try JobSpec.load(path: spec)
+        var job = try JobSpec.parse(try SpecFile.read(spec), source: spec)
         if let epochs {
             guard !job.isText else { throw ValidationError("--epochs: a gpt trains for train.steps; use --max-steps") }
             job.train.epochs = epochs
@@ -53,7 +64,7 @@ struct TrainCommand: ParsableCommand {
         }
         defer { reporter?.stop() }
         let options = TrainOptions(
-            dataDirectory: data, metricsPath: metrics, progress: plain ? .lines : bar ? .bar : Progress.automatic,
+            dataDirectory: data, metricsPath: metrics ?? launchedMetricsPath, progress: plain ? .lines : bar ? .bar : Progress.automatic,
             bucketBytes: bucketMb.map { Int($0 * 1_048_576) }, zeroStage: zeroStage,
             checkpointDirectory: checkpointDir, resume: resume)
         let trainer: any TrainingRun

@@ -29,7 +29,7 @@ final class TrainCommandTests: XCTestCase {
     }
 
     func testMissingSpecFile() throws {
-        assertOneErrorLine(try CLI.run(["train", dir + "/nope.yaml"]), contains: "error: invalid job spec \(dir)/nope.yaml: no such file")
+        assertOneErrorLine(try CLI.run(["train", dir + "/nope.yaml"]), contains: "error: job spec not found: \(dir)/nope.yaml")
     }
 
     func testUnknownKeyWrongTypeAndUnknownModel() throws {

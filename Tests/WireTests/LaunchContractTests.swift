@@ -12,6 +12,7 @@ final class LaunchContractTests: XCTestCase {
         XCTAssertNil(LaunchContract(environment: ["COHORT_JOB_ID": "1"]), "without coordinator and attempt it is no launch")
         XCTAssertEqual(c.trainArguments(checkpointDir: "/ck", spec: "/s.yaml", progressBar: false),
                        ["train", "--job", "12", "--coordinator", "tcp://127.0.0.1:5555", "--checkpoint-dir", "/ck", "--resume", "auto", "/s.yaml"])
+        XCTAssertEqual(c.trainArguments(checkpointDir: "/ck", spec: "/s.yaml", progressBar: true).suffix(2), ["--bar", "/s.yaml"], "the spec comes last")
     }
 
     func testAnotherProcessesContractIsReadFromProc() throws {
