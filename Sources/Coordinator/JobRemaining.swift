@@ -7,12 +7,14 @@ import Wire
 
 extension Coordinator {
     /// The job's total steps and samples per step (nil when its spec does not say), parsed once.
+    /// Keyed by the store's file and the job id: a job's spec never changes, and several
+    /// coordinators in one process (the tests) each have a job 1.
     private static let plans = PlanCache()
 
     /// The job's total steps (nil before it reports progress, or when its spec does not say) and,
     /// while it runs, its ETA in seconds from now.
     func remaining(_ row: JobRow, progress: ProgressPoint?) -> (Int?, Double?) {
-        guard let p = progress, let plan = Self.plans.plan(row.id, { () -> (Int, Int)? in
+        guard let p = progress, let plan = Self.plans.plan(store.path, row.id, { () -> (Int, Int)? in
             guard let text = try? store.spec(of: row.id), let spec = try? JobSpec.parse(text, source: "job \(row.id)"),
                   let total = Coordinator.totalSteps(spec), let batch = try? spec.batchPerRank(worldSize: row.ranks) else { return nil }
             return (total, batch * row.ranks)
@@ -27,14 +29,15 @@ extension Coordinator {
 /// Per job: (total steps, samples per step), or nil when the spec does not say; filled on first use.
 final class PlanCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var plans: [Int64: (total: Int, samplesPerStep: Int)?] = [:]
+    private var plans: [String: (total: Int, samplesPerStep: Int)?] = [:]
 
-    func plan(_ job: Int64, _ make: () -> (Int, Int)?) -> (total: Int, samplesPerStep: Int)? {
+    func plan(_ store: String, _ job: Int64, _ make: () -> (Int, Int)?) -> (total: Int, samplesPerStep: Int)? {
         lock.lock(); defer { lock.unlock() }
-        if let known = plans[job] { return known }
+        let key = "\(job) \(store)"
+        if let known = plans[key] { return known }
         let p = make().map { (total: $0.0, samplesPerStep: $0.1) }
         if plans.count > 10_000 { plans.removeAll() }  // bounded: a long-lived coordinator sees many jobs
-        plans[job] = p
+        plans[key] = p
         return p
     }
 }

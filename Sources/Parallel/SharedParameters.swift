@@ -2,7 +2,8 @@
 // copy of the parameters (NodeMemory), each steps its own elements in place, and the allgather
 // becomes a barrier at the end of the step. Safe because a rank writes elements of bucket b only
 // after b's reduce-scatter, which needs every rank's gradients of b, so every rank has finished
-// the backward of b's units (the last reads of those parameters in the step); and no rank starts
+// the backward of b's units (the last reads of those parameters in the step: so each layer's
+// dL/dx, which reads its weights, must come before its parameter gradients); and no rank starts
 // the next forward before the barrier, when every rank has written its elements. A restore writes
 // the parameters from rank 0 only, then a barrier.
 import Collectives
@@ -22,6 +23,10 @@ final class SharedParameters: ParameterSync {
         if comm.rank == 0 { mapping.pointer.update(from: params.pointer, count: params.count) }
         try queue.sync { try comm.barrier() }   // nobody reads the copy before rank 0 has written it
         model.placeParameters(FloatBuffer(viewing: mapping.pointer, count: params.count, owner: mapping))
+        // A layer's weights are read by its dL/dx after its gradients are handed over when it writes
+        // them first; with one shared copy a rank ahead could then step them under the other rank's
+        // dL/dx. So, here, every layer computes dL/dx before its parameter gradients.
+        (model as? Sequential)?.parameterGradientsFirst = false
         return SharedParameters(comm: comm, queue: queue)
     }
 

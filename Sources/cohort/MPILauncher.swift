@@ -33,13 +33,23 @@ enum MPILauncher {
         var env = BLASCore.environment(adding: ProcessInfo.processInfo.environment)
         if env["PMIX_MCA_gds"] == nil { env["PMIX_MCA_gds"] = "hash" }  // PMIx's shared-memory store only prints noise here
         let cmd = command(ranks: ranks, oversubscribe: oversubscribe, program: program, arguments: arguments, environment: env, nodes: nodes)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = cmd
-        p.environment = env
-        if quiet { p.standardOutput = FileHandle.nullDevice }
-        do { try p.run() } catch { throw LaunchError("cannot start mpirun: \(error) (install openmpi-bin)") }
-        p.waitUntilExit()
-        return p.terminationStatus
+        // On namespace nodes (one machine: one /tmp, one host name) a daemon now and then fails to
+        // make its session directory ("mkdir … File exists", mpirun exits 213) before any rank
+        // has started; nothing ran, so the launch is tried again (twice at most).
+        for attempt in 1 ... 3 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = cmd
+            p.environment = env
+            if quiet { p.standardOutput = FileHandle.nullDevice }
+            do { try p.run() } catch { throw LaunchError("cannot start mpirun: \(error) (install openmpi-bin)") }
+            p.waitUntilExit()
+            guard nodes != nil, p.terminationStatus == Self.daemonStartFailure, attempt < 3 else { return p.terminationStatus }
+            FileHandle.standardError.write(Data("note: mpirun's daemons did not start on the namespace nodes (exit 213); launching again\n".utf8))
+        }
+        return Self.daemonStartFailure
     }
+
+    /// mpirun's exit status when its daemons fail in orte_init, before any rank starts.
+    static let daemonStartFailure: Int32 = 213
 }

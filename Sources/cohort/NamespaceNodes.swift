@@ -58,13 +58,11 @@ struct NamespaceNodes {
     /// Places the ranks of `cmd` on these nodes, with the options a user types across real hosts
     /// plus the namespace work-arounds (../shared/multinode.md). `--bind-to none`: every node's
     /// daemon sees the whole machine and would pin its one rank to core 0, so all ranks of all
-    /// nodes would share that one core. The session directories go under the run's own directory:
-    /// the nodes share /tmp, and another mpirun's stale `ompi.HOST.0/jf.N` there made `orted` fail
-    /// ("mkdir … File exists") for this one.
+    /// nodes would share that one core.
     func configure(_ cmd: inout MPIRunCommand) {
         cmd.hostfile = hostfile
         cmd.binding = MPIRunCommand.Binding.none
-        cmd.options += ["--mca", "orte_tmpdir_base", (hostfile as NSString).deletingLastPathComponent,"--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self",
+        cmd.options += ["--mca", "plm_rsh_agent", "\(script) rsh", "--mca", "btl", "tcp,self",
                         "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", "\(name)-br,eth0",
                         "--mca", "rtc_hwloc_vmhole", "none", "--mca", "routed", "direct"]
     }
