@@ -47,7 +47,13 @@ public struct MPIRunCommand: Sendable, Equatable {
     }
 
     /// The running executable (/proc/self/exe), which ranks run unless a config names another.
+    /// When the binary was rebuilt or reinstalled under a running process, Linux names the old
+    /// inode "PATH (deleted)"; ranks are launched from PATH (the new binary, which every node
+    /// of a cluster has at that path), not from a name that no longer exists.
     public static func selfExecutable() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return CommandLine.arguments[0] }
+        let deleted = " (deleted)"
+        guard path.hasSuffix(deleted) else { return path }
+        return String(path.dropLast(deleted.count))
     }
 }

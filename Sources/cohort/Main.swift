@@ -81,7 +81,10 @@ enum Main {
     static func hint(for error: Error) -> String? {
         switch error {
         case DataError.notFound, DataError.missing:
-            return "install Debian's \(FashionMNIST.debianPackage) (apt-get install \(FashionMNIST.debianPackage)) or pass --data DIR"
+            // A rank the coordinator launched has no command line of the user's: the spec's data.path is the knob there.
+            let launched = ProcessInfo.processInfo.environment[LaunchContract.jobIDVariable] != nil
+            return "install Debian's \(FashionMNIST.debianPackage) (apt-get install \(FashionMNIST.debianPackage)) "
+                + (launched ? "on every node the job runs on, or set data.path in the job spec" : "or pass --data DIR")
         case let e as HintedError:
             return e.hint
         case is SpecError, is SpecFileError:

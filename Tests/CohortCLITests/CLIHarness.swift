@@ -76,10 +76,10 @@ extension CLI {
         return d.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
-    /// Starts `cohort args…` in the background, its stdout and stderr in the file `log`.
-    static func spawn(_ args: [String], log: String) throws -> Process {
+    /// Starts `cohort args…` (`executable`) in the background, its stdout and stderr in the file `log`.
+    static func spawn(_ args: [String], log: String, executable: String = binary) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         FileManager.default.createFile(atPath: log, contents: nil)
         let fh = FileHandle(forWritingAtPath: log)

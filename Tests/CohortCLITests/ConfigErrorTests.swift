@@ -30,5 +30,9 @@ final class ConfigErrorTests: XCTestCase {
         XCTAssertTrue(reason.hasPrefix("rank ") && reason.contains("Fashion-MNIST not found in \(missing)"), reason)
         XCTAssertEqual(try cluster.history("1").first?["outcome"] as? String, "config-error", "\(status)")
         XCTAssertTrue(r.stdout.contains("job 1 FAILED: rank "), r.stdout)
+        // The rank's hint names what a submitted job can change (there is no --data to pass).
+        let log = try cluster.cohort(["logs", "1", "--rank", "0"])
+        XCTAssertTrue(log.stdout.contains("hint: install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) on every node the job runs on, or set data.path in the job spec"),
+                      log.stdout + log.stderr)
     }
 }

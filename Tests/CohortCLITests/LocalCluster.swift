@@ -11,12 +11,15 @@ final class LocalCluster {
     private var coordinator: Process?
     private var agents: [String: Process] = [:]
     let slots: [Int]
+    /// The `cohort` the coordinator and the agents run.
+    let binary: String
 
     /// - Parameters:
     ///   - slots: slots per node; node i is named n<i+1> at 127.0.0.<i+1>.
     ///   - config: extra lines for coordinator.yaml (e.g. heartbeat_interval_ms).
-    init(name: String, slots: [Int], config: String = "") throws {
-        self.slots = slots
+    ///   - binary: the `cohort` the daemons run (default: the one this test bundle was built with).
+    init(name: String, slots: [Int], config: String = "", binary: String = CLI.binary) throws {
+        self.slots = slots; self.binary = binary
         dir = CLI.tempDir() + "-" + name
         try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true)
         let rsh = dir + "/rsh.sh"
@@ -47,7 +50,7 @@ final class LocalCluster {
         try waitUntil(seconds: 10, "all agents live") { try liveNodes().count == slots.count }
     }
 
-    func spawn(_ args: [String], log: String) throws -> Process { try CLI.spawn(args, log: log) }
+    func spawn(_ args: [String], log: String) throws -> Process { try CLI.spawn(args, log: log, executable: binary) }
 
     /// Starts (again) node `i`'s agent.
     func startAgent(_ i: Int) throws {
