@@ -38,7 +38,7 @@ struct TestNodes {
 
     /// `mpirun -np ranks cohort args…` across the nodes (at most `limit` seconds).
     func mpirun(_ ranks: Int, _ args: [String], limit: Int = 180) throws -> CLIResult {
-        try Self.sh(["timeout", "\(limit)", "mpirun"] + options + ["-np", "\(ranks)", CLI.binary] + args)
+        try Self.launch(["timeout", "\(limit)", "mpirun"] + options + ["-np", "\(ranks)", CLI.binary] + args)
     }
 
     /// One rank per node, rank r with the variables `environments[r]` (mpirun's MPMD form).
@@ -48,7 +48,16 @@ struct TestNodes {
             if r > 0 { cmd.append(":") }
             cmd += ["-np", "1"] + env.sorted { $0.key < $1.key }.flatMap { ["-x", "\($0.key)=\($0.value)"] } + [CLI.binary] + args
         }
-        return try Self.sh(cmd)
+        return try Self.launch(cmd)
+    }
+
+    /// Runs an mpirun command line, again (twice at most) when its daemons failed to make their
+    /// session directory on these nodes (exit 213, before any rank ran), as `cohort`'s own
+    /// launcher does: that failure is the machine's, not the code's under test.
+    static func launch(_ cmd: [String]) throws -> CLIResult {
+        var r = try sh(cmd)
+        for _ in 1 ... 2 where r.status == 213 { r = try sh(cmd) }
+        return r
     }
 
     func down() { _ = try? Self.sh(["bash", script, "down", name]) }
