@@ -56,6 +56,9 @@ extension Coordinator {
         p.single("cohort_slots_used", .gauge, "Slots on live nodes held by attempts that may still run.", Double(s.usedSlots))
         p.single("cohort_requests_total", .counter, "Requests served since the coordinator started.", Double(s.requests))
         p.single("cohort_stalls_total", .counter, "Messages that took over 100 ms to serve.", Double(stallCount))
+        // Apart from the stalls above, which on a loaded machine are mostly the thread waiting for a
+        // CPU: these used the 100 ms themselves, the ones a request's cost is to blame for.
+        p.single("cohort_busy_stalls_total", .counter, "Messages whose serving used over 100 ms of the serving thread's CPU time.", Double(busyStallCount))
 
         let unfinished: [JobRow] = [JobState.scheduled, .running, .restarting].flatMap {
             (try? store.jobPage(state: $0, after: nil, limit: 1000).rows) ?? []
