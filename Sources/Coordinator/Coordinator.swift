@@ -70,6 +70,8 @@ public final class Coordinator: @unchecked Sendable {
     var stalls = 0
     /// Of those, the ones where the serving itself used over the threshold of CPU time.
     var busyStalls = 0
+    /// The serving thread's CPU time per message type (under metricsLock).
+    var servingCost = ServingCost()
     /// A snapshot for the metrics thread.
     var snapshot = MetricsSnapshot()
     let metricsLock = NSLock()

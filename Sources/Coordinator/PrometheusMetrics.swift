@@ -91,6 +91,9 @@ extension Coordinator {
         p.family("cohort_job_checkpoint_step", .gauge, "Step of the job's newest committed checkpoint.", each { checkpoints[$0.id].map { Double($0.step) } })
         p.family("cohort_job_checkpoint_age_seconds", .gauge, "Seconds since the job's newest checkpoint was committed.",
                  each { checkpoints[$0.id].map { max(0, now - $0.at) } })
+        metricsLock.lock(); let cost = servingCost.byType; metricsLock.unlock()
+        p.histogram("cohort_serve_cpu_seconds", "CPU time the serving thread spent on each message, by message type (waiting for a CPU not included).",
+                    bounds: ServingCost.bounds, cost.sorted { $0.key < $1.key }.map { ([("type", $0.key)], $0.value) })
         let h = steps.update(keeping: Set(ids))
         p.histogram("cohort_job_step_duration_seconds", "Seconds per optimizer step, measured between rank 0's consecutive progress reports.",
                     bounds: StepTimes.bounds, unfinished.compactMap { r in h[r.id].map { (job(r), $0) } })
