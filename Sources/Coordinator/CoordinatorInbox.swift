@@ -84,7 +84,9 @@ extension Coordinator {
         let started = DispatchTime.now().uptimeNanoseconds, cpuStarted = Self.threadCPUNanoseconds()
         defer {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-            if ms > Self.stallMs { countStall(ms, cpuMs: Double(Self.threadCPUNanoseconds() - cpuStarted) / 1e6, item) }
+            let cpuMs = Double(Self.threadCPUNanoseconds() - cpuStarted) / 1e6
+            metricsLock.lock(); servingCost.observe(item.costLabel, seconds: cpuMs / 1000); metricsLock.unlock()
+            if ms > Self.stallMs { countStall(ms, cpuMs: cpuMs, item) }
         }
         let reply: Message?
         switch item.decoded {

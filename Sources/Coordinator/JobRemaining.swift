@@ -28,12 +28,15 @@ extension Coordinator {
 
 /// Per job: (total steps, samples per step), or nil when the spec does not say; filled on first use.
 final class PlanCache: @unchecked Sendable {
+    /// Which job of which store: hashed as two fields, with no string built per `status`.
+    struct Key: Hashable { var store: String; var job: Int64 }
+
     private let lock = NSLock()
-    private var plans: [String: (total: Int, samplesPerStep: Int)?] = [:]
+    private var plans: [Key: (total: Int, samplesPerStep: Int)?] = [:]
 
     func plan(_ store: String, _ job: Int64, _ make: () -> (Int, Int)?) -> (total: Int, samplesPerStep: Int)? {
         lock.lock(); defer { lock.unlock() }
-        let key = "\(job) \(store)"
+        let key = Key(store: store, job: job)
         if let known = plans[key] { return known }
         let p = make().map { (total: $0.0, samplesPerStep: $0.1) }
         if plans.count > 10_000 { plans.removeAll() }  // bounded: a long-lived coordinator sees many jobs

@@ -56,6 +56,9 @@ extension Coordinator {
         p.single("cohort_slots_used", .gauge, "Slots on live nodes held by attempts that may still run.", Double(s.usedSlots))
         p.single("cohort_requests_total", .counter, "Requests served since the coordinator started.", Double(s.requests))
         p.single("cohort_stalls_total", .counter, "Messages that took over 100 ms to serve.", Double(stallCount))
+        // Apart from the stalls above, which on a loaded machine are mostly the thread waiting for a
+        // CPU: these used the 100 ms themselves, the ones a request's cost is to blame for.
+        p.single("cohort_busy_stalls_total", .counter, "Messages whose serving used over 100 ms of the serving thread's CPU time.", Double(busyStallCount))
 
         let unfinished: [JobRow] = [JobState.scheduled, .running, .restarting].flatMap {
             (try? store.jobPage(state: $0, after: nil, limit: 1000).rows) ?? []
@@ -88,6 +91,9 @@ extension Coordinator {
         p.family("cohort_job_checkpoint_step", .gauge, "Step of the job's newest committed checkpoint.", each { checkpoints[$0.id].map { Double($0.step) } })
         p.family("cohort_job_checkpoint_age_seconds", .gauge, "Seconds since the job's newest checkpoint was committed.",
                  each { checkpoints[$0.id].map { max(0, now - $0.at) } })
+        metricsLock.lock(); let cost = servingCost.byType; metricsLock.unlock()
+        p.histogram("cohort_serve_cpu_seconds", "CPU time the serving thread spent on each message, by message type (waiting for a CPU not included).",
+                    bounds: ServingCost.bounds, cost.sorted { $0.key < $1.key }.map { ([("type", $0.key)], $0.value) })
         let h = steps.update(keeping: Set(ids))
         p.histogram("cohort_job_step_duration_seconds", "Seconds per optimizer step, measured between rank 0's consecutive progress reports.",
                     bounds: StepTimes.bounds, unfinished.compactMap { r in h[r.id].map { (job(r), $0) } })

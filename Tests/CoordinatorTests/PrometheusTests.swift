@@ -1,5 +1,6 @@
 // Tests: the coordinator's metrics page, scraped live while a job runs and reports, passes
-// `promtool check metrics` (Debian's prometheus package) and carries the job's families.
+// `promtool check metrics` (Debian's prometheus package) and carries the job's families and the
+// coordinator's stall counters as the Coordinator reports them.
 import Coordinator
 import Foundation
 import Wire
@@ -24,7 +25,10 @@ final class PrometheusTests: XCTestCase {
         reporter.stop()
         XCTAssertEqual(try client.status(job.id).progress?.step, 100)
 
-        let page = try httpFetch(port: cluster.coordinator!.metricsPort!, path: "/metrics")
+        let coordinator = try XCTUnwrap(cluster.coordinator)
+        let before = (coordinator.stallCount, coordinator.busyStallCount)
+        let page = try httpFetch(port: coordinator.metricsPort!, path: "/metrics")
+        let after = (coordinator.stallCount, coordinator.busyStallCount)
         XCTAssertEqual(page.status, 200, page.head)
         XCTAssertTrue(page.head.contains("text/plain; version=0.0.4"), page.head)
         let check = try runTool(["promtool", "check", "metrics"], input: page.body)
@@ -46,6 +50,14 @@ final class PrometheusTests: XCTestCase {
                      "cohort_job_info{job=\"\(id)\",name=\"prom \\\"quoted\\\" job\",state=\"RUNNING\"} 1", "cohort_nodes_live 2", "cohort_slots 4"] {
             XCTAssertTrue(page.body.contains(line + "\n"), "missing \(line) in\n\(page.body)")
         }
+        // The stall counters are the coordinator's own (a stall may land between the reads).
+        func value(_ name: String) -> Int? {
+            page.body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+        }
+        let stalls = try XCTUnwrap(value("cohort_stalls_total"), page.body), busy = try XCTUnwrap(value("cohort_busy_stalls_total"), page.body)
+        XCTAssertTrue((before.0 ... after.0).contains(stalls), "cohort_stalls_total \(stalls), Coordinator.stallCount \(before.0)…\(after.0)")
+        XCTAssertTrue((before.1 ... after.1).contains(busy), "cohort_busy_stalls_total \(busy), Coordinator.busyStallCount \(before.1)…\(after.1)")
+        XCTAssertLessThanOrEqual(busy, stalls)
         XCTAssertTrue(page.body.contains("cohort_job_checkpoint_age_seconds{job=\"\(id)\"} "), page.body)
         XCTAssertTrue(page.body.contains("# TYPE cohort_job_step_duration_seconds histogram"), page.body)
         XCTAssertEqual(try client.cancel(job.id).id, job.id)
