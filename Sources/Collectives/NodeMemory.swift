@@ -32,7 +32,7 @@ public final class NodeMemory {
     /// - Throws: A collective's error (`.timeout`, `.mpi`, `.broken`).
     public func mapping(count: Int) throws -> NodeSharedMapping? {
         guard available, count > 0 else { return nil }
-        let bytes = (count * 4 + 4095) / 4096 * 4096
+        let bytes = NodeSharedMapping.mappedBytes(count * 4)
         NodeMemory.made += 1
         var id: [Int64] = [-1, -1], mine: UnsafeMutablePointer<Float>?
         if comm.rank == 0 {

@@ -30,7 +30,7 @@ struct BenchAllreduce: ParsableCommand {
     @Option(help: "Reduce-scatter slice in bytes (default: the library default or COHORT_RING_SLICE_BYTES).") var sliceBytes: Int?
     @Option(help: "Allgather message size in bytes.") var gatherSliceBytes: Int?
     @Option(help: "Shared-memory ring slice in bytes (default: the library default or COHORT_SHARED_SLICE_BYTES).") var sharedSliceBytes: Int?
-    @Option(help: "Minimum timed iterations per size and implementation (after 3 warm-up ones).") var iterations = 9
+    @Option(help: "Minimum timed iterations per size and implementation (after 3 warm-up ones).") var iterations = 25
     @Option(help: "What the ring sends between nodes: fp32, bf16 or fp16 (one node: always fp32).") var dtype = "fp32"
     @Option(help: "Run across this many network-namespace nodes made for the run, one rank each (root; instead of mpirun).") var nodes: Int?
     @Option(help: "With --nodes: shape every node's link to this rate (tc tbf, e.g. 1gbit).") var linkRate: String?
@@ -108,12 +108,18 @@ struct BenchAllreduce: ParsableCommand {
             let interNode = try interNodeBytes(comm, count: count, format: format)
             let timed = max(iterations, min(200, (64 << 20) / size))
             var ringTimes: [Double] = [], mpiTimes: [Double] = []
+            // Each side's buffer is refilled right before its own call, so both start equally
+            // warm (just written, as gradients are after backward). Refilling both first left the
+            // ring's buffer colder: at 16 MB on 2 ranks the two refills (2 × 16 MB written and
+            // 16 MB read per rank) push it out of the 32 MB L3 while MPI's stays, a bias that
+            // vanishes at 8 MB (all fits) and 32 MB (neither fits).
             for it in 0 ..< timed + 3 {
-                refill(ring); refill(mpi)
+                refill(ring)
                 try comm.barrier()
                 var t0 = DispatchTime.now().uptimeNanoseconds
                 try ringAllReduce()
                 let tRing = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                refill(mpi)
                 try comm.barrier()
                 t0 = DispatchTime.now().uptimeNanoseconds
                 try comm.referenceAllReduce(mpi)

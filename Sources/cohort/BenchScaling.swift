@@ -44,7 +44,7 @@ struct BenchScaling: ParsableCommand {
     func run() throws {
         if vsGloo { try GlooRun.check() }
         let ranks = nodes ?? workload.ranks
-        let (steps, rounds, bucketMb) = (workload.steps, workload.rounds, workload.bucketMb)
+        let (steps, rounds, bucketMb) = (workload.steps, workload.rounds ?? (model == "gpt" ? 3 : 4), workload.bucketMb)
         let zeroStage = self.zeroStage ?? (syncEvery > 1 ? 0 : JobSpec.defaultZeroStage)
         let dir = try BenchRun.tempDir("scaling")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -70,6 +70,8 @@ struct BenchScaling: ParsableCommand {
                 let b = try Self.train(ranks: ranks, nodes: cluster, spec: specN, dir: dir, extra: ["--zero-stage", "\(zeroStage)"])
                 manyB.append((b["steady_samples_per_s"] as! Double, b["overlap_hidden"] as? Double ?? 0))
             }
+            benchNote(String(format: "round %d/%d: 1 rank %.1f, %d ranks %.1f", round, rounds, one.last!, ranks, many.last!.0)
+                      + (manyB.isEmpty ? "" : String(format: ", B %.1f", manyB.last!.0)) + " samples/s")
             guard vsGloo else { continue }
             benchNote("round \(round)/\(rounds): PyTorch DDP (Gloo), 1 rank")
             gloo1.append(try GlooRun.run(ranks: 1, nodes: nil, steps: steps, data: workload.data)["samples_per_s"] as! Double)

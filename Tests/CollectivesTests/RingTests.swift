@@ -134,6 +134,7 @@ final class RingTests: XCTestCase {
             return
         }
         if !expected { MPIRun.fail(me, "peerBuffers exists without shared memory") }
+        try checkHugePages(comm)
         func input(_ r: Int, _ i: Int, _ salt: Int) -> Float { Float(sin(Double(i &* 131 &+ r &* 7919 &+ salt) * 0.001)) * 1000 }
         let region = UnsafeMutableBufferPointer(start: peers.mine, count: capacity)
         var last: Int64 = 0
@@ -161,6 +162,30 @@ final class RingTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Node-shared memory sits at a 2 MB boundary and, where the kernel collapses shmem (Linux
+    /// 6.1+, shmem_enabled not "deny"), on huge pages in EVERY rank's page tables, not just its
+    /// creator's: /proc/self/smaps counts them as ShmemPmdMapped.
+    static func checkHugePages(_ comm: MPICommunicator) throws {
+        let me = comm.rank, count = 3_000_001   // 12 MB: not a whole number of huge pages
+        guard let mapping = try NodeMemory(comm: comm).mapping(count: count) else { MPIRun.fail(me, "mapping is nil") }
+        let start = Int(bitPattern: mapping.pointer)
+        if start % (2 << 20) != 0 { MPIRun.fail(me, "node-shared mapping at \(String(start, radix: 16)) is not 2 MB-aligned") }
+        let release = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)) ?? ""
+        let version = release.split(separator: ".").prefix(2).compactMap { Int($0) }
+        let policy = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/shmem_enabled", encoding: .utf8)) ?? "[deny]"
+        guard version.count == 2, (version[0], version[1]) >= (6, 1), !policy.contains("[deny]") else { return }
+        var sum: Float = 0   // fault every page in: smaps counts only pages this process has mapped
+        for i in stride(from: 0, to: count, by: 1024) { sum += mapping.pointer[i] }
+        if sum != 0 { MPIRun.fail(me, "a new node-shared mapping is not zero") }
+        // procfs files report size 0: read to the end instead of by size.
+        let smaps = FileHandle(forReadingAtPath: "/proc/self/smaps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+        let lines = smaps.split(separator: "\n")
+        guard let head = lines.firstIndex(where: { $0.hasPrefix(String(start, radix: 16) + "-") }),
+              let pmd = lines[(head + 1)...].prefix(30).first(where: { $0.hasPrefix("ShmemPmdMapped:") }),
+              let kb = Int(pmd.split(separator: " ")[1]) else { MPIRun.fail(me, "no smaps entry for the node-shared mapping") }
+        if kb < count * 4 / 1024 { MPIRun.fail(me, "node-shared mapping of \(count * 4 / 1024) kB has \(kb) kB on huge pages") }
     }
 
     /// sendRecv around the ring, and a bad peer throws instead of reaching MPI.
