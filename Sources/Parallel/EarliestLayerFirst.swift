@@ -8,6 +8,7 @@
 // between ranks, so rank 0 chooses: before each bucket the ranks sum a one-float message in
 // which only rank 0 writes the bucket it picked; each rank then waits for that bucket to be
 // ready on itself. One job per step on the comm thread serves every bucket of the step.
+// Off unless COHORT_EARLIEST_FIRST=1 (ReductionChoice.order says why).
 import Collectives
 import Foundation
 
@@ -30,8 +31,9 @@ final class EarliestLayerFirst {
         condition.lock(); work[b] = reduction; condition.broadcast(); condition.unlock()
     }
 
-    /// Serves every bucket once, in the order rank 0 picks (the comm thread's job of a step).
-    func serveStep() throws {
+    /// Serves every bucket once, in the order rank 0 picks (the comm thread's job of a step);
+    /// `timed(seconds)` after each reduction (the waits for readiness are not reducing time).
+    func serveStep(timed: (Double) -> Void) throws {
         do {
             for _ in priority.indices {
                 var pick: Float = 0
@@ -41,7 +43,9 @@ final class EarliestLayerFirst {
                 let b = Int(buffer[0])
                 precondition(priority.indices.contains(b), "EarliestLayerFirst: rank 0 picked bucket \(b)")
                 let reduction = waitReady(b)
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 StepTrace.mark("start", b); try reduction(); StepTrace.mark("end", b)
+                timed(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 condition.lock(); done[b] = true; condition.broadcast(); condition.unlock()
             }
         } catch {

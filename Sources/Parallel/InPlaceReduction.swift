@@ -2,7 +2,7 @@
 // wrote it, in the model's flat gradient buffer, as soon as backward finishes its last unit; the
 // optimizer reads the same buffer (stage 0: all of it, gathered; stage 1: the rank's own chunks).
 // Micro-batches before the step's last one are not reduced (DDP's no_sync): the layers add their
-// gradients, and the last micro-batch's reduction carries the sum. With `order` (across nodes)
+// gradients, and the last micro-batch's reduction carries the sum. With `order` (across nodes, opt-in)
 // the comm thread serves the step's buckets earliest layer first (EarliestLayerFirst.swift)
 // instead of in the order backward made them ready.
 import NN
@@ -35,7 +35,7 @@ final class InPlaceReduction: GradientReduction {
         StepTrace.mark("ready", b)
         let work = transport.reduction(of: plan.buckets[b].range, in: model.store.grads.pointer, offset: plan.buckets[b].range.lowerBound)
         if let order {
-            if !serving { serving = true; queue.async { try order.serveStep() } }
+            if !serving { serving = true; queue.asyncTimingItself { [queue] in try order.serveStep(timed: queue.addReducing) } }
             return order.ready(b, work)
         }
         tickets.set(b, queue.async { StepTrace.mark("start", b); try work(); StepTrace.mark("end", b) })

@@ -43,7 +43,8 @@ public final class Trainer {
     public var startStep: Int { start.step }
     /// Steps not counted in `TrainSummary.steadySamplesPerSecond`.
     public static let warmupSteps = 10
-    /// Called after every optimizer step with the global step number (checks, checkpoints).
+    /// Called after every optimizer step with the global step number (checks, checkpoints); the
+    /// step's updates may still wait for the next forward: `parallel.settle()` before reading them.
     public var afterStep: ((Int) throws -> Void)?
     /// Called at a run's first step and every 10 steps with (step, mean loss over ranks and the steps since the previous report, aggregate samples/s).
     public var onProgress: ((Int, Double, Double) -> Void)?
@@ -142,7 +143,7 @@ public final class Trainer {
                 samples += batch * ranks
                 globalStep += 1
                 endSampler = .init(seed: spec.seed, epoch: epoch, position: (step + 1) * globalBatch)
-                if let afterStep { try parallel.settle(); try afterStep(globalStep) }
+                try afterStep?(globalStep)
                 try checkpointer?.commitIfDue(step: globalStep)   // a snapshot of a few steps ago, written meanwhile
                 // The shown loss is averaged over ranks every 10 steps: a decision by step number,
                 // so every rank joins the same collectives without asking rank 0's clock.

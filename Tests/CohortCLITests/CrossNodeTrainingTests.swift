@@ -60,10 +60,12 @@ final class CrossNodeTrainingTests: XCTestCase {
         let one = try CLI.run(["train", try spec("one", batch: 128, stage: 0), "--dump-params", dir + "/one"])
         XCTAssertEqual(one.status, 0, one.stderr)
         let reference = try CLI.floats(dir + "/one.rank0")
-        for (stage, env) in [(0, ["COHORT_PIECE_KB": "16", "COHORT_TRACE": "1"]), (1, ["COHORT_PIECE_KB": "16"]),
-                             (0, ["COHORT_PIECE_KB": "16", "COHORT_EARLIEST_FIRST": "0", "COHORT_FORWARD_WAITS": "0"])] {
-            let name = "n\(stage)-\(env.count)"
-            let r = try nodes.mpirun(environments: [env, env], ["train", try spec(name, batch: 64, stage: stage), "--plain", "--check-replicas",
+        for (stage, env) in [(0, ["COHORT_PIECE_KB": "16", "COHORT_EARLIEST_FIRST": "1", "COHORT_TRACE": "1"]),
+                             (1, ["COHORT_PIECE_KB": "16", "COHORT_EARLIEST_FIRST": "1"]),
+                             (0, ["COHORT_PIECE_KB": "16"]), (0, ["COHORT_PIECE_KB": "16", "COHORT_FORWARD_WAITS": "0"])] {
+            let name = "n\(stage)-\(env.keys.sorted().joined(separator: "-"))"
+            // No --check-replicas: it settles every step, so the next forward would never step a bucket.
+            let r = try nodes.mpirun(environments: [env, env], ["train", try spec(name, batch: 64, stage: stage), "--plain",
                                                                 "--dump-params", dir + "/" + name])
             XCTAssertEqual(r.status, 0, "stage \(stage) \(env): \(r.stderr)")
             // "trace PID ready BUCKET NS" lines: whole layers make one bucket at 0.05 MB; 16 KB
@@ -74,7 +76,18 @@ final class CrossNodeTrainingTests: XCTestCase {
                     return f.count == 5 && f[0] == "trace" && f[2] == "ready" ? Int(f[3]) : nil
                 }
                 XCTAssertEqual(buckets.max(), 10, "the layers were not cut: \(buckets.count) ready lines")
+                // The step waits for buckets in index order (last layer first); the next forward
+                // waits for layer 1's buckets first, then layer 2's, whose indices are lower.
+                var waits: [Substring: [Int]] = [:]   // per process
+                for line in r.stderr.split(separator: "\n") {
+                    let f = line.split(separator: " ")
+                    if f.count == 5 && f[0] == "trace" && f[2] == "wait", let b = Int(f[3]) { waits[f[1], default: []].append(b) }
+                }
+                XCTAssertEqual(waits.count, 2)
+                for (pid, w) in waits { XCTAssertTrue(zip(w, w.dropFirst()).contains { $1 < $0 }, "\(pid): no forward waited per layer: \(w.prefix(30))") }
             }
+            XCTAssertEqual(try CLI.floats(dir + "/\(name).rank0").map(\.bitPattern), try CLI.floats(dir + "/\(name).rank1").map(\.bitPattern),
+                           "stage \(stage) \(env): the replicas differ")
             for rank in 0..<2 {
                 let got = try CLI.floats(dir + "/\(name).rank\(rank)")
                 XCTAssertEqual(got.count, reference.count)
