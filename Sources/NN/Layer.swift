@@ -30,6 +30,14 @@ public protocol Layer: AnyObject {
     /// `inputGradient(dy, needed: true)` on the same dy, and get what one call each gives (what
     /// the first call does to dy is idempotent). Default false.
     var parameterGradientsFirst: Bool { get }
+    /// Where this layer can write its parameter gradients in pieces: ascending offsets into its
+    /// own parameters (0 and the end excluded), pieces of at most about `maxElements`. Default
+    /// none: one piece.
+    func gradientCuts(maxElements: Int) -> [Int]
+    /// `parameterGradients(accumulate:)` in the pieces `cuts` makes, the last piece (highest
+    /// offsets) first, calling `pieceDone(k)` as soon as the k-th piece written is final, so its
+    /// reduction can start while the layer computes the rest.
+    func parameterGradients(accumulate: Bool, cuts: [Int], pieceDone: (Int) -> Void)
 }
 
 /// `backward`, and do-nothing defaults for layers without parameters.
@@ -44,6 +52,13 @@ public extension Layer {
     func parameterGradients(accumulate: Bool) {}
     /// dL/dx, then dL/dθ, unless the layer says otherwise.
     var parameterGradientsFirst: Bool { false }
+    /// One piece.
+    func gradientCuts(maxElements: Int) -> [Int] { [] }
+    /// All pieces at once, then each reported.
+    func parameterGradients(accumulate: Bool, cuts: [Int], pieceDone: (Int) -> Void) {
+        parameterGradients(accumulate: accumulate)
+        for k in 0 ... cuts.count { pieceDone(k) }
+    }
     /// No parameters: nothing to declare.
     func declare(into layout: inout ParameterLayout, prefix: String) {}
     /// No parameters: nothing to bind.

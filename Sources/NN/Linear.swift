@@ -73,4 +73,25 @@ public final class Linear: Layer {
         addColumnSums(of: dOut, into: db)
         matmul(dOut, .transposed, input, .none, into: dw, beta: accumulate ? 1 : 0)
     }
+
+    /// Cuts at weight rows, about `maxElements` per piece; the bias rides in the last piece.
+    public func gradientCuts(maxElements: Int) -> [Int] {
+        let rows = max(1, maxElements / inFeatures)
+        return Array(stride(from: rows, to: outFeatures, by: rows)).map { $0 * inFeatures }
+    }
+
+    /// db first (it belongs to the last piece), then dw (rows, IN) += dy[:, rows]ᵀ · x one row
+    /// block at a time, last rows first: one sgemm per piece over a column slice of dy (B, OUT).
+    public func parameterGradients(accumulate: Bool, cuts: [Int], pieceDone: (Int) -> Void) {
+        guard !cuts.isEmpty else { parameterGradients(accumulate: accumulate); return pieceDone(0) }
+        if !accumulate { db.zero() }
+        addColumnSums(of: dOut, into: db)
+        let rowCuts = [0] + cuts.map { $0 / inFeatures } + [outFeatures], batch = dOut.rows
+        for k in 0 ..< rowCuts.count - 1 {
+            let lo = rowCuts[rowCuts.count - 2 - k], hi = rowCuts[rowCuts.count - 1 - k]
+            matmulStrided(.transposed, .none, m: hi - lo, n: inFeatures, k: batch, a: dOut.pointer + lo, lda: outFeatures,
+                          b: input.pointer, ldb: inFeatures, beta: accumulate ? 1 : 0, c: dw.pointer + lo * inFeatures, ldc: inFeatures)
+            pieceDone(k)
+        }
+    }
 }

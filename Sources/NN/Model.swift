@@ -20,6 +20,16 @@ public protocol Model: AnyObject {
     /// parameter gradient. Calls `beforeGrads(u)` right before unit u first writes a parameter
     /// gradient and `layerDone(u)` right after unit u's gradients are final.
     func backward(_ dOutput: Tensor, accumulate: Bool, beforeGrads: ((Int) -> Void)?, layerDone: ((Int) -> Void)?)
+    /// For each unit, the flat-buffer offsets inside its range where its gradients can be cut
+    /// into pieces of about `maxElements` (see `Layer.gradientCuts`); default: no cuts.
+    func gradientCuts(maxElements: Int) -> [[Int]]
+    /// `backward` with unit u's parameter gradients written in the pieces `cuts[u]` makes (offsets
+    /// from `gradientCuts`), calling `pieceDone(u, k)` as the k-th piece written (highest offsets
+    /// first) is final, before `layerDone(u)`.
+    func backward(_ dOutput: Tensor, accumulate: Bool, cuts: [[Int]], beforeGrads: ((Int) -> Void)?,
+                  pieceDone: @escaping (Int, Int) -> Void, layerDone: ((Int) -> Void)?)
+    /// `forward`, calling `beforeUnit(u)` right before unit u first reads its parameters.
+    func forward(_ x: Tensor, beforeUnit: (Int) -> Void) -> Tensor
     /// Moves every gradient to `buffer` laid out by `offsets` (see ParameterStore) and rebinds.
     func placeGradients(offsets: [Int], in buffer: FloatBuffer)
     /// Moves the parameters to `buffer` (its contents become the parameters) and rebinds.
@@ -34,6 +44,24 @@ public extension Model {
     /// Moves every gradient to a new buffer of `count` floats laid out by `offsets`.
     func placeGradients(offsets: [Int], count: Int) {
         placeGradients(offsets: offsets, in: FloatBuffer(count: count))
+    }
+
+    /// No cuts: every unit is one piece.
+    func gradientCuts(maxElements: Int) -> [[Int]] { layerRanges.map { _ in [] } }
+
+    /// Whole units: each unit's pieces are reported when the unit is done.
+    func backward(_ dOutput: Tensor, accumulate: Bool, cuts: [[Int]], beforeGrads: ((Int) -> Void)?,
+                  pieceDone: @escaping (Int, Int) -> Void, layerDone: ((Int) -> Void)?) {
+        backward(dOutput, accumulate: accumulate, beforeGrads: beforeGrads, layerDone: { u in
+            for k in 0 ... cuts[u].count { pieceDone(u, k) }
+            layerDone?(u)
+        })
+    }
+
+    /// Every unit's hook first, then the forward.
+    func forward(_ x: Tensor, beforeUnit: (Int) -> Void) -> Tensor {
+        for u in layerRanges.indices { beforeUnit(u) }
+        return forward(x)
     }
 
     /// Backpropagates `dOutput` without hooks (nobody listens for units).

@@ -63,15 +63,35 @@ public final class Sequential: Model {
     }
 
     /// Logits for x (B, input…).
-    public func forward(_ x: Tensor) -> Tensor {
+    public func forward(_ x: Tensor) -> Tensor { forward(x, beforeUnit: { _ in }) }
+
+    /// Logits for x, calling `beforeUnit(i)` right before layer i's forward.
+    public func forward(_ x: Tensor, beforeUnit: (Int) -> Void) -> Tensor {
         var h = x
-        for layer in layers { h = layer.forward(h) }
+        for (i, layer) in layers.enumerated() { beforeUnit(i); h = layer.forward(h) }
         return h
+    }
+
+    /// Each layer's own cuts (`Layer.gradientCuts`), as flat-buffer offsets.
+    public func gradientCuts(maxElements: Int) -> [[Int]] {
+        layers.indices.map { i in layerRanges[i].isEmpty ? [] : layers[i].gradientCuts(maxElements: maxElements).map { $0 + layerRanges[i].lowerBound } }
     }
 
     /// Backpropagates dlogits; calls `layerDone(i)` right after layer i's gradients are final and,
     /// if given, `beforeGrads(i)` right before layer i first writes a parameter gradient.
     public func backward(_ dlogits: Tensor, accumulate: Bool, beforeGrads: ((Int) -> Void)?, layerDone: ((Int) -> Void)?) {
+        backward(dlogits, accumulate: accumulate, cuts: nil, beforeGrads: beforeGrads, pieceDone: nil, layerDone: layerDone)
+    }
+
+    /// The same, with layer i's parameter gradients written in the pieces `cuts[i]` makes
+    /// (flat-buffer offsets from `gradientCuts`) and `pieceDone(i, k)` called as each is final.
+    public func backward(_ dlogits: Tensor, accumulate: Bool, cuts: [[Int]], beforeGrads: ((Int) -> Void)?,
+                         pieceDone: @escaping (Int, Int) -> Void, layerDone: ((Int) -> Void)?) {
+        backward(dlogits, accumulate: accumulate, cuts: Optional(cuts), beforeGrads: beforeGrads, pieceDone: pieceDone, layerDone: layerDone)
+    }
+
+    private func backward(_ dlogits: Tensor, accumulate: Bool, cuts: [[Int]]?, beforeGrads: ((Int) -> Void)?,
+                          pieceDone: ((Int, Int) -> Void)?, layerDone: ((Int) -> Void)?) {
         var d = dlogits
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             // No layer below the first one with parameters needs a gradient (MLP: Flatten, then
@@ -82,7 +102,12 @@ public final class Sequential: Model {
             var next = layers[i].inputGradient(d, needed: needed && !early)
             if !layerRanges[i].isEmpty {
                 beforeGrads?(i)
-                layers[i].parameterGradients(accumulate: accumulate)
+                if let cuts, let pieceDone {
+                    let start = layerRanges[i].lowerBound
+                    layers[i].parameterGradients(accumulate: accumulate, cuts: cuts[i].map { $0 - start }) { pieceDone(i, $0) }
+                } else {
+                    layers[i].parameterGradients(accumulate: accumulate)
+                }
             }
             layerDone?(i)
             if early { next = layers[i].inputGradient(d, needed: true) }

@@ -24,14 +24,17 @@ public final class DataParallel {
     /// Clip the global L2 norm of the mean-reduced gradient to this (nil: no clipping).
     public let clipNorm: Float?
     /// With `clipNorm`: the last step's global gradient norm before clipping (the same on every rank).
-    public private(set) var gradientNorm: Double = 0
+    public internal(set) var gradientNorm: Double = 0
     /// This rank and the number of ranks (0 and 1 without a communicator).
     public var rank: Int { comm?.rank ?? 0 }
     public var size: Int { comm?.size ?? 1 }
     let queue: ReductionQueue?
-    private var reduction: GradientReduction
-    private var parameters: ParameterSync
-    private let bucketOfUnit: [Int?]
+    var reduction: GradientReduction
+    var parameters: ParameterSync
+    /// Per optimizer group, whether the last `step(untilForward: true)` left it to the next forward.
+    var unstepped: [Bool] = []
+    /// Per unit, where its gradients are cut into pieces (ReductionChoice.gradientCuts).
+    let cuts: [[Int]]
 
     /// - Parameters:
     ///   - comm: nil for a single process; otherwise it must only be used on `worker`.
@@ -55,9 +58,9 @@ public final class DataParallel {
         self.model = model; self.comm = comm; self.worker = worker; self.clipNorm = clipNorm
         self.stage = n > 1 ? stage : 0
         exchangeStage = ReductionChoice.exchangeStage(self.stage, comm: comm, format: gradientFormat)
-        plan = BucketPlan(layerRanges: model.layerRanges, bucketBytes: bucketBytes)
-        let plan = self.plan
-        bucketOfUnit = model.layerRanges.map { lr in lr.isEmpty ? nil : plan.buckets.firstIndex { $0.range.contains(lr.lowerBound) } }
+        cuts = ReductionChoice.gradientCuts(model: model, comm: comm, stage: exchangeStage, syncEvery: syncEvery)
+        let pieced = cuts.contains { !$0.isEmpty }
+        plan = BucketPlan(layerRanges: model.layerRanges, bucketBytes: pieced ? min(bucketBytes, ReductionChoice.pieceBytes) : bucketBytes, cuts: cuts)
         let owned = ReductionChoice.owned(stage: exchangeStage, plan: plan, rank: comm?.rank ?? 0, ranks: n, count: model.parameterCount)
         sharded = ShardedOptimizer(owned: owned, layout: model.store.layout, kind: optimizer, learningRate: learningRate, noDecay: noDecay)
         queue = worker.map { ReductionQueue(worker: $0) }
@@ -93,13 +96,14 @@ public final class DataParallel {
     /// reduced as soon as it is ready; `accumulate` adds this micro-batch's gradients to the
     /// previous ones of the same step. Then `finishReduction()` and `step()`.
     public func backward(_ dlogits: Tensor, accumulate: Bool, reduce: Bool) {
+        precondition(unstepped.isEmpty, "DataParallel.backward: the last step was not settled")
         guard size > 1 else { return model.backward(dlogits, accumulate: accumulate) }
-        let reduction = self.reduction, plan = self.plan, bucketOfUnit = self.bucketOfUnit
-        model.backward(dlogits, accumulate: accumulate && !reduction.reducesEveryMicroBatch, beforeGrads: { u in
-            if let b = bucketOfUnit[u] { reduction.beforeWrite(b) }
-        }, layerDone: { u in
-            for b in plan.ready(afterLayer: u) { reduction.bucketReady(b, last: reduce, accumulate: accumulate) }
-        })
+        let reduction = self.reduction, plan = self.plan
+        model.backward(dlogits, accumulate: accumulate && !reduction.reducesEveryMicroBatch, cuts: cuts, beforeGrads: { u in
+            for b in plan.bucketsOfLayer[u] { reduction.beforeWrite(b) }
+        }, pieceDone: { u, k in
+            for b in plan.ready(afterLayer: u, piece: k) { reduction.bucketReady(b, last: reduce, accumulate: accumulate) }
+        }, layerDone: nil)
     }
 
     /// Kept for callers: `step()` waits for each bucket's reduction itself, so that the last
@@ -107,33 +111,16 @@ public final class DataParallel {
     public func finishReduction() throws {}
 
     /// Clips (with `clipNorm`), steps this rank's elements bucket by bucket as each reduction is
-    /// done, and makes the parameters agree again (ParameterSync).
-    public func step() throws {
-        let params = model.store.params.pointer
+    /// done, and makes the parameters agree again (ParameterSync). With `untilForward`, where
+    /// `defersStep` allows it, each bucket is stepped instead by the next `forward(_:)`, right
+    /// before the first unit that reads it, or by `settle()`.
+    public func step(untilForward: Bool = false) throws {
+        precondition(unstepped.isEmpty, "DataParallel.step: the last step was not settled")
         var scale: Float = 1
         if clipNorm != nil { scale = try clipScale() }   // needs the whole reduced gradient first
-        for b in 0..<sharded.groupCount {
-            reduction.waitForBucket(b)
-            sharded.step(group: b, params: params, grads: reduction.gradients(group: b), scale: scale)
-            parameters.stepped(b)
-        }
-        try reduction.finishStep()
-        try parameters.finishStep()
-    }
-
-    /// Sets `gradientNorm` from this rank's owned reduced gradients, summed over ranks where each
-    /// owns a part (stages 1–2), and returns the factor every rank applies.
-    private func clipScale() throws -> Float {
-        guard let clipNorm else { return 1 }
-        var local = 0.0
-        for b in 0..<sharded.groupCount {   // each bucket's sum while the later ones are still being reduced
-            reduction.waitForBucket(b)
-            local += sharded.sumOfSquares(group: b, grads: reduction.gradients(group: b))
-        }
-        if exchangeStage >= 1, let comm, let queue { local = try queue.sync { try comm.sumOverRanks([local]) }[0] }
-        gradientNorm = local.squareRoot()
-        let factor = Double(clipNorm) / (gradientNorm + 1e-6)
-        return factor < 1 ? Float(factor) : 1
+        if untilForward && defersStep { unstepped = Array(repeating: true, count: sharded.groupCount); return }
+        for b in 0..<sharded.groupCount { stepGroup(b, scale: scale) }
+        try finishStep()
     }
 
     /// Call on every rank after parameters were written outside `step()` (a checkpoint restore).

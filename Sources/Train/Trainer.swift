@@ -43,7 +43,8 @@ public final class Trainer {
     public var startStep: Int { start.step }
     /// Steps not counted in `TrainSummary.steadySamplesPerSecond`.
     public static let warmupSteps = 10
-    /// Called after every optimizer step with the global step number (checks, checkpoints).
+    /// Called after every optimizer step with the global step number (checks, checkpoints); the
+    /// step's updates may still wait for the next forward: `parallel.settle()` before reading them.
     public var afterStep: ((Int) throws -> Void)?
     /// Called at a run's first step and every 10 steps with (step, mean loss over ranks and the steps since the previous report, aggregate samples/s).
     public var onProgress: ((Int, Double, Double) -> Void)?
@@ -126,7 +127,7 @@ public final class Trainer {
                 if timed { clock.start() }
                 for m in 0..<spec.accumulation {
                     let x = batcher.gather(Array(indices[(m * micro)..<((m + 1) * micro)]))
-                    let logits = model.forward(x)
+                    let logits = try parallel.forward(x)   // finishes the last step's updates layer by layer
                     let r = batcher.labels.withUnsafeBufferPointer { loss.evaluate(logits, labels: $0.baseAddress!, denominator: batch) }
                     clock.mark(0)
                     parallel.backward(r.dlogits, accumulate: m > 0, reduce: m == spec.accumulation - 1)
@@ -135,7 +136,7 @@ public final class Trainer {
                 }
                 try parallel.finishReduction()
                 clock.mark(2)
-                try parallel.step()
+                try parallel.step(untilForward: true)
                 clock.mark(3)
                 if timed { steadySamples += batch * ranks }
                 seen += batch
@@ -164,6 +165,7 @@ public final class Trainer {
                     onProgress?(globalStep, shownLoss, Double(seen * ranks) / max(Date().timeIntervalSince(epochStart), 1e-9))
                 }
                 if checkpointDue, let checkpointer {
+                    try parallel.settle()   // the snapshot must hold this step's parameters
                     try checkpointer.begin(step: globalStep, sampler: endSampler)
                     lastCheckpoint = Date(); lastBegun = globalStep
                 }
@@ -171,6 +173,7 @@ public final class Trainer {
                 progress.step(epoch: epoch + 1, epochs: epochs, step: step + 1, steps: steps, loss: shownLoss,
                               samplesPerSecond: Double(seen * ranks) / max(elapsed, 1e-9))
             }
+            try parallel.settle()   // evaluation and the epoch's record read the parameters
             let seconds = Date().timeIntervalSince(epochStart)
             if steadyStart > 0 { steadySeconds += Double(DispatchTime.now().uptimeNanoseconds - steadyStart) / 1e9; steadyStart = 0 }
             lastLoss = try parallel.sumOverRanks([lossSum])[0] / Double(max(seen * ranks, 1))
@@ -192,6 +195,7 @@ public final class Trainer {
                                samplesPerSecond: Double(seen * ranks) / seconds, seconds: seconds)
         }
         if steadyStart > 0 { steadySeconds += Double(DispatchTime.now().uptimeNanoseconds - steadyStart) / 1e9 }
+        try parallel.settle()
         try setup.finish(step: globalStep, lastBegun: lastBegun, sampler: endSampler)
         let total = Date().timeIntervalSince(runStart)
         let hidden = ranks > 1 && parallel.reduceSeconds > 0 ? max(0, 1 - parallel.waitSeconds / parallel.reduceSeconds) : nil
