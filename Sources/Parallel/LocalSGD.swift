@@ -11,7 +11,7 @@
 // part, a resume is bitwise the uninterrupted run, and a restart on another number of ranks
 // reshards as at stage 0. Kept local, the moments would differ between ranks and a checkpoint
 // could hold only a mixture of them.
-// Between syncs the replicas differ on purpose (`--check-replicas` holds only at sync points).
+// Between syncs the replicas differ on purpose (`--check-replicas` checks at sync points only).
 import Collectives
 import NN
 
@@ -46,4 +46,5 @@ final class AveragedParameters: ParameterSync {
 
     var writesParameters: Bool { true }
     func parametersWritten() throws {}
+    var replicasAgree: Bool { sharded.steps % every == 0 }
 }

@@ -15,6 +15,13 @@ public protocol ParameterSync: AnyObject {
     var writesParameters: Bool { get }
     /// Call on every rank after parameters were written outside a step.
     func parametersWritten() throws
+    /// Whether, after the last step, every rank must hold bitwise the same parameters (what
+    /// `--check-replicas` checks): always, except between local SGD's syncs.
+    var replicasAgree: Bool { get }
+}
+
+extension ParameterSync {
+    public var replicasAgree: Bool { true }
 }
 
 /// Every rank steps every element: nothing to exchange.

@@ -62,16 +62,7 @@ enum ReductionChoice {
         let ring = format == .fp32 ? transport(stage: stage, comm: comm, peers: nil)
             : CompressedRing(comm: comm, format: format, gather: stage == 0, count: model.parameterCount)
         if stage == 2 { return ShardedGradients(model: model, plan: plan, sharded: sharded, transport: ring, queue: queue) }
-        return InPlaceReduction(model: model, plan: plan, transport: ring, queue: queue, order: order(plan: plan, comm: comm))
-    }
-
-    /// With `COHORT_EARLIEST_FIRST=1`, across nodes, with gradients in pieces, the comm thread
-    /// serves the earliest layer's pieces first. Off by default: in A/B runs on a loaded machine
-    /// the per-bucket agreement cost more than the order gained (W bf16: 0.63× and 0.67×).
-    static func order(plan: BucketPlan, comm: Communicator) -> EarliestLayerFirst? {
-        guard ProcessInfo.processInfo.environment["COHORT_EARLIEST_FIRST"] == "1", plan.buckets.count > 1,
-              plan.buckets.contains(where: { $0.triggerPiece > 0 }) else { return nil }
-        return EarliestLayerFirst(comm: comm, priority: plan.buckets.map(\.triggerLayer))
+        return InPlaceReduction(model: model, plan: plan, transport: ring, queue: queue)
     }
 
     static func transport(stage: Int, comm: Communicator, peers: PeerBuffers?) -> ReductionTransport {

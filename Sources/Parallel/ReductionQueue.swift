@@ -34,14 +34,6 @@ public final class ReductionQueue {
         }
     }
 
-    /// Queues `work`, which times its own reductions with `addReducing` (a job that also waits
-    /// for work to become ready, EarliestLayerFirst's). - Returns: its ticket.
-    @discardableResult
-    public func asyncTimingItself(_ work: @escaping () throws -> Void) -> Int { worker.async(work) }
-
-    /// Adds `seconds` to the reducing timer.
-    func addReducing(_ seconds: Double) { add(reducing: seconds) }
-
     /// Waits for the item `ticket` and everything before it.
     public func wait(for ticket: Int) { waiting { worker.wait(for: ticket) } }
 

@@ -14,10 +14,12 @@ extension DataParallel {
 
     /// Checks that every rank holds bitwise the same parameters as rank 0.
     /// - Throws: `ReplicaMismatch` naming how many ranks differ (the same error on every rank).
-    /// Finishes a step left to the next forward first (`settle()`).
+    /// Finishes a step left to the next forward first (`settle()`). Between local SGD's syncs,
+    /// where the replicas differ on purpose, there is nothing to check.
     public func checkReplicasIdentical(step: Int) throws {
         guard let comm, let worker, comm.size > 1 else { return }
         try settle()
+        guard parameters.replicasAgree else { return }
         let h = parameterHash()
         let all: [UInt64] = try worker.sync { try comm.allGather([h]) }   // every rank sees every hash
         let differing = all.filter { $0 != all[0] }.count

@@ -21,7 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Override train.init_from: start from the weights of this safetensors file.") var initFrom: String?
     @Option(help: "Write the final parameters (raw little-endian float32) to PATH.rank<r>.") var dumpParams: String?
     @Option(help: "Write the run's summary (rank 0) as one JSON object to this file.") var summaryJson: String?
-    @Flag(help: "After every step, check that all ranks hold bitwise identical parameters.") var checkReplicas = false
+    @Flag(help: "After every step (with parallel.sync_every: every sync), check that all ranks hold bitwise identical parameters.") var checkReplicas = false
     @Flag(help: "Print plain progress lines even on a terminal.") var plain = false
     @Flag(help: "Draw the progress bar even when stderr is not a terminal (mpirun forwards it).") var bar = false
     @Option(help: "Job id, when launched by the coordinator.") var job: String?

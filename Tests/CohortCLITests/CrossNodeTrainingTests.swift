@@ -60,9 +60,8 @@ final class CrossNodeTrainingTests: XCTestCase {
         let one = try CLI.run(["train", try spec("one", batch: 128, stage: 0), "--dump-params", dir + "/one"])
         XCTAssertEqual(one.status, 0, one.stderr)
         let reference = try CLI.floats(dir + "/one.rank0")
-        for (stage, env) in [(0, ["COHORT_PIECE_KB": "16", "COHORT_EARLIEST_FIRST": "1", "COHORT_TRACE": "1"]),
-                             (1, ["COHORT_PIECE_KB": "16", "COHORT_EARLIEST_FIRST": "1"]),
-                             (0, ["COHORT_PIECE_KB": "16"]), (0, ["COHORT_PIECE_KB": "16", "COHORT_FORWARD_WAITS": "0"])] {
+        for (stage, env) in [(0, ["COHORT_PIECE_KB": "16", "COHORT_TRACE": "1"]), (1, ["COHORT_PIECE_KB": "16"]),
+                             (0, ["COHORT_PIECE_KB": "16", "COHORT_FORWARD_WAITS": "0"])] {
             let name = "n\(stage)-\(env.keys.sorted().joined(separator: "-"))"
             // No --check-replicas: it settles every step, so the next forward would never step a bucket.
             let r = try nodes.mpirun(environments: [env, env], ["train", try spec(name, batch: 64, stage: stage), "--plain",

@@ -36,6 +36,8 @@ final class LocalSGDTests: XCTestCase {
         XCTAssertEqual(try train(s, ranks: 3, steps: 12, dir: dir)[0], atSync[0], "a second run differs")
         let between = try train(s, ranks: 3, steps: 10, dir: dir)
         XCTAssertNotEqual(between[1], between[0], "ranks agree between syncs: no local steps were taken")
+        // --check-replicas checks at the syncs, where they must agree, not between them.
+        XCTAssertEqual(try train(s, ranks: 3, steps: 10, dir: dir, ["--check-replicas"])[0], between[0])
     }
 
     func testSyncEveryOneIsPerStepReduction() throws {
