@@ -4,10 +4,13 @@
 // share its local index, one per node (`crossRing`). A reduction is then a reduce-scatter over
 // the node (each local rank ends with the node's sum of its 1/L of the buffer), an allreduce of
 // that shard between the nodes (in the job's wire format, with error feedback), and an allgather
-// over the node. Each rank sends 2(K−1)/K of its shard between nodes, against the flat ring's
-// 2(N−1)/N of the whole buffer on each link that leaves a node. Every step is deterministic, so
-// the bits repeat run to run, and the same on every rank; the order of additions differs from
-// the flat ring's, so the value agrees to rounding. COHORT_HIERARCHICAL=0 keeps the flat ring.
+// over the node. The phases inside the node run over the node's shared memory (SharedRing.swift
+// on a window of the node's ranks, `nodeSegment`), or over the node ring's TCP links with
+// COHORT_SHARED_MEMORY=0; both add in the same order, so they give the same bits. Each rank
+// sends 2(K−1)/K of its shard between nodes, against the flat ring's 2(N−1)/N of the whole buffer
+// on each link that leaves a node. Every step is deterministic, so the bits repeat run to run, and
+// the same on every rank; the order of additions differs from the flat ring's, so the value
+// agrees to rounding. COHORT_HIERARCHICAL=0 keeps the flat ring.
 import CMPI
 import Foundation
 
@@ -38,10 +41,16 @@ extension MPICommunicator {
     /// Whether reductions across nodes run hierarchically (see the header).
     public var usesHierarchy: Bool { hierarchyInUse != nil }
 
+    /// Whether the hierarchy's phases inside the node run over the node's shared memory.
+    public var hierarchyUsesSharedMemory: Bool { usesHierarchy && settings.sharedMemory && nodeSegment != nil }
+
     /// Sum (or mean) of `count` floats at `base` over all ranks, every element on every rank.
     func hierarchicalAllReduce(_ rings: (node: SocketRing, cross: SocketRing), _ base: UnsafeMutablePointer<Float>, count: Int,
                                mean: Bool, format: WireFormat, residual: UnsafeMutablePointer<Float>?) throws {
-        try rings.node.reduceScatter(base, count: count, mean: false, format: .fp32, residual: nil)
+        let inNode = settings.sharedMemory ? nodeSegment : nil, l = rings.node.size
+        if let inNode { try sharedRing(inNode, base, count: count, stages: 0 ..< l - 1, mean: false) } else {
+            try rings.node.reduceScatter(base, count: count, mean: false, format: .fp32, residual: nil)
+        }
         let shard = ShardLayout.chunk(rings.node.rank, count: count, ranks: rings.node.size)
         let at = base + shard.lowerBound, kept = residual.map { $0 + shard.lowerBound }
         try rings.cross.reduceScatter(at, count: shard.count, mean: false, format: format, residual: kept)
@@ -51,6 +60,8 @@ extension MPICommunicator {
         }
         // The mean's rounding error reaches the next mean only after division by N again.
         try rings.cross.allGather(at, count: shard.count, format: format, residual: kept, feedbackScale: mean ? Float(size) : 1)
-        try rings.node.allGather(base, count: count, format: .fp32, residual: nil)
+        if let inNode { try sharedRing(inNode, base, count: count, stages: l - 1 ..< 2 * l - 2, mean: false) } else {
+            try rings.node.allGather(base, count: count, format: .fp32, residual: nil)
+        }
     }
 }

@@ -48,6 +48,8 @@ public final class MPICommunicator: Communicator {
     /// TCP links to the ring neighbours when the ranks span several nodes (SocketRing.swift), and
     /// the hierarchy's rings with several ranks per node (MPICommunicator+Hierarchy.swift).
     var socketRing: SocketRing?, nodeRing: SocketRing?, crossRing: SocketRing?
+    /// The shared-memory window of the hierarchy's phase inside this node (its ranks only).
+    var nodeSegment: SharedSegment?
     /// Nodes the ranks run on, and this rank's index among the ranks of its node.
     public private(set) var nodes = 1, localRank = 0
 
@@ -103,6 +105,11 @@ public final class MPICommunicator: Communicator {
                                                             environment: ProcessInfo.processInfo.environment)
             socketRing = flat
             if flat != nil { (nodeRing, crossRing) = try Self.makeHierarchy(world: world!, rank: rank, addresses: addresses, settings: self.settings) }
+            // Every rank knows whether the hierarchy is on (from the same addresses), so all call this.
+            if nodeRing != nil && self.settings.sharedMemory {
+                nodeSegment = try SharedSegment.create(world: world!, rank: rank, size: size, slots: Self.sharedSlots,
+                                                       slotBytes: Self.sharedSlotBytes(self.settings.sharedSliceBytes), anyNode: true)
+            }
         }
         if let path = self.settings.algorithmTable, socketRing != nil {
             self.settings.directBelowBytes = try Self.loadAlgorithmTable(path: path, world: world!, rank: rank, size: size, nodes: nodes)
@@ -136,6 +143,8 @@ public final class MPICommunicator: Communicator {
         finalized = true
         try sharedSegment?.free()
         sharedSegment = nil
+        try nodeSegment?.free()
+        nodeSegment = nil
         var a: MPI_Comm? = p2pComm, b: MPI_Comm? = collComm
         try mpiCheck(MPI_Comm_free(&a), "MPI_Comm_free")
         try mpiCheck(MPI_Comm_free(&b), "MPI_Comm_free")

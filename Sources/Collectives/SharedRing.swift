@@ -34,7 +34,8 @@ extension MPICommunicator {
     ///   `.mismatch` if the left neighbour's slices belong to a different call.
     func sharedRing(_ segment: SharedSegment, _ base: UnsafeMutablePointer<Float>, count: Int,
                     stages: Range<Int>, mean: Bool) throws {
-        let n = size, r = rank, right = (r + 1) % n, left = (r + n - 1) % n
+        // The segment's ranks: the world's when all run on this node, else this node's.
+        let n = segment.size, r = segment.rank, right = (r + 1) % n, left = (r + n - 1) % n
         segment.begin(currentFingerprint)
         let slice = max(1, min(settings.sharedSliceBytes, segment.slotBytes) / MemoryLayout<Float>.stride)
         let lastReduce = n - 2, scale = Float(n)

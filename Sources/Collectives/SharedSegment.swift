@@ -1,6 +1,7 @@
 // Implements: SharedSegment, the node-local shared memory of the shared-memory ring
-// (SharedRing.swift): one MPI_Win_allocate_shared window, allocated once per communicator when
-// every rank runs on this node, holding one outgoing channel per rank.
+// (SharedRing.swift): one MPI_Win_allocate_shared window over the ranks of this node, allocated
+// once per communicator, holding one outgoing channel per rank of the node: for the whole ring
+// when every rank runs on this node, or for the hierarchy's phase inside each node.
 //
 // Layout of rank i's part of the window (page-aligned, all offsets in bytes):
 //   0      produced: Int64, slices rank i has published into its slots (written by rank i only)
@@ -47,24 +48,29 @@ final class SharedSegment {
     /// The fingerprint words of the call in progress (`CallFingerprint.encoded`), stamped on every slice.
     let call = UnsafeMutablePointer<Int64>.allocate(capacity: CallFingerprint.words)
 
-    /// Allocates the window if all `size` ranks of `world` share this node, else returns nil.
+    /// Allocates the window over the ranks of `world` that share this node: if all `size` do, or,
+    /// with `anyNode`, whenever this node has more than one; else returns nil. `rank` and `size`
+    /// of the segment are then the rank's place among its node's ranks (in world-rank order).
     ///
     /// Collective over `world`: every rank must call it at the same point (MPICommunicator.init).
     /// The corresponding MPI calls are `MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)`,
     /// `MPI_Win_allocate_shared`, `MPI_Win_shared_query` and `MPI_Barrier`.
     /// - Throws: `CollectiveError.mpi` if a call fails.
-    static func create(world: MPI_Comm, rank: Int, size: Int, slots: Int, slotBytes: Int) throws -> SharedSegment? {
+    static func create(world: MPI_Comm, rank: Int, size: Int, slots: Int, slotBytes: Int, anyNode: Bool = false) throws -> SharedSegment? {
         precondition(slots >= 1 && slots <= maxSlots, "SharedSegment: \(slots) slots, stamps fit \(maxSlots)")
         var node: MPI_Comm? = CMPIShim_COMM_NULL()
         try mpiCheck(MPI_Comm_split_type(world, CMPIShim_COMM_TYPE_SHARED, Int32(rank), CMPIShim_INFO_NULL(), &node),
                      "MPI_Comm_split_type")
-        var nodeSize: Int32 = 0
+        var nodeSize: Int32 = 0, nodeRank: Int32 = 0
         try mpiCheck(MPI_Comm_size(node, &nodeSize), "MPI_Comm_size")
-        // Every rank sees the same answer: either one node holds all ranks, or none does.
-        guard Int(nodeSize) == size else {
+        try mpiCheck(MPI_Comm_rank(node, &nodeRank), "MPI_Comm_rank")
+        // Without `anyNode` every rank sees the same answer: either one node holds all ranks, or
+        // none does. With it, each node decides for itself, and the window is the node's alone.
+        guard anyNode ? nodeSize > 1 : Int(nodeSize) == size else {
             try mpiCheck(MPI_Comm_free(&node), "MPI_Comm_free")
             return nil
         }
+        let (rank, size) = (Int(nodeRank), Int(nodeSize))
         // A multiple of the page size, so every rank's part of the contiguous window is page-aligned.
         let bytes = (headerBytes + slots * slotBytes + 4095) / 4096 * 4096
         var mine: UnsafeMutableRawPointer? = nil

@@ -141,6 +141,7 @@ struct BenchAllreduce: ParsableCommand {
                               "nodes": nodes ?? comm.nodes, "link_rate": linkRate ?? "unshaped"]
                 // What one ring allreduce sent between nodes, summed over ranks.
                 if impl == "ring" { obj["inter_node_bytes"] = interNode; obj["hierarchical"] = comm.usesHierarchy }
+                if impl == "ring" && comm.usesHierarchy { obj["inside_nodes"] = comm.hierarchyUsesSharedMemory ? "shared-memory" : "sockets" }
                 emitJSONLine(obj)
             }
             benchNote(String(format: "  %9d B: ring %.2f GB/s, mpi %.2f GB/s, ring/mpi %.2f× (best iteration: ring %.2f, mpi %.2f GB/s)",
