@@ -52,4 +52,46 @@ final class HierarchyTests: XCTestCase {
         XCTAssertEqual(overTCP.interNode, first.interNode, "TCP inside the node crossed nodes")
         print("inter-node bytes per 1 MB allreduce, 2 nodes x 2 ranks: flat \(flat.interNode), hierarchical \(first.interNode)")
     }
+
+    /// Training through the hierarchy (shared memory inside each node, a ring per local rank
+    /// between the nodes): 2 nodes × 2 ranks × B end with the parameters of 1 rank × 4B, at
+    /// stages 0 and 1, and the four replicas are bitwise equal.
+    func testTrainingOnTwoNodesOfTwoRanksEqualsOneRankWithFourTimesTheBatch() throws {
+        try TestNodes.available()
+        let dir = CLI.tempDir()
+        let nodes = try TestNodes(name: "cht\(getpid() % 100_000)", count: 2, dir: dir)
+        defer {
+            nodes.down()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let hosts = try String(contentsOfFile: nodes.hostfile, encoding: .utf8).replacingOccurrences(of: "slots=1", with: "slots=2")
+        try hosts.write(toFile: nodes.hostfile, atomically: true, encoding: .utf8)
+        func spec(_ name: String, batch: Int, stage: Int) throws -> String {
+            let path = dir + "/\(name).yaml"
+            try """
+            name: hierarchy
+            model: {kind: mlp, hidden: [100, 50]}
+            data: {kind: fashion-mnist}
+            train: {epochs: 1, batch_per_rank: \(batch), optimizer: adam, lr: 0.001, seed: 4, max_steps: 6}
+            parallel: {ranks: 4, bucket_mb: 0.05, zero_stage: \(stage)}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let one = try CLI.run(["train", try spec("one", batch: 128, stage: 0), "--dump-params", dir + "/one"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let reference = try CLI.floats(dir + "/one.rank0")
+        for stage in [0, 1] {
+            let name = "h\(stage)"
+            let r = try nodes.mpirun(4, ["train", try spec(name, batch: 32, stage: stage), "--plain", "--dump-params", dir + "/" + name])
+            XCTAssertEqual(r.status, 0, "stage \(stage): \(r.stderr)")
+            let first = try CLI.floats(dir + "/\(name).rank0")
+            XCTAssertEqual(first.count, reference.count)
+            for rank in 1 ..< 4 {
+                XCTAssertEqual(try CLI.floats(dir + "/\(name).rank\(rank)").map(\.bitPattern), first.map(\.bitPattern),
+                               "stage \(stage): rank \(rank) differs from rank 0")
+            }
+            let worst = zip(first, reference).map { abs($0 - $1) / max(abs($1), 1) }.enumerated().max { $0.element < $1.element }
+            XCTAssertLessThanOrEqual(worst?.element ?? 1, 1e-5, "stage \(stage): element \(worst?.offset ?? -1)")
+        }
+    }
 }
