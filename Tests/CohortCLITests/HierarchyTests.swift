@@ -9,16 +9,22 @@ import Foundation
 import XCTest
 
 final class HierarchyTests: XCTestCase {
-    func testTwoNodesOfTwoRanksReduceHierarchically() throws {
+    /// Two namespace nodes whose hostfile offers two slots each, and the test's directory.
+    static func twoNodesOfTwoRanks(_ prefix: String) throws -> (TestNodes, String) {
         try TestNodes.available()
         let dir = CLI.tempDir()
-        let nodes = try TestNodes(name: "chy\(getpid() % 100_000)", count: 2, dir: dir)
+        let nodes = try TestNodes(name: "\(prefix)\(getpid() % 100_000)", count: 2, dir: dir)
+        let hosts = try String(contentsOfFile: nodes.hostfile, encoding: .utf8).replacingOccurrences(of: "slots=1", with: "slots=2")
+        try hosts.write(toFile: nodes.hostfile, atomically: true, encoding: .utf8)
+        return (nodes, dir)
+    }
+
+    func testTwoNodesOfTwoRanksReduceHierarchically() throws {
+        let (nodes, dir) = try Self.twoNodesOfTwoRanks("chy")
         defer {
             nodes.down()
             try? FileManager.default.removeItem(atPath: dir)
         }
-        let hosts = try String(contentsOfFile: nodes.hostfile, encoding: .utf8).replacingOccurrences(of: "slots=1", with: "slots=2")
-        try hosts.write(toFile: nodes.hostfile, atomically: true, encoding: .utf8)
         let bytes = 1 << 20, n = 4
         func run(hierarchical: Bool, tag: String, sharedMemory: Bool = true) throws -> (interNode: Int, hierarchical: Bool, results: [Data]) {
             let env = ["COHORT_HIERARCHICAL": hierarchical ? "1" : "0", "COHORT_SHARED_MEMORY": sharedMemory ? "1" : "0"]
@@ -57,15 +63,11 @@ final class HierarchyTests: XCTestCase {
     /// between the nodes): 2 nodes × 2 ranks × B end with the parameters of 1 rank × 4B, at
     /// stages 0 and 1, and the four replicas are bitwise equal.
     func testTrainingOnTwoNodesOfTwoRanksEqualsOneRankWithFourTimesTheBatch() throws {
-        try TestNodes.available()
-        let dir = CLI.tempDir()
-        let nodes = try TestNodes(name: "cht\(getpid() % 100_000)", count: 2, dir: dir)
+        let (nodes, dir) = try Self.twoNodesOfTwoRanks("cht")
         defer {
             nodes.down()
             try? FileManager.default.removeItem(atPath: dir)
         }
-        let hosts = try String(contentsOfFile: nodes.hostfile, encoding: .utf8).replacingOccurrences(of: "slots=1", with: "slots=2")
-        try hosts.write(toFile: nodes.hostfile, atomically: true, encoding: .utf8)
         func spec(_ name: String, batch: Int, stage: Int) throws -> String {
             let path = dir + "/\(name).yaml"
             try """
