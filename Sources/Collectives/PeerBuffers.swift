@@ -106,6 +106,15 @@ public final class PeerBuffers: @unchecked Sendable {
         signal(.gathered, call)
     }
 
+    /// Reduces every rank's whole region in place: afterwards each region holds the sum (or mean),
+    /// bitwise equal to `MPICommunicator.allReduce`; on return every peer has read this rank's
+    /// region, so the caller may write it again.
+    public func allReduce(op: ReduceOp) throws {
+        let call = try reduceScatter(0 ..< count, op: op)
+        try allGather(0 ..< count, call: call)
+        try waitUntilRead(call, gathered: true)
+    }
+
     /// Waits until every peer is done reading this rank's region for call `call` and earlier:
     /// it has reduced (or, with `gathered`, gathered) that call.
     public func waitUntilRead(_ call: Int64, gathered: Bool) throws {

@@ -125,7 +125,7 @@ final class RingTests: XCTestCase {
     }
 
     /// Zero-copy reductions over node-shared regions give the ring's bits: reduceScatter (sum and
-    /// mean) equals the ring's reduceScatter on this rank's chunk, reduceScatter + allGather equals
+    /// mean) equals the ring's reduceScatter on this rank's chunk, reduceScatter + allGather (and allReduce) equals
     /// allReduce, for awkward lengths at odd offsets, and nothing outside the range is touched.
     static func checkPeerBuffers(_ comm: MPICommunicator, expected: Bool) throws {
         let n = comm.size, me = comm.rank, capacity = 200_003
@@ -160,6 +160,21 @@ final class RingTests: XCTestCase {
                 if let i = (0 ..< capacity).first(where: { !range.contains($0) && region[$0] != -7 }) {
                     MPIRun.fail(me, "peer reduction of \(range) wrote element \(i)")
                 }
+            }
+        }
+        // allReduce of whole regions equals the ring's, back to back with no other call between:
+        // on return every peer has read this region, so it may be rewritten at once.
+        let salts = [5, 6], want = try salts.map { salt in
+            var ring = (0 ..< capacity).map { input(me, $0, salt) }
+            try ring.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: salt == 5 ? .sum : .mean) }
+            return ring
+        }
+        try peers.waitUntilRead(last, gathered: true)
+        for (k, salt) in salts.enumerated() {
+            for i in 0 ..< capacity { region[i] = input(me, i, salt) }
+            try peers.allReduce(op: salt == 5 ? .sum : .mean)
+            if let i = (0 ..< capacity).first(where: { region[$0].bitPattern != want[k][$0].bitPattern }) {
+                MPIRun.fail(me, "peer allReduce (salt \(salt)) at \(i): \(region[i]), ring \(want[k][i])")
             }
         }
     }
