@@ -62,6 +62,11 @@ rsh)
     if ip -n "$n" -4 addr show dev eth0 2>/dev/null | grep -q "inet $host/"; then ns=$n; break; fi
   done
   [ -n "$ns" ] || { echo "error: no namespace has address $host" >&2; exit 1; }
+  # Each node in its own session, so its own scheduler autogroup (kernel.sched_autogroup_enabled):
+  # otherwise every node of a run shares the one autogroup of the shell that started it, and on a
+  # machine others load too, K nodes together get the CPU share one process would, where K real
+  # machines would each get their own. COHORT_NODE_SESSIONS=0 keeps the caller's session.
+  if [ "${COHORT_NODE_SESSIONS:-1}" != 0 ]; then exec setsid -w ip netns exec "$ns" sh -c "$*"; fi
   exec ip netns exec "$ns" sh -c "$*"
   ;;
 *) echo "error: unknown command '$cmd' (up, down, shape, rsh)" >&2; exit 64;;

@@ -203,7 +203,10 @@ public final class MPICommunicator: Communicator {
     /// Polling (`MPI_Testall`) instead of `MPI_Waitall` is what turns a hang into an error. After
     /// 256 empty polls it yields the core on every poll when more ranks than cores share the
     /// machine (tests run 4 ranks on 2 cores); otherwise yielding hands the core to unrelated
-    /// processes for a whole time slice and costs milliseconds.
+    /// processes for a whole time slice and costs milliseconds. Across nodes (the socket ring)
+    /// it sleeps `waitSleepMicroseconds` between polls after the first 256 instead: there MPI's
+    /// TCP path answers in milliseconds, and the comm thread runs at a raised priority, so a
+    /// spinning wait (the metrics' sums, a rank behind) took a core from backward on either node.
     func waitAll(_ list: UnsafeMutablePointer<MPI_Request?>, _ n: Int, waitingFor: @autoclosure () -> String) throws {
         var done: Int32 = 0
         try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
@@ -214,12 +217,18 @@ public final class MPICommunicator: Communicator {
             try mpiCheck(MPI_Testall(Int32(n), list, &done, CMPIShim_STATUSES_IGNORE()), "MPI_Testall")
             if done != 0 { return }
             polls += 1
-            if oversubscribed && polls >= 256 { sched_yield() }
+            if polls >= 256, usesSockets, Self.waitSleepMicroseconds > 0 { usleep(Self.waitSleepMicroseconds) }
+            else if oversubscribed && polls >= 256 { sched_yield() }
             if polls & 255 == 0, let limit = settings.timeoutSeconds, monotonicSeconds() - start > limit {
                 throw CollectiveError.timeout(rank: rank, call: currentCall, waitingFor: waitingFor(), seconds: limit)
             }
         }
     }
+}
+
+extension MPICommunicator {
+    /// `COHORT_MPI_WAIT_SLEEP_US` (default 50; 0 spins as on one node): see `waitAll`.
+    static let waitSleepMicroseconds = UInt32(ProcessInfo.processInfo.environment["COHORT_MPI_WAIT_SLEEP_US"] ?? "") ?? 50
 }
 
 /// Seconds on the monotonic clock.

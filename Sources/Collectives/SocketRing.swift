@@ -32,6 +32,12 @@ final class SocketRing {
     /// within ~0.1 ms of encoding, large enough that the calls cost little (a multiple of 4).
     static let piece = 256 << 10
 
+    /// Bytes a waiting receiver lets queue before it wakes (`COHORT_RECEIVE_LOW_WATER_KB`, default
+    /// 64; 0: every segment). Why: at 1 Gbit/s segments arrive every few microseconds, and a
+    /// wake-up per segment (poll, recv, a few KB decoded) cost the comm thread more CPU than its
+    /// kernels did, CPU that on shared cores is taken from backward.
+    static let receiveLowWater = max(1, (Int(ProcessInfo.processInfo.environment["COHORT_RECEIVE_LOW_WATER_KB"] ?? "") ?? 64) * 1024)
+
     /// Encoded copy of a chunk to send, and two receive buffers (allgather forwards the previous one).
     private let staging = RawBuffer(), scratch = [RawBuffer(), RawBuffer()]
     /// Every rank's buffer for the direct schedule (SocketRing+Direct.swift).
@@ -150,6 +156,7 @@ final class SocketRing {
                     ? "rank \(right.peer) to take \(sendBytes - sent) more bytes" : "\(receiveBytes - got) more bytes from rank \(left.peer)",
                     seconds: limit)
             }
+            if got < receiveBytes { left.setReceiveLowWater(min(Self.receiveLowWater, receiveBytes - got)) }
             var fds = [pollfd(fd: right.fd, events: sent < sendBytes ? Int16(POLLOUT) : 0, revents: 0),
                        pollfd(fd: left.fd, events: got < receiveBytes ? Int16(POLLIN) : 0, revents: 0)]
             _ = poll(&fds, 2, 100)

@@ -31,6 +31,19 @@ final class TCPLink {
 
     deinit { close(fd) }
 
+    /// The receive low-water mark last set (SO_RCVLOWAT; 1 is the kernel's default).
+    private var lowWater = 1
+
+    /// Has poll(2) report this socket readable only once `bytes` are queued (at least 1), so a
+    /// receiver waiting for a large chunk wakes once per that many bytes, not per arriving
+    /// segment. A non-blocking recv still returns whatever is queued.
+    func setReceiveLowWater(_ bytes: Int) {
+        let b = max(1, bytes)
+        guard b != lowWater else { return }
+        var v = Int32(clamping: b)
+        if setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 { lowWater = b }
+    }
+
     /// Sends up to `count` bytes without blocking; returns the bytes taken (0 when the kernel buffer is full).
     func sendSome(_ bytes: UnsafeRawPointer, _ count: Int) throws -> Int {
         let n = Glibc.send(fd, bytes, count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
@@ -60,6 +73,7 @@ final class TCPLink {
 
     /// Receives exactly `count` bytes (set-up messages only), waiting at most until `deadline`.
     func receiveAll(_ bytes: UnsafeMutableRawPointer, _ count: Int, deadline: Double) throws {
+        setReceiveLowWater(1)
         var done = 0
         while done < count {
             let n = try receiveSome(bytes + done, count - done)

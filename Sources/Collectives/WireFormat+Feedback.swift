@@ -16,7 +16,7 @@ extension WireFormat {
             for i in 0 ..< n { d[i] = src[i] + residual[i]; residual[i] = 0 }
         case .bf16:
             let d = dst.assumingMemoryBound(to: UInt16.self)
-            for i in 0 ..< n {
+            for i in BF16Lanes.encodeFeedingBack(src, n, dst, residual) ..< n {
                 let v = src[i] + residual[i], q = bf16Bits(v)
                 d[i] = q
                 residual[i] = v - Float(bitPattern: UInt32(q) << 16)
@@ -38,9 +38,10 @@ extension WireFormat {
         switch self {
         case .fp32: encode(src, n, into: dst)
         case .bf16:
-            encodeBF16(src, n, dst.assumingMemoryBound(to: UInt16.self))
             let d = dst.assumingMemoryBound(to: UInt16.self)
-            for i in 0 ..< n { residual[i] = src[i] - Float(bitPattern: UInt32(d[i]) << 16) }
+            for i in BF16Lanes.encodeSettingResidual(src, n, dst, residual) ..< n {
+                d[i] = bf16Bits(src[i]); residual[i] = src[i] - Float(bitPattern: UInt32(d[i]) << 16)
+            }
         case .fp16:
             let d = dst.assumingMemoryBound(to: Float16.self)
             for i in 0 ..< n { let q = Float16(src[i]); d[i] = q; residual[i] = src[i] - Float(q) }
@@ -53,6 +54,7 @@ extension WireFormat {
     func decodeAdding(_ src: UnsafeRawPointer, _ n: Int, into dst: UnsafeMutablePointer<Float>,
                       residual: UnsafeMutablePointer<Float>?, divideBy divisor: Float?) {
         guard residual != nil || divisor != nil else { return decodeAdding(src, n, into: dst) }
+        let first = self == .bf16 ? BF16Lanes.decodeAdding(src, n, dst, residual, divisor) : 0
         @inline(__always) func value(_ i: Int) -> Float {
             switch self {
             case .fp32: return src.load(fromByteOffset: 4 * i, as: Float.self)
@@ -61,13 +63,13 @@ extension WireFormat {
             }
         }
         if let residual {
-            for i in 0 ..< n {
+            for i in first ..< n {
                 let s = (dst[i] + residual[i]) + value(i)
                 dst[i] = divisor.map { s / $0 } ?? s
                 residual[i] = 0
             }
         } else if let d = divisor {
-            for i in 0 ..< n { dst[i] = (dst[i] + value(i)) / d }
+            for i in first ..< n { dst[i] = (dst[i] + value(i)) / d }
         }
     }
 
@@ -75,19 +77,21 @@ extension WireFormat {
     /// rounded value, residual += (x − rounded) · scale (the owner's chunk before an allgather).
     func roundInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, staging: UnsafeMutableRawPointer,
                       residual: UnsafeMutablePointer<Float>?, scale: Float) {
-        encode(UnsafePointer(x), n, into: staging)
+        if self == .fp32 { return encode(UnsafePointer(x), n, into: staging) }
+        let first = self == .bf16 ? BF16Lanes.roundInPlace(x, n, staging, residual, scale) : 0
+        encode(UnsafePointer(x + first), n - first, into: staging + first * bytes)
         switch self {
         case .fp32: return
         case .bf16:
             let d = staging.assumingMemoryBound(to: UInt16.self)
-            for i in 0 ..< n {
+            for i in first ..< n {
                 let q = Float(bitPattern: UInt32(d[i]) << 16)
                 if let residual { residual[i] += (0 + (x[i] - q)) * scale }
                 x[i] = q
             }
         case .fp16:
             let d = staging.assumingMemoryBound(to: Float16.self)
-            for i in 0 ..< n {
+            for i in first ..< n {
                 let q = Float(d[i])
                 if let residual { residual[i] += (0 + (x[i] - q)) * scale }
                 x[i] = q

@@ -43,7 +43,7 @@ public enum WireFormat: String, Sendable, CaseIterable, CustomStringConvertible 
         case .fp32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n * 4)
         case .bf16:
             let s = src.assumingMemoryBound(to: UInt16.self)
-            for i in 0 ..< n { dst[i] = Float(bitPattern: UInt32(s[i]) << 16) }
+            for i in BF16Lanes.decode(src, n, dst) ..< n { dst[i] = Float(bitPattern: UInt32(s[i]) << 16) }
         case .fp16:
             let s = src.assumingMemoryBound(to: Float16.self)
             for i in 0 ..< n { dst[i] = Float(s[i]) }
@@ -74,18 +74,11 @@ func bf16Bits(_ x: Float) -> UInt16 {
     return UInt16(truncatingIfNeeded: (b &+ 0x7fff &+ ((b >> 16) & 1)) >> 16)
 }
 
-/// `n` floats to bf16, 8 lanes at a time (the scalar rule above, without the NaN branch in the
-/// vector body: lanes holding NaN are fixed up after the select).
+/// `n` floats to bf16, 8 lanes at a time (the scalar rule above: `narrowBF16`).
 func encodeBF16(_ src: UnsafePointer<Float>, _ n: Int, _ dst: UnsafeMutablePointer<UInt16>) {
     var i = 0
-    let bias = SIMD8<UInt32>(repeating: 0x7fff), one = SIMD8<UInt32>(repeating: 1)
-    let absMask = SIMD8<UInt32>(repeating: 0x7fff_ffff), inf = SIMD8<UInt32>(repeating: 0x7f80_0000)
-    let qnan = SIMD8<UInt32>(repeating: 0x7fc0_0000)
     while i + 8 <= n {
-        let f = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<UInt32>.self)
-        var r = (f &+ bias &+ ((f &>> 16) & one))
-        r.replace(with: qnan, where: (f & absMask) .> inf)
-        let h = SIMD8<UInt16>(truncatingIfNeeded: r &>> 16)
+        let h = narrowBF16(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<UInt32>.self))
         UnsafeMutableRawPointer(dst + i).storeBytes(of: h, as: SIMD8<UInt16>.self)
         i += 8
     }
