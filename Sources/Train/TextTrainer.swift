@@ -87,16 +87,17 @@ public final class TextTrainer: TrainingRun {
         var lastCheckpoint = Date(), lastBegun = setup.resumed?.manifest.step, lossSum = 0.0, shown = 0.0, seen = 0, validation: Double? = nil
         let runStart = Date()
         var windowStart = Date(), windowSeen = 0, steadyStart: Date?, steadySamples = 0, steadySeconds = 0.0
-        var clock = PhaseClock()
+        var clock = PhaseClock(), sched: (start: SchedStat, end: SchedStat)?
         defer {
             if ProcessInfo.processInfo.environment["COHORT_PROFILE"] == "1" {
-                FileHandle.standardError.write(Data("rank \(rank) per step: \(clock.summary)\n".utf8))
+                let cores = sched.map { "; " + $0.end.summary(since: $0.start, steps: steps - startStep - Trainer.warmupSteps) } ?? ""
+                FileHandle.standardError.write(Data("rank \(rank) per step: \(clock.summary)\(cores)\n".utf8))
             }
         }
         progress.note("training \(spec.name): gpt \(gpt.config.layers)×\(gpt.config.dim), \(gpt.parameterCount) parameters, \(ranks) rank(s), "
                       + "ZeRO \(parallel.stage), \(steps) steps of \(batch) window(s) of \(context)\(ranks > 1 ? " per rank" : "")")
         for step in startStep..<max(steps, startStep) {
-            if step == startStep + Trainer.warmupSteps { steadyStart = Date(); parallel.resetTimers() }
+            if step == startStep + Trainer.warmupSteps { steadyStart = Date(); parallel.resetTimers(); sched = (.now(), .now()) }
             parallel.setLearningRate(Float(spec.learningRate(atStep: step)))
             if steadyStart != nil { clock.start() }
             let mine = sampler.starts(step: step, rank * batch ..< (rank + 1) * batch)
@@ -136,7 +137,7 @@ public final class TextTrainer: TrainingRun {
                 try checkpointer.begin(step: done, sampler: samplerState(after: done))
                 lastCheckpoint = Date(); lastBegun = done
             }
-            if let t0 = steadyStart, done == steps { steadySeconds = Date().timeIntervalSince(t0) }
+            if let t0 = steadyStart, done == steps { steadySeconds = Date().timeIntervalSince(t0); sched?.end = .now() }
             if done % evalEvery == 0 || done == steps {
                 let evalStart = Date()
                 defer { if steadyStart != nil, done != steps { steadyStart! += Date().timeIntervalSince(evalStart) } }

@@ -56,6 +56,7 @@ struct BenchScaling: ParsableCommand {
         let place = cluster.map { "\($0.count) namespace nodes, links \(linkRate ?? "unshaped"), \(dtype) between nodes" } ?? "this node"
         var one: [Double] = [], many: [(Double, Double)] = [], manyB: [(Double, Double)] = [], gloo1: [Double] = [], glooN: [Double] = []
         var finalLoss = Double.nan
+        let loadAtStart = Self.loadAverage()
         for round in 1...rounds {
             benchNote("round \(round)/\(rounds): 1 rank")
             one.append(try BenchRun.train(ranks: 1, spec: spec, dir: dir)["steady_samples_per_s"] as! Double)
@@ -80,9 +81,13 @@ struct BenchScaling: ParsableCommand {
         }
         let s1 = one.max()!, best = many.max { $0.0 < $1.0 }!
         let across: [String: Any] = ["nodes": nodes ?? 1, "link_rate": linkRate ?? "unshaped", "ranks": ranks, "steps": steps, "model": model]
+        // Each round's own ratio and the load beside the best-of-each estimate: a 2-rank run needs
+        // both cores and a 1-rank run one, so on a loaded machine the two bests come from different
+        // minutes, and the reader needs the load to know whether the figure means anything.
         var line: [String: Any] = ["bench": "scaling", "impl": "cohort", "samples_per_s_1": s1, "samples_per_s_n": best.0,
                                    "speedup": best.0 / s1, "overlap_hidden": best.1, "bucket_mb": bucketMb, "zero_stage": zeroStage,
-                                   "dtype": dtype, "sync_every": syncEvery, "final_loss": finalLoss]
+                                   "dtype": dtype, "sync_every": syncEvery, "final_loss": finalLoss,
+                                   "speedup_per_round": zip(many, one).map { $0.0.0 / $0.1 }, "load_1min": [loadAtStart, Self.loadAverage()]]
         if let bestB = manyB.max(by: { $0.0 < $1.0 }) {   // A ÷ B: above 1 when the default is faster
             line["ab_env"] = abEnv; line["samples_per_s_n_b"] = bestB.0; line["overlap_hidden_b"] = bestB.1; line["a_over_b"] = best.0 / bestB.0
         }
@@ -105,6 +110,12 @@ struct BenchScaling: ParsableCommand {
             throw LaunchError("benchmark run on \(ranks) namespace nodes failed (exit \(status))")
         }
         return obj
+    }
+
+    /// The 1-minute load average (/proc/loadavg; -1 where there is none).
+    static func loadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return -1 }
+        return Double(text.split(separator: " ").first ?? "") ?? -1
     }
 
     /// A copy of the spec at `path` with `keys` added to its `parallel:` mapping, written to `to`.

@@ -61,6 +61,22 @@ final class GPTTests: XCTestCase {
         assertEquivalent(reference, try params(3, s, ["--zero-stage", "0"]), "3×2 vs 1×6")
     }
 
+    /// COHORT_PROFILE=1: each rank's line splits the steady steps' time into on a core, waiting
+    /// for one and asleep (what a loaded machine costs, apart from what training costs).
+    func testProfileSplitsEachRanksTimeByWhereItWent() throws {
+        let r = try CLI.mpirun(2, ["train", spec(ranks: 2, steps: 14), "--plain", "--checkpoint-dir", "\(dir)/ck-profile"],
+                               environment: ["COHORT_PROFILE": "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").filter { $0.contains(" per step: ") }
+        XCTAssertEqual(lines.count, 2, r.stderr)
+        for line in lines {
+            let onCore = line.firstMatch(of: #/compute thread on a core ([0-9.]+) ms, waiting for one ([0-9.]+) ms, asleep ([0-9.]+) ms; process on cores ([0-9.]+) ms/#)
+            let m = try XCTUnwrap(onCore, String(line))
+            XCTAssertGreaterThan(Double(m.1) ?? 0, 0, String(line))
+            XCTAssertGreaterThanOrEqual(Double(m.4) ?? 0, Double(m.1) ?? .infinity, "the process includes its compute thread: \(line)")
+        }
+    }
+
     func testZeroStagesAndAccumulationMatchStageZero() throws {
         let s = spec(), acc = spec(extra: ", accumulation: 3")
         let zero = try params(3, s, ["--zero-stage", "0"])

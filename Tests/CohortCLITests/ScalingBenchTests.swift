@@ -28,6 +28,12 @@ final class ScalingBenchTests: XCTestCase {
         XCTAssertEqual(cohort["link_rate"] as? String, "1gbit")
         XCTAssertEqual(cohort["dtype"] as? String, "bf16")
         for key in ["samples_per_s_1", "samples_per_s_n", "speedup"] { XCTAssertGreaterThan(cohort[key] as? Double ?? 0, 0, key) }
+        // One ratio per round (the reported speedup is the best of each side, so at least the best round's),
+        // and the load at the start and at the end.
+        let perRound = try XCTUnwrap(cohort["speedup_per_round"] as? [Double], r.stdout)
+        XCTAssertEqual(perRound.count, 1)
+        XCTAssertEqual(perRound[0], cohort["speedup"] as? Double ?? 0, accuracy: 1e-9)
+        XCTAssertEqual((cohort["load_1min"] as? [Double])?.count, 2, r.stdout)
         if gloo {
             let torch = try XCTUnwrap(lines.first { $0["impl"] as? String == "pytorch-gloo" }, r.stdout)
             XCTAssertEqual(torch["nodes"] as? Int, 2)
