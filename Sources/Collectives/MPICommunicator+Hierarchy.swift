@@ -42,12 +42,12 @@ extension MPICommunicator {
     public var usesHierarchy: Bool { hierarchyInUse != nil }
 
     /// Whether the hierarchy's phases inside the node run over the node's shared memory.
-    public var hierarchyUsesSharedMemory: Bool { usesHierarchy && settings.sharedMemory && nodeSegment != nil }
+    public var hierarchyUsesSharedMemory: Bool { usesHierarchy && nodeSegmentInUse != nil }
 
     /// Sum (or mean) of `count` floats at `base` over all ranks, every element on every rank.
     func hierarchicalAllReduce(_ rings: (node: SocketRing, cross: SocketRing), _ base: UnsafeMutablePointer<Float>, count: Int,
                                mean: Bool, format: WireFormat, residual: UnsafeMutablePointer<Float>?) throws {
-        let inNode = settings.sharedMemory ? nodeSegment : nil, l = rings.node.size
+        let inNode = nodeSegmentInUse, l = rings.node.size
         if let inNode { try sharedRing(inNode, base, count: count, stages: 0 ..< l - 1, mean: false) } else {
             try rings.node.reduceScatter(base, count: count, mean: false, format: .fp32, residual: nil)
         }

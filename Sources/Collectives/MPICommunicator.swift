@@ -127,6 +127,9 @@ public final class MPICommunicator: Communicator {
     /// The segment, unless `settings.sharedMemory` was turned off after `init`.
     var sharedSegmentInUse: SharedSegment? { settings.sharedMemory ? sharedSegment : nil }
 
+    /// The hierarchy's window inside this node, unless `settings.sharedMemory` was turned off after `init`.
+    var nodeSegmentInUse: SharedSegment? { settings.sharedMemory ? nodeSegment : nil }
+
     /// Whether the ring collectives run over shared memory (all ranks on this node) instead of MPI messages.
     public var usesSharedMemory: Bool { sharedSegmentInUse != nil }
 

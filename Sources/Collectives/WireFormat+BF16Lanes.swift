@@ -7,10 +7,7 @@
 
 /// The floats whose top halves are the 8 bf16 values at `p`.
 @inline(__always)
-private func widenBF16(_ p: UnsafeRawPointer) -> SIMD8<Float> {
-    let h = p.loadUnaligned(as: SIMD8<UInt16>.self)
-    return unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD8<Float>.self)
-}
+private func widenBF16(_ p: UnsafeRawPointer) -> SIMD8<Float> { widenBF16(p.loadUnaligned(as: SIMD8<UInt16>.self)) }
 
 /// bf16Bits of each lane: rounded to nearest even, NaN to the quiet NaN 0x7fc0. The NaN test is
 /// integer arithmetic, not a lane comparison: Swift 6.3 compiles `.>` and `replace(with:where:)`
