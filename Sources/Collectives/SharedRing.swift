@@ -112,3 +112,17 @@ extension MPICommunicator {
         }
     }
 }
+
+/// dst[i] += src[i], or dst[i] = (dst[i] + src[i]) / divisor for the last reduce-scatter addition
+/// of a mean (the same two roundings as adding, then dividing in a second pass, so both paths
+/// agree bitwise); with `out`, the result is also stored there.
+@inline(__always)
+func combine(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>?,
+             _ n: Int, divisor: Float?) {
+    switch (out, divisor) {
+    case (nil, nil): addInPlace(dst, src, n)
+    case (nil, let d?): for i in 0 ..< n { dst[i] = (dst[i] + src[i]) / d }
+    case (let o?, nil): for i in 0 ..< n { let v = dst[i] + src[i]; dst[i] = v; o[i] = v }
+    case (let o?, let d?): for i in 0 ..< n { let v = (dst[i] + src[i]) / d; dst[i] = v; o[i] = v }
+    }
+}

@@ -17,45 +17,6 @@ final class RingTests: XCTestCase {
     func testCollectivesOverMPIMessagesOn3Ranks() throws { try runRanks(3, environment: ["COHORT_SHARED_MEMORY": "0"]) }
 
     /// Runs the calling test in `n` ranks, each doing `rankSide()`, and expects every rank OK.
-    /// The 512-bit kernels (CSharedMemoryKernels.h) give the bits of Swift's loops: one run with
-    /// them, one with COHORT_WIDE_KERNELS=0, non-integer inputs (the roundings differ if an add
-    /// or a divide does), every kernel the rings and PeerBuffers use (3 ranks: partial sums too).
-    func testWideKernelsGiveTheLoopsBitsOn3Ranks() throws {
-        var digests: [[Substring]] = []
-        for wide in ["1", "0"] {
-            guard let outcome = try MPIRun.onRanks(3, module: "CollectivesTests", type: Self.self, function: #function,
-                                                   environment: ["COHORT_WIDE_KERNELS": wide], side: { try Self.digestSide() }) else { return }
-            XCTAssertEqual(outcome.status, 0, outcome.output)
-            digests.append(outcome.output.split(separator: "\n").filter { $0.hasPrefix("DIGEST") }.sorted())
-        }
-        XCTAssertEqual(digests[0].count, 3, "\(digests[0])")
-        XCTAssertEqual(digests[0], digests[1])
-    }
-
-    /// Prints a digest of the bits of allReduce and reduceScatter (sum, mean) over the ring and
-    /// over node-shared regions, for inputs whose sums round.
-    static func digestSide() throws {
-        let comm = try MPICommunicator(settings: try CollectiveSettings.fromEnvironment())
-        let me = comm.rank, count = 100_003
-        func input(_ r: Int, _ i: Int, _ salt: Int) -> Float { Float(sin(Double(i &* 131 &+ r &* 7919 &+ salt) * 0.001)) * 1000 }
-        var digest: UInt64 = 14_695_981_039_346_656_037
-        func mix(_ values: UnsafeBufferPointer<Float>) { for v in values { digest = (digest ^ UInt64(v.bitPattern)) &* 1_099_511_628_211 } }
-        for (salt, op) in [(1, ReduceOp.sum), (2, .mean)] {
-            var a = (0 ..< count).map { input(me, $0, salt) }, b = a
-            try a.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: op); mix(UnsafeBufferPointer($0)) }
-            try b.withUnsafeMutableBufferPointer { try comm.reduceScatter($0, op: op) }
-            b.withUnsafeBufferPointer { mix(UnsafeBufferPointer(rebasing: $0[ShardLayout.chunk(me, count: count, ranks: comm.size)])) }
-            if let peers = try NodeMemory(comm: comm).peerBuffers(count: count) {
-                for i in 0 ..< count { peers.mine[i] = input(me, i, salt) }
-                try peers.allReduce(op: op)
-                mix(UnsafeBufferPointer(start: peers.mine, count: count))
-            }
-        }
-        print("DIGEST rank \(me) \(String(digest, radix: 16)) shared \(comm.usesSharedMemory)")
-        fflush(stdout)
-        try comm.finalize()
-    }
-
     func runRanks(_ n: Int, environment: [String: String] = [:], function: String = #function) throws {
         guard let outcome = try MPIRun.onRanks(n, module: "CollectivesTests", type: Self.self, function: function,
                                                environment: environment, side: { try Self.rankSide() }) else { return }
