@@ -37,6 +37,7 @@ struct BenchAllreduce: ParsableCommand {
     @Flag(help: "Time the socket ring's direct and ring schedules by size and write the table jobs read (COHORT_ALGORITHM_TABLE).") var tune = false
     @Option(help: "With --tune: the table file to write.") var table = "allreduce-table.json"
     @Option(help: "Buffers both implementations run on: private (the process's own memory), node-shared (every rank maps them; the ring reads the peers' in place, as training's gradients) or both.") var buffers = "both"
+    @Flag(help: "Time a read of the whole result after each call too (as an optimizer step reads the gradients): counts where the reduction left the result's cache lines.") var readResult = false
     @Option(help: "Write one allreduce's result of non-integer inputs (the first size) to PATH.rankR on every rank.") var dumpResult: String?
     @Option(help: "--tune, writing to this file: the spelling for ranks under mpirun, which reads --tune as its own option.") var tuneInto: String?
 
@@ -147,11 +148,13 @@ struct BenchAllreduce: ParsableCommand {
             try comm.barrier()
             var t0 = DispatchTime.now().uptimeNanoseconds
             try ringAllReduce()
+            if readResult { consume(ring) }
             let tRing = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             refill(mpi)
             try comm.barrier()
             t0 = DispatchTime.now().uptimeNanoseconds
             try comm.referenceAllReduce(mpi)
+            if readResult { consume(mpi) }
             let tMPI = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             if it >= 3 { ringTimes.append(tRing); mpiTimes.append(tMPI) }
         }
@@ -165,7 +168,7 @@ struct BenchAllreduce: ParsableCommand {
             let transport = impl == "mpi" ? "mpi" : peers != nil ? "peer-buffers"
                 : comm.usesSharedMemory ? "shared-memory" : comm.usesSockets ? "sockets" : "mpi"
             var obj: [String: Any] = ["bench": "allreduce", "impl": impl, "ranks": n, "bytes": size, "busbw_gbs": line[impl]!,
-                          "median_s": median, "iterations": times.count, "transport": transport, "buffers": kind,
+                          "median_s": median, "iterations": times.count, "transport": transport, "buffers": kind, "read_result": readResult,
                           "dtype": impl == "ring" && comm.usesSockets ? format.rawValue : "fp32",
                           "nodes": nodes ?? comm.nodes, "link_rate": linkRate ?? "unshaped"]
             // What one ring allreduce sent between nodes, summed over ranks.
@@ -175,6 +178,14 @@ struct BenchAllreduce: ParsableCommand {
         }
         benchNote(String(format: "  %9d B, %@ buffers: ring %.2f GB/s, mpi %.2f GB/s, ring/mpi %.2f× (best iteration: ring %.2f, mpi %.2f GB/s)",
                          size, kind, line["ring"]!, line["mpi"]!, line["ring"]! / line["mpi"]!, best["ring"]!, best["mpi"]!))
+    }
+
+    /// Reads every element of `b`: a wrapping sum of the bit patterns (vectorises, unlike a
+    /// Float sum) that the compiler cannot drop.
+    private func consume(_ b: UnsafeMutableBufferPointer<Float>) {
+        var s: UInt32 = 0
+        for v in b { s &+= v.bitPattern }
+        if s == 0x7FC0_0000 { benchNote("  (checksum \(s))") }
     }
 
     /// Makes `k` namespace nodes and runs this benchmark on one rank in each (same options).

@@ -125,8 +125,9 @@ final class RingTests: XCTestCase {
     }
 
     /// Zero-copy reductions over node-shared regions give the ring's bits: reduceScatter (sum and
-    /// mean) equals the ring's reduceScatter on this rank's chunk, reduceScatter + allGather (and allReduce) equals
-    /// allReduce, for awkward lengths at odd offsets, and nothing outside the range is touched.
+    /// mean) equals the ring's reduceScatter on this rank's chunk, reduceScatter + allGather and allReduce of a
+    /// range (and of whole regions) equal allReduce, for awkward lengths at odd offsets, and nothing outside the
+    /// range is touched.
     static func checkPeerBuffers(_ comm: MPICommunicator, expected: Bool) throws {
         let n = comm.size, me = comm.rank, capacity = 200_003
         guard let peers = try NodeMemory(comm: comm).peerBuffers(count: capacity) else {
@@ -159,6 +160,16 @@ final class RingTests: XCTestCase {
                 }
                 if let i = (0 ..< capacity).first(where: { !range.contains($0) && region[$0] != -7 }) {
                     MPIRun.fail(me, "peer reduction of \(range) wrote element \(i)")
+                }
+                // allReduce of the range (each rank writes its chunk into every region) gives the same bits.
+                try peers.waitUntilRead(last, gathered: true)
+                for i in 0 ..< capacity { region[i] = range.contains(i) ? input(me, i - offset, salt) : -7 }
+                last = try peers.allReduce(range, op: op)
+                if let i = (0 ..< count).first(where: { region[offset + $0].bitPattern != ring[$0].bitPattern }) {
+                    MPIRun.fail(me, "peer allReduce(\(op)) of \(count) at \(i): \(region[offset + i]), ring allReduce \(ring[i])")
+                }
+                if let i = (0 ..< capacity).first(where: { !range.contains($0) && region[$0] != -7 }) {
+                    MPIRun.fail(me, "peer allReduce of \(range) wrote element \(i)")
                 }
             }
         }
