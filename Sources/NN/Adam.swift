@@ -34,6 +34,10 @@ public final class Adam: Optimizer {
 
     /// One Adam(W) step on params[range] from `scale` × grads[range]; increments `steps`.
     public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, scale: Float) {
+        KernelProfile.time("adamw") { update(params: params, grads: grads, scale: scale) }
+    }
+
+    func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, scale: Float) {
         steps += 1
         let t = Double(steps)
         let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))

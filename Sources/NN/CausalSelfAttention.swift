@@ -16,7 +16,7 @@ public enum CausalSelfAttention {
     /// y = softmax(mask(q·kᵀ/√D)) · v per (b, h); writes probs (B, H, T, T).
     public static func forward(_ y: Tensor, probs: Tensor, _ qkv: Tensor, batch bsz: Int, positions t: Int, heads nh: Int, block: Int = 64) {
         let c = y.cols, d = c / nh, ld = 3 * c, scale = 1 / Float(d).squareRoot()
-        let qp = qkv.pointer, pp = probs.pointer, yp = y.pointer
+        let qp = qkv.pointer, pp = probs.pointer, yp = y.pointer, P = KernelProfile.self
         for b in 0..<bsz {
             for h in 0..<nh {
                 let q = qp + b * t * ld + h * d, k = q + c, v = q + 2 * c
@@ -25,10 +25,14 @@ public enum CausalSelfAttention {
                 for r0 in stride(from: 0, to: t, by: block) {
                     let r1 = min(r0 + block, t)
                     // scores [r0, r1) × [0, r1) = scale · q[r0..<r1] (·, D) · k[0..<r1]ᵀ
-                    matmulStrided(.none, .transposed, m: r1 - r0, n: r1, k: d, alpha: scale, a: q + r0 * ld, lda: ld, b: k, ldb: ld, c: p + r0 * t, ldc: t)
-                    for i in r0..<r1 { softmaxRow(p + i * t, valid: i + 1, count: t) }
+                    P.time("attn fwd S=q·kᵀ NT", flops: P.gemm(r1 - r0, r1, d)) {
+                        matmulStrided(.none, .transposed, m: r1 - r0, n: r1, k: d, alpha: scale, a: q + r0 * ld, lda: ld, b: k, ldb: ld, c: p + r0 * t, ldc: t)
+                    }
+                    P.time("attn fwd softmax") { for i in r0..<r1 { softmaxRow(p + i * t, valid: i + 1, count: t) } }
                     // y[r0..<r1] (·, D) = probs[r0..<r1, 0..<r1] · v[0..<r1]
-                    matmulStrided(.none, .none, m: r1 - r0, n: d, k: r1, a: p + r0 * t, lda: t, b: v, ldb: ld, c: yh + r0 * c, ldc: c)
+                    P.time("attn fwd y=P·v NN", flops: P.gemm(r1 - r0, d, r1)) {
+                        matmulStrided(.none, .none, m: r1 - r0, n: d, k: r1, a: p + r0 * t, lda: t, b: v, ldb: ld, c: yh + r0 * c, ldc: c)
+                    }
                 }
             }
         }
@@ -61,7 +65,7 @@ public enum CausalSelfAttention {
     public static func backward(_ dqkv: Tensor, scratch: Tensor, _ dy: Tensor, probs: Tensor, _ qkv: Tensor,
                                 batch bsz: Int, positions t: Int, heads nh: Int, block: Int = 64) {
         let c = dy.cols, d = c / nh, ld = 3 * c, scale = 1 / Float(d).squareRoot()
-        let qp = qkv.pointer, dqp = dqkv.pointer, pp = probs.pointer, dyp = dy.pointer, ds = scratch.pointer
+        let qp = qkv.pointer, dqp = dqkv.pointer, pp = probs.pointer, dyp = dy.pointer, ds = scratch.pointer, P = KernelProfile.self
         for b in 0..<bsz {
             for h in 0..<nh {
                 let q = qp + b * t * ld + h * d, k = q + c, v = q + 2 * c
@@ -70,16 +74,24 @@ public enum CausalSelfAttention {
                 for r0 in stride(from: 0, to: t, by: block) {
                     let r1 = min(r0 + block, t)
                     // dP[r0..<r1, 0..<r1] = dy[r0..<r1] · v[0..<r1]ᵀ, then dS in place, then dq[r0..<r1].
-                    matmulStrided(.none, .transposed, m: r1 - r0, n: r1, k: d, a: g + r0 * c, lda: c, b: v, ldb: ld, c: ds + r0 * t, ldc: t)
-                    for i in r0..<r1 { softmaxBackwardRow(ds + i * t, probs: p + i * t, valid: i + 1, count: t) }
-                    matmulStrided(.none, .none, m: r1 - r0, n: d, k: r1, alpha: scale, a: ds + r0 * t, lda: t, b: k, ldb: ld, c: dq + r0 * ld, ldc: ld)
+                    P.time("attn bwd dP=dy·vᵀ NT", flops: P.gemm(r1 - r0, r1, d)) {
+                        matmulStrided(.none, .transposed, m: r1 - r0, n: r1, k: d, a: g + r0 * c, lda: c, b: v, ldb: ld, c: ds + r0 * t, ldc: t)
+                    }
+                    P.time("attn bwd softmax") { for i in r0..<r1 { softmaxBackwardRow(ds + i * t, probs: p + i * t, valid: i + 1, count: t) } }
+                    P.time("attn bwd dq=dS·k NN", flops: P.gemm(r1 - r0, d, r1)) {
+                        matmulStrided(.none, .none, m: r1 - r0, n: d, k: r1, alpha: scale, a: ds + r0 * t, lda: t, b: k, ldb: ld, c: dq + r0 * ld, ldc: ld)
+                    }
                 }
                 for c0 in stride(from: 0, to: t, by: block) {
                     // Columns [c0, c1) get contributions from rows c0..<T only (P and dS are 0 above the diagonal).
                     let c1 = min(c0 + block, t)
-                    matmulStrided(.transposed, .none, m: c1 - c0, n: d, k: t - c0, a: p + c0 * t + c0, lda: t, b: g + c0 * c, ldb: c, c: dv + c0 * ld, ldc: ld)
-                    matmulStrided(.transposed, .none, m: c1 - c0, n: d, k: t - c0, alpha: scale, a: ds + c0 * t + c0, lda: t, b: q + c0 * ld, ldb: ld,
-                                  c: dk + c0 * ld, ldc: ld)
+                    P.time("attn bwd dv=Pᵀ·dy TN", flops: P.gemm(c1 - c0, d, t - c0)) {
+                        matmulStrided(.transposed, .none, m: c1 - c0, n: d, k: t - c0, a: p + c0 * t + c0, lda: t, b: g + c0 * c, ldb: c, c: dv + c0 * ld, ldc: ld)
+                    }
+                    P.time("attn bwd dk=dSᵀ·q TN", flops: P.gemm(c1 - c0, d, t - c0)) {
+                        matmulStrided(.transposed, .none, m: c1 - c0, n: d, k: t - c0, alpha: scale, a: ds + c0 * t + c0, lda: t, b: q + c0 * ld, ldb: ld,
+                                      c: dk + c0 * ld, ldc: ld)
+                    }
                 }
             }
         }

@@ -11,9 +11,12 @@ public enum Dense {
     /// y = residual + x · wᵀ + b: the residual add rides in sgemm's beta = 1.
     /// y is first set to b (or residual + b) in one pass and sgemm accumulates into it: OpenBLAS
     /// would otherwise zero y for beta = 0 and the bias would take a second pass over it.
-    public static func forward(_ y: Tensor, _ x: Tensor, weight w: Tensor, bias b: Tensor, residual: Tensor? = nil) {
-        setRowsToBias(y, b, plus: residual)
-        matmul(x, .none, w, .transposed, into: y, beta: 1)
+    /// `site` names the call in a kernel profile (KernelProfile).
+    public static func forward(_ y: Tensor, _ x: Tensor, weight w: Tensor, bias b: Tensor, residual: Tensor? = nil, site: String = "linear") {
+        KernelProfile.time("\(site) bias rows") { setRowsToBias(y, b, plus: residual) }
+        KernelProfile.time("\(site) y=x·Wᵀ NT \(y.rows)×\(y.cols)×\(x.cols)", flops: KernelProfile.gemm(y.rows, y.cols, x.cols)) {
+            matmul(x, .none, w, .transposed, into: y, beta: 1)
+        }
     }
 
     /// y[r] = b (+ residual[r]) for every row r of y (N, OUT).
@@ -34,17 +37,23 @@ public enum Dense {
     }
 
     /// dx (N, IN) = dy (N, OUT) · w, or += with `accumulate`.
-    public static func backwardInput(_ dx: Tensor, _ dy: Tensor, weight w: Tensor, accumulate: Bool = false) {
-        matmul(dy, .none, w, .none, into: dx, beta: accumulate ? 1 : 0)
+    public static func backwardInput(_ dx: Tensor, _ dy: Tensor, weight w: Tensor, accumulate: Bool = false, site: String = "linear") {
+        KernelProfile.time("\(site) dx=dy·W NN \(dx.rows)×\(dx.cols)×\(dy.cols)", flops: KernelProfile.gemm(dx.rows, dx.cols, dy.cols)) {
+            matmul(dy, .none, w, .none, into: dx, beta: accumulate ? 1 : 0)
+        }
     }
 
     /// dw (OUT, IN) = dyᵀ · x and db (OUT) = Σ_N dy, or += both with `accumulate`; db nil:
     /// the caller made it already (GELU's backward folds it into its pass over dy).
-    public static func backwardParams(dw: Tensor, db: Tensor?, _ dy: Tensor, _ x: Tensor, accumulate: Bool) {
-        matmul(dy, .transposed, x, .none, into: dw, beta: accumulate ? 1 : 0)
+    public static func backwardParams(dw: Tensor, db: Tensor?, _ dy: Tensor, _ x: Tensor, accumulate: Bool, site: String = "linear") {
+        KernelProfile.time("\(site) dW=dyᵀ·x TN \(dw.rows)×\(dw.cols)×\(dy.rows)", flops: KernelProfile.gemm(dw.rows, dw.cols, dy.rows)) {
+            matmul(dy, .transposed, x, .none, into: dw, beta: accumulate ? 1 : 0)
+        }
         guard let db else { return }
-        if !accumulate { db.zero() }
-        addColumnSums(of: dy, into: db)
+        KernelProfile.time("\(site) db column sums") {
+            if !accumulate { db.zero() }
+            addColumnSums(of: dy, into: db)
+        }
     }
 }
 

@@ -46,12 +46,15 @@ enum BenchComputeGPT {
         let firstLoss = lastLoss
         for s in 1..<max(warmup, 1) { step(s) }
         laps.reset()
+        KernelProfile.enabled = BenchComputeProfile.requested
+        KernelProfile.reset()
         let flopsPerToken = 6 * Double(net.parameterCount) + 12 * Double(cfg.layers * t * cfg.dim)
         let m = try ComputeTiming.measure(steps: steps, rounds: rounds, firstStep: warmup, samplesPerStep: batch,
                                           flopsPerSample: flopsPerToken * Double(t), peer: peer, step: step)
         guard lastLoss.isFinite, real == nil || lastLoss < firstLoss - (warmup + steps >= 10 ? 0.5 : 0) else { throw TrainErrorLine("bench compute --model gpt: loss \(lastLoss) after \(warmup + steps) steps did not fall") }
         ComputeTiming.emit(m, laps: laps, fields: ["model": "gpt", "batch": batch, "context": t, "params": net.parameterCount],
                            tokensPerSample: t, note: String(format: "; loss %.3f", lastLoss))
+        if KernelProfile.enabled { BenchComputeProfile.report(steps: m.timedSteps, stepSeconds: m.seconds / Double(m.timedSteps), sgemm: m.sgemm) }
     }
 
     /// Random bytes of the corpus's length, when the corpus is not cached (speed does not depend on the text).
