@@ -1,7 +1,8 @@
 // Implements: PeerBufferReduction, the transport when every rank runs on this node: the gradients
 // live in this rank's region of node-shared memory (PeerBuffers), and a reduction reads the
 // peers' regions in place, in the ring's order (the same bits as the rings). With `gather`
-// (stage 0) each rank then copies the owners' reduced chunks, so it holds the whole mean.
+// (stage 0) each owner writes its reduced chunk into every region as it sums it, so every rank
+// holds the whole mean without a gather pass (PeerBuffers.allReduce).
 // A rank writes a range again only when every peer has read it: reduced it (stages 1–2) or
 // gathered from it (stage 0, where no barrier separates the steps).
 import Collectives
@@ -21,8 +22,7 @@ final class PeerBufferReduction: ReductionTransport {
         queued += 1
         lastCall[range.lowerBound] = queued
         return { [peers, gather] in
-            let call = try peers.reduceScatter(range, op: .mean)
-            if gather { try peers.allGather(range, call: call) }
+            if gather { try peers.allReduce(range, op: .mean) } else { try peers.reduceScatter(range, op: .mean) }
         }
     }
 
