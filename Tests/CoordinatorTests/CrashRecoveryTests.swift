@@ -34,8 +34,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Self.cohortBinary), "build cohort first: \(Self.cohortBinary)")
         let cluster = try TestCluster(name: "crash")
         defer { cluster.shutdown() }
-        let port = Int.random(in: 20000 ... 60000)
-        let endpoint = "tcp://127.0.0.1:\(port)"
+        let endpoint = "tcp://127.0.0.1:\(FreePort.loopback())"
         let c = cluster.config()
         let yaml = """
         bind: \(endpoint)
@@ -111,7 +110,7 @@ final class CrashRecoveryTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "cohort-durable-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let endpoint = "tcp://127.0.0.1:\(Int.random(in: 20000 ... 60000))"
+        let endpoint = "tcp://127.0.0.1:\(FreePort.loopback())"
         try "bind: \(endpoint)\nstate_dir: \(dir)/state\nmetrics_port: null\n".write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
         var proc = try startCoordinator(config: dir + "/c.yaml", log: dir + "/coordinator.log")
         defer { if proc.isRunning { kill(proc.processIdentifier, SIGKILL); proc.waitUntilExit() } }
