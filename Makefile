@@ -63,7 +63,7 @@ example: deps
 
 # The test bundle is built with `swift build --build-tests`, whose release modules are the ones
 # `build` made (no testable imports, nothing compiled twice), then run as TEST_JOBS xctest processes
-# at once (Tests/run-parallel.sh; default two per core: the tests mostly wait). The log shows every
+# at once (Tests/run-parallel.sh; default one more than the cores: the tests mostly wait). The log shows every
 # test's lines and ends with "N passed, N failed, N skipped". A skipped test is a failure unless it
 # is the opt-in soak (COHORT_SOAK): every prerequisite is installed by `deps`, so a skip here means
 # a test could not do its job.

@@ -2,7 +2,7 @@
 # Runs the XCTest bundle as several xctest processes at once (what `make test` runs).
 #   Tests/run-parallel.sh BUNDLE [JOBS]
 #     BUNDLE  .build/<config>/CohortPackageTests.xctest, built by `swift test list`
-#     JOBS    xctest processes at once (default: COHORT_TEST_JOBS, else 2 per core)
+#     JOBS    xctest processes at once (default: COHORT_TEST_JOBS, else one more than the cores)
 # Run one after another, the tests keep under one core busy: most of their time is spent waiting
 # (heartbeats, timeouts, mpirun and daemons starting). A unit (a slow test alone, a class, or the
 # light classes of one module together) runs in its own process, the slowest first (seconds per
@@ -13,7 +13,7 @@
 # and process a test makes is its own (the README's testing section).
 set -uo pipefail
 bundle=${1:?usage: run-parallel.sh BUNDLE [JOBS]}
-jobs=${2:-${COHORT_TEST_JOBS:-$(( $(nproc) * 2 ))}}
+jobs=${2:-${COHORT_TEST_JOBS:-$(( $(nproc) + 1 ))}}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 work=$(mktemp -d "${TMPDIR:-/tmp}/cohort-tests.XXXXXX")

@@ -40,7 +40,7 @@ final class CrashRecoveryTests: XCTestCase {
         bind: \(endpoint)
         state_dir: \(c.stateDir)
         metrics_port: 0
-        heartbeat_interval_ms: 200
+        heartbeat_interval_ms: 500
         rsh_agent: \(c.rshAgent!)
         worker_program: \(c.workerProgram!)
         """
