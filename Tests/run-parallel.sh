@@ -54,22 +54,50 @@ awk -v OFS='\t' '
     for (m in light) print lightSecs[m] + 0.2, light[m]
   }' "$times" "$work/tests" | sort -t$'\t' -k1,1 -gr >"$work/units"
 
+# Classes that start `cohort agent`s in this machine's own network namespace (LocalCluster,
+# TestCluster, an embedded cluster of `cohort run`, …), found in their sources. Such an agent takes
+# every rank process of its namespace with COHORT_JOB_ID=N for its job N, and every coordinator
+# numbers its jobs from 1: a cancel, fault or resize in one of these tests would kill another's
+# ranks. So at most one unit holding one of them runs at a time (beside any number of others).
+for f in $(grep -lE 'LocalCluster\(name|TestCluster\(name|CurveFixture\(|Agent\(name|\["run", |"run", "-n"' "$here"/*/*.swift); do
+  m=$(basename "$(dirname "$f")")
+  sed -nE "s/^(final )?class ([A-Za-z0-9_]+): XCTestCase.*/$m.\2/p" "$f"
+done | sort -u >"$work/agent-classes"
+is_agent_unit() {  # spec: comma-separated Module.Class or Module.Class/test
+  local part
+  IFS=, read -ra parts <<<"$1"
+  for part in "${parts[@]}"; do grep -qxF "${part%%/*}" "$work/agent-classes" && return 0; done
+  return 1
+}
+
 run_unit() {
   local i=$1 spec=$2
   # stdin from /dev/null: mpirun forwards its stdin to rank 0 and would eat the list of units.
   (cd "$root" && exec "$bundle" "$spec") </dev/null >"$work/$i.log" 2>&1
   echo $? >"$work/$i.rc"
   { flock 9; cat "$work/$i.log"; } 9>"$work/print.lock"
+  rm -f "$work/$i.agents"
 }
 
 start=$SECONDS
+mapfile -t queue < <(cut -f2 "$work/units")
 n=0
-while IFS=$'\t' read -r _ spec <&3; do
+while [ ${#queue[@]} -gt 0 ]; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  # The first unit in the queue that may start now: an agent unit only while no other runs.
+  busy=$(compgen -G "$work/*.agents" >/dev/null && echo 1 || echo 0)
+  pick=-1
+  for k in "${!queue[@]}"; do
+    if [ "$busy" = 0 ] || ! is_agent_unit "${queue[$k]}"; then pick=$k; break; fi
+  done
+  if [ "$pick" = -1 ]; then wait -n; continue; fi
+  spec=${queue[$pick]}
+  unset 'queue[pick]'; queue=("${queue[@]}")
   echo "$spec" >"$work/$n.spec"
+  if is_agent_unit "$spec"; then touch "$work/$n.agents"; fi
   run_unit "$n" "$spec" &
   n=$((n + 1))
-done 3<"$work/units"
+done
 wait
 
 # Every listed test must have reported (a unit's process may have crashed or never started); a
