@@ -61,10 +61,16 @@ EXAMPLE_CONFIG ?= debug
 example: deps
 	cd examples && $(SWIFT) build -c $(EXAMPLE_CONFIG)
 
-# A skipped test is a failure unless it is the opt-in soak (COHORT_SOAK): every prerequisite is
-# installed by `deps`, so a skip here means a test could not do its job.
+# The test bundle is built with `swift build --build-tests`, whose release modules are the ones
+# `build` made (no testable imports, nothing compiled twice), then run as TEST_JOBS xctest processes
+# at once (Tests/run-parallel.sh; default one more than the cores: the tests mostly wait). The log shows every
+# test's lines and ends with "N passed, N failed, N skipped". A skipped test is a failure unless it
+# is the opt-in soak (COHORT_SOAK): every prerequisite is installed by `deps`, so a skip here means
+# a test could not do its job.
+TEST_JOBS ?=
 test: build data example
-	@set -o pipefail; $(SWIFT) test -c $(CONFIG) --disable-testable-imports --disable-swift-testing 2>&1 | tee .build/test.log
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	@set -o pipefail; bash Tests/run-parallel.sh .build/$(CONFIG)/CohortPackageTests.xctest $(TEST_JOBS) 2>&1 | tee .build/test.log
 	@skipped=$$(grep -E "^Test Case '.*' skipped" .build/test.log | grep -v "ClusterFaultTests.testSoak'" || true); \
 	if [ -n "$$skipped" ]; then echo "error: tests skipped (only the soak may be):"; echo "$$skipped"; exit 1; fi
 

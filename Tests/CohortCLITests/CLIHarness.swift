@@ -13,6 +13,8 @@ struct CLIResult {
     let status: Int32
     let stdout: String
     let stderr: String
+    /// The process's pid (what a command names its own resources after, e.g. cb<pid>-n1).
+    var pid: pid_t = 0
 }
 
 enum CLI {
@@ -46,7 +48,8 @@ enum CLI {
         try p.run()
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+                         pid: p.processIdentifier)
     }
 
     /// Runs `cohort args…` to completion.
@@ -102,5 +105,15 @@ extension CLI {
             if args.first?.hasSuffix("cohort") == true && args.contains(where: { $0.contains(text) }) { found.append(pid) }
         }
         return found
+    }
+}
+
+extension CLI {
+    /// Network namespaces still there of the `cohort bench … --nodes` run `bench` (it names its
+    /// nodes cb<pid mod 100000>-n<i>; another test's bench may be running beside it).
+    static func benchNamespacesLeft(_ bench: CLIResult) throws -> [String] {
+        let mine = "cb\(bench.pid % 100_000)-n"
+        return try exec("/usr/bin/env", ["ip", "netns", "list"]).stdout.split(separator: "\n")
+            .map { String($0.split(separator: " ").first ?? "") }.filter { $0.hasPrefix(mine) }
     }
 }

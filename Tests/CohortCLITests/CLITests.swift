@@ -52,13 +52,17 @@ final class CLITests: XCTestCase {
 
     /// `cohort run` with the real trainer; Ctrl-C cancels the job and exits 2 promptly.
     func testRunCancelsItsJobOnSIGINT() throws {
-        let spec = NSTemporaryDirectory() + "cohort-run-\(getpid()).yaml"
+        // Its own directory: `cohort run` keeps checkpoints/<job name> under the current one, and a
+        // second run there would resume from the first's.
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = dir + "/run-sigint.yaml"
         try "name: run-sigint\nmodel: {kind: mlp, hidden: [64]}\ndata: {kind: fashion-mnist}\ntrain: {epochs: 50, batch_per_rank: 64, optimizer: sgd, lr: 0.01}\nparallel: {ranks: 1}\n"
             .write(toFile: spec, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: spec) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.cohort)
         p.arguments = ["run", "-n", "1", spec]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
         try XCTSkipUnless(CLI.haveData, "needs the Fashion-MNIST data set")
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err

@@ -77,17 +77,19 @@ final class DataParallelTests: XCTestCase {
 
     func testRunRefusesMoreRanksThanCoresWithoutOversubscribe() throws {
         let n = ProcessInfo.processInfo.activeProcessorCount + 1
-        let r = try CLI.run(["run", "-n", "\(n)", spec(batch: 8)])
+        let r = try CLI.run(["run", "-n", "\(n)", spec(batch: 8)], cwd: dir)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("\(n) ranks exceed the \(n - 1) cores of this machine; pass --oversubscribe"), r.stderr)
-        let zero = try CLI.run(["run", "-n", "0", spec(batch: 8)])
+        let zero = try CLI.run(["run", "-n", "0", spec(batch: 8)], cwd: dir)
         XCTAssertEqual(zero.status, 64)
         XCTAssertTrue(zero.stderr.contains("-n must be in 1…4096, got 0"), zero.stderr)
     }
 
     func testRunTrainsOnTwoLocalRanks() throws {
         try XCTSkipUnless(CLI.haveData)
-        let r = try CLI.run(["run", "-n", "2", "--oversubscribe", spec(batch: 32, steps: 20)])
+        // From the test's own directory: `cohort run` keeps checkpoints/<job name> under the current
+        // one, and a run there would otherwise resume from an earlier run's.
+        let r = try CLI.run(["run", "-n", "2", "--oversubscribe", spec(batch: 32, steps: 20)], cwd: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("final test accuracy"), r.stdout)
     }

@@ -51,9 +51,10 @@ final class FaultTests: XCTestCase {
     }
 
     func testLostNodeShrinksTheJobAndItGrowsBackAtACheckpoint() throws {
-        // Fast heartbeats so the loss is seen soon; slower in a debug build, whose coordinator can take
-        // longer than three 200 ms beats to answer a rank (a live rank then counts as hung).
-        let cluster = try LocalCluster(name: "elastic", slots: [1, 1], config: "heartbeat_interval_ms: \(CLI.deadlineScale > 1 ? 500 : 200)")
+        // Faster heartbeats than the default so the loss is seen soon, but not 200 ms: on a loaded
+        // machine (other tests run beside this one) a live agent can miss three 200 ms beats and
+        // count as lost.
+        let cluster = try LocalCluster(name: "elastic", slots: [1, 1], config: "heartbeat_interval_ms: 500")
         defer { cluster.shutdown() }
         let text = ResumeCheck.spec(steps: 200, minRanks: 1)
         let job = try cluster.submit(text)

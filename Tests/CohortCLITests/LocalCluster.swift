@@ -91,7 +91,9 @@ final class LocalCluster {
         if let c = coordinator, c.isRunning { kill(c.processIdentifier, SIGKILL) }
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = pid_t(entry), let env = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
-            if String(decoding: env, as: UTF8.self).contains("COHORT_COORDINATOR=\(endpoint)") && !endpoint.isEmpty {
+            // The whole variable: port 4000's endpoint is a prefix of port 40001's, another test's.
+            let vars = env.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if !endpoint.isEmpty && vars.contains("COHORT_COORDINATOR=\(endpoint)") {
                 kill(pid, SIGCONT); kill(pid, SIGKILL)
             }
         }

@@ -40,8 +40,7 @@ final class ScalingBenchTests: XCTestCase {
             XCTAssertGreaterThan(torch["samples_per_s_n"] as? Double ?? 0, 0)
             XCTAssertGreaterThan(cohort["vs_gloo"] as? Double ?? 0, 0)
         }
-        let leftovers = try CLI.exec("/usr/bin/env", ["ip", "netns", "list"]).stdout
-        XCTAssertNil(leftovers.range(of: #"(?m)^cb[0-9]+-n[0-9]+"#, options: .regularExpression), "namespaces left behind: \(leftovers)")
+        XCTAssertEqual(try CLI.benchNamespacesLeft(r), [], "namespaces left behind")
     }
 
     func testVsGlooWithoutPyTorchIsOneError() throws {

@@ -34,14 +34,13 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Self.cohortBinary), "build cohort first: \(Self.cohortBinary)")
         let cluster = try TestCluster(name: "crash")
         defer { cluster.shutdown() }
-        let port = Int.random(in: 20000 ... 60000)
-        let endpoint = "tcp://127.0.0.1:\(port)"
+        let endpoint = "tcp://127.0.0.1:\(FreePort.loopback())"
         let c = cluster.config()
         let yaml = """
         bind: \(endpoint)
         state_dir: \(c.stateDir)
         metrics_port: 0
-        heartbeat_interval_ms: 200
+        heartbeat_interval_ms: 500
         rsh_agent: \(c.rshAgent!)
         worker_program: \(c.workerProgram!)
         """
@@ -111,7 +110,7 @@ final class CrashRecoveryTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "cohort-durable-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let endpoint = "tcp://127.0.0.1:\(Int.random(in: 20000 ... 60000))"
+        let endpoint = "tcp://127.0.0.1:\(FreePort.loopback())"
         try "bind: \(endpoint)\nstate_dir: \(dir)/state\nmetrics_port: null\n".write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
         var proc = try startCoordinator(config: dir + "/c.yaml", log: dir + "/coordinator.log")
         defer { if proc.isRunning { kill(proc.processIdentifier, SIGKILL); proc.waitUntilExit() } }

@@ -73,9 +73,9 @@ final class DashboardTests: XCTestCase {
         defer { cluster.shutdown() }
         _ = try cluster.start()
         let port = try XCTUnwrap(cluster.coordinator?.metricsPort)
-        // A veth pair: 10.77.x.1 here, 10.77.x.2 in a namespace made for this test.
+        // A veth pair: 10.250.x.1 here, 10.250.x.2 in a namespace made for this test.
         let n = Int(getpid() % 200) + 20, ns = "cohort-dash-\(getpid())", here = "cdh\(getpid())", there = "cdn\(getpid())"
-        let hostIP = "10.77.\(n).1", nsIP = "10.77.\(n).2"
+        let hostIP = "10.250.\(n).1", nsIP = "10.250.\(n).2"  // netns-cluster.sh takes 10.20–10.219
         defer { _ = try? runTool(["ip", "link", "del", here]); _ = try? runTool(["ip", "netns", "del", ns]) }
         for cmd in [["ip", "netns", "add", ns], ["ip", "link", "add", here, "type", "veth", "peer", "name", there],
                     ["ip", "link", "set", there, "netns", ns], ["ip", "addr", "add", "\(hostIP)/30", "dev", here], ["ip", "link", "set", here, "up"],

@@ -50,7 +50,9 @@ final class TestCluster {
         var c = CoordinatorConfig()
         c.bind = bind; c.stateDir = dir + "/state"; c.metricsPort = 0
         c.rshAgent = dir + "/rsh.sh"; c.workerProgram = dir + "/worker.sh"
-        c.heartbeatIntervalMs = 200; c.killGraceMs = 1500; c.restartBackoffMs = 100
+        // A 1.5 s liveness window (3 × 500 ms): with 200 ms a live agent thread missed three beats
+        // while other tests loaded the machine, and its node counted as lost.
+        c.heartbeatIntervalMs = 500; c.killGraceMs = 1500; c.restartBackoffMs = 100
         return c
     }
 
@@ -63,7 +65,7 @@ final class TestCluster {
 
     func startAgents(endpoint: String? = nil) {
         for (name, addr) in [("node-a", "127.0.0.1"), ("node-b", "127.0.0.2")] {
-            let a = Agent(name: name, address: addr, slots: 2, coordinator: endpoint ?? self.endpoint, heartbeatIntervalMs: 200)
+            let a = Agent(name: name, address: addr, slots: 2, coordinator: endpoint ?? self.endpoint, heartbeatIntervalMs: 500)
             a.start()
             agents.append(a)
         }
