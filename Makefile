@@ -61,16 +61,19 @@ EXAMPLE_CONFIG ?= debug
 example: deps
 	cd examples && $(SWIFT) build -c $(EXAMPLE_CONFIG)
 
-# The test bundle is built with `swift build --build-tests`, whose release modules are the ones
-# `build` made (no testable imports, nothing compiled twice), then run as TEST_JOBS xctest processes
-# at once (Tests/run-parallel.sh; default one more than the cores: the tests mostly wait). The log shows every
-# test's lines and ends with "N passed, N failed, N skipped". A skipped test is a failure unless it
-# is the opt-in soak (COHORT_SOAK): every prerequisite is installed by `deps`, so a skip here means
-# a test could not do its job.
-TEST_JOBS ?=
+# The suite runs as one xctest process by default. With TEST_JOBS=N (N > 1) the test bundle is
+# built with `swift build --build-tests` (the release modules `build` made; nothing compiled
+# twice) and run as N xctest processes at once (Tests/run-parallel.sh), its log ending with
+# "N passed, N failed, N skipped". Not the default yet: side by side, the agent tests' timing
+# and one product limit (an agent matches ranks by job number alone, and every coordinator
+# numbers jobs from 1) still fail some runs. A skipped test is a failure unless it is the opt-in
+# soak (COHORT_SOAK): every prerequisite is installed by `deps`, so a skip here means a test
+# could not do its job.
+TEST_JOBS ?= 1
 test: build data example
-	$(SWIFT) build -c $(CONFIG) --build-tests
-	@set -o pipefail; bash Tests/run-parallel.sh .build/$(CONFIG)/CohortPackageTests.xctest $(TEST_JOBS) 2>&1 | tee .build/test.log
+	@set -o pipefail; if [ "$(TEST_JOBS)" -gt 1 ] 2>/dev/null; then \
+	  $(SWIFT) build -c $(CONFIG) --build-tests && bash Tests/run-parallel.sh .build/$(CONFIG)/CohortPackageTests.xctest $(TEST_JOBS) 2>&1 | tee .build/test.log; \
+	else $(SWIFT) test -c $(CONFIG) --disable-testable-imports --disable-swift-testing 2>&1 | tee .build/test.log; fi
 	@skipped=$$(grep -E "^Test Case '.*' skipped" .build/test.log | grep -v "ClusterFaultTests.testSoak'" || true); \
 	if [ -n "$$skipped" ]; then echo "error: tests skipped (only the soak may be):"; echo "$$skipped"; exit 1; fi
 
