@@ -3,8 +3,8 @@
 // peers' regions in place, in the ring's order (the same bits as the rings). With `gather`
 // (stage 0) each owner writes its reduced chunk into every region as it sums it, so every rank
 // holds the whole mean without a gather pass (PeerBuffers.allReduce).
-// A rank writes a range again only when every peer has read it: reduced it (stages 1–2) or
-// gathered from it (stage 0, where no barrier separates the steps).
+// A rank writes a range again only when every peer is done with it: has reduced it (stages 1–2)
+// or has written its chunk into it (stage 0, where no barrier separates the steps).
 import Collectives
 
 final class PeerBufferReduction: ReductionTransport {
