@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the XCTest bundle as several xctest processes at once (what `make test` runs).
+# Runs the XCTest bundle as several xctest processes at once (`make test TEST_JOBS=N`, N > 1).
 #   Tests/run-parallel.sh BUNDLE [JOBS]
-#     BUNDLE  .build/<config>/CohortPackageTests.xctest, built by `swift test list`
+#     BUNDLE  .build/<config>/CohortPackageTests.xctest, built by `swift build --build-tests`
 #     JOBS    xctest processes at once (default: COHORT_TEST_JOBS, else one more than the cores)
 # Run one after another, the tests keep under one core busy: most of their time is spent waiting
 # (heartbeats, timeouts, mpirun and daemons starting). A unit (a slow test alone, a class, or the
