@@ -16,7 +16,7 @@ struct BenchCompute: ParsableCommand {
     @Option(help: "Batch size (default 256; gpt: 8).") var batch: Int?
     @Option(help: "Timed steps (after the warm-up steps).") var steps = 200
     @Option(help: "Warm-up steps before timing, also PyTorch's with --vs-pytorch (default 20; gpt: 10).") var warmup: Int?
-    @Option(help: "Rounds alternating a 1024³ sgemm and steps/rounds training steps; mfu is the median round's ratio.") var rounds = 5
+    @Option(help: "Rounds of steps/rounds training steps with a 1024³ sgemm every 0.25 s between them; mfu is the median round's ratio.") var rounds = 5
     @Option(help: "Directory of the Fashion-MNIST IDX files (gpt: the corpus file).") var data: String?
     @Flag(name: .customLong("vs-pytorch"), help: "Also time PyTorch's same workload (launch/pytorch/), alternating rounds, and print its line with the ratio.") var vsPytorch = false
     @Option(help: "The Python with torch that --vs-pytorch runs.") var python = "/usr/bin/python3"

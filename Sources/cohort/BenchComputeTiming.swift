@@ -53,22 +53,34 @@ struct ComputeMeasurement {
 }
 
 enum ComputeTiming {
-    /// Times `steps` steps in `rounds` rounds. Each round: a 1024³ sgemm, steps/rounds calls of
-    /// `step` (numbered from `firstStep`), then the same number of PyTorch steps if `peer` is given.
-    /// The machine is shared and noisy: ratios are taken per round, so both sides saw the same load.
+    /// Times `steps` steps in `rounds` rounds. Each round: steps/rounds calls of `step` (numbered
+    /// from `firstStep`) with a 1024³ sgemm before the first and then before any step that starts
+    /// `referenceEvery` seconds after the last one, then the same number of PyTorch steps if `peer`
+    /// is given. This host's speed drifts by a third within seconds (the reference alone reads
+    /// 104–152 GFLOP/s minutes apart), so the reference is sampled all through the round rather
+    /// than once before it: the round's mfu is its steps' rate over its references' rate, both
+    /// taken over the same seconds. Ratios are taken per round, so both sides saw the same load.
     static func measure(steps: Int, rounds: Int, firstStep: Int, samplesPerStep: Int, flopsPerSample: Double,
-                        peer: PyTorchPeer?, step: (Int) -> Void) throws -> ComputeMeasurement {
+                        referenceEvery: Double = 0.25, peer: PyTorchPeer?, step: (Int) -> Void) throws -> ComputeMeasurement {
         var m = ComputeMeasurement(samplesPerStep: samplesPerStep, flopsPerSample: flopsPerSample)
         let perRound = max(1, steps / rounds), ref = SgemmReference()
+        let now = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
         for r in 0..<rounds {
-            let g = ref.gflops()
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            for s in 0..<perRound { step(firstStep + r * perRound + s) }
-            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            m.seconds += dt
-            m.roundSeconds.append(dt)
+            var stepSeconds = 0.0, refSeconds = 0.0, refCalls = 0, lastRef = -Double.infinity
+            for s in 0..<perRound {
+                if now() - lastRef >= referenceEvery {
+                    refSeconds += ref.seconds(); refCalls += 1
+                    lastRef = now()
+                }
+                let t0 = now()
+                step(firstStep + r * perRound + s)
+                stepSeconds += now() - t0
+            }
+            let g = ref.flops * Double(refCalls) / refSeconds / 1e9
+            m.seconds += stepSeconds
+            m.roundSeconds.append(stepSeconds)
             m.sgemms.append(g)
-            m.ratios.append(flopsPerSample * Double(perRound * samplesPerStep) / dt / 1e9 / g)
+            m.ratios.append(flopsPerSample * Double(perRound * samplesPerStep) / stepSeconds / 1e9 / g)
             if let peer { m.peerSeconds.append(try peer.round(steps: perRound)) }
         }
         m.timedSteps = perRound * rounds
@@ -111,11 +123,20 @@ final class SgemmReference {
         matmul(a, .none, b, .none, into: c)
     }
 
-    /// GFLOP/s of `repeats` sgemms, 2n³ FLOPs each.
-    func gflops(repeats: Int = 4) -> Double {
+    /// FLOPs of one product.
+    var flops: Double { 2 * Double(n * n * n) }
+
+    /// Seconds of one product.
+    func seconds() -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<repeats { matmul(a, .none, b, .none, into: c) }
-        let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        return 2 * Double(n * n * n) * Double(repeats) / s / 1e9
+        matmul(a, .none, b, .none, into: c)
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+
+    /// GFLOP/s of `repeats` products.
+    func gflops(repeats: Int = 4) -> Double {
+        var s = 0.0
+        for _ in 0..<repeats { s += seconds() }
+        return flops * Double(repeats) / s / 1e9
     }
 }
