@@ -49,9 +49,12 @@ public final class DataParallel {
     ///     error feedback, at every stage); the node-local paths stay fp32.
     ///   - syncEvery: Local SGD above 1 (stage 0 only): average parameters and optimizer state
     ///     every this many steps instead of reducing gradients (LocalSGD.swift).
+    ///   - memoryLimitBytes: The model state a rank may hold; stage 2 then keeps one scratch slot
+    ///     where two would not fit (ShardedGradients.swift).
     public init(model: any Model, comm: Communicator?, worker: CommThread?, bucketBytes: Int, stage: Int = 0,
                 optimizer: OptimizerKind, learningRate: Float, clipNorm: Float? = nil,
-                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32, syncEvery: Int = 1) {
+                noDecay: (ParameterLayout.Entry) -> Bool = { _ in false }, gradientFormat: WireFormat = .fp32, syncEvery: Int = 1,
+                memoryLimitBytes: Int? = nil) {
         precondition((comm == nil) == (worker == nil), "DataParallel needs a comm thread with a communicator")
         precondition((0...2).contains(stage), "ZeRO stage \(stage)")
         let n = comm?.size ?? 1
@@ -65,7 +68,7 @@ public final class DataParallel {
         sharded = ShardedOptimizer(owned: owned, layout: model.store.layout, kind: optimizer, learningRate: learningRate, noDecay: noDecay)
         queue = worker.map { ReductionQueue(worker: $0) }
         reduction = ReductionChoice.reduction(stage: exchangeStage, model: model, plan: plan, sharded: sharded, comm: comm, queue: queue,
-                                             format: gradientFormat, syncEvery: syncEvery)
+                                             format: gradientFormat, syncEvery: syncEvery, memoryLimitBytes: memoryLimitBytes)
         parameters = ReductionChoice.parameters(stage: exchangeStage, model: model, plan: plan, comm: comm, queue: queue,
                                                 sharded: sharded, syncEvery: syncEvery)
     }

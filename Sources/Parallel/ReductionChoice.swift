@@ -55,14 +55,28 @@ enum ReductionChoice {
 
     /// The stage's reduction over the ring (node-shared buffers are chosen in `placeOnNode`).
     static func reduction(stage: Int, model: any Model, plan: BucketPlan, sharded: ShardedOptimizer,
-                          comm: Communicator?, queue: ReductionQueue?, format: WireFormat, syncEvery: Int = 1) -> GradientReduction {
+                          comm: Communicator?, queue: ReductionQueue?, format: WireFormat, syncEvery: Int = 1,
+                          memoryLimitBytes: Int? = nil) -> GradientReduction {
         guard let comm, let queue, comm.size > 1 else { return LocalGradients(flat: { model.store.grads.pointer }) }
         if syncEvery > 1 { return LocalSGD.gradients(of: model) }   // local SGD: gradients stay on the rank
         if (comm as? MPICommunicator)?.usesSockets == true { queue.worker.raisePriority() }   // CommThread.swift says why
         let ring = format == .fp32 ? transport(stage: stage, comm: comm, peers: nil)
             : CompressedRing(comm: comm, format: format, gather: stage == 0, count: model.parameterCount)
-        if stage == 2 { return ShardedGradients(model: model, plan: plan, sharded: sharded, transport: ring, queue: queue) }
+        if stage == 2 {
+            return ShardedGradients(model: model, plan: plan, sharded: sharded, transport: ring, queue: queue,
+                                    slots: stageTwoSlots(model: model, plan: plan, sharded: sharded, memoryLimitBytes: memoryLimitBytes))
+        }
         return InPlaceReduction(model: model, plan: plan, transport: ring, queue: queue)
+    }
+
+    /// Stage 2's scratch slots: two (backward fills one bucket while the other is reduced) where
+    /// they hold less than the model's whole gradient (stage 1's buffer) and the model state still
+    /// fits the memory limit; otherwise one.
+    static func stageTwoSlots(model: any Model, plan: BucketPlan, sharded: ShardedOptimizer, memoryLimitBytes: Int?) -> Int {
+        let two = ShardedGradients.scratchCount(plan: plan, slots: 2)
+        guard two < model.parameterCount else { return 1 }
+        let state = 4 * (model.store.params.count + sharded.packedCount + two) + sharded.stateBytes
+        return memoryLimitBytes.map { state <= $0 } ?? true ? 2 : 1
     }
 
     static func transport(stage: Int, comm: Communicator, peers: PeerBuffers?) -> ReductionTransport {

@@ -50,7 +50,8 @@ struct TrainingSetup {
         let stage = options.zeroStage ?? spec.parallel?.zero_stage ?? spec.defaultStage
         parallel = DataParallel(model: model, comm: comm, worker: worker, bucketBytes: bucket, stage: stage,
                                 optimizer: spec.optimizerKind, learningRate: learningRate, clipNorm: clipNorm, noDecay: noDecay,
-                                gradientFormat: try spec.gradientFormat(stage: stage), syncEvery: try spec.syncEvery(stage: stage))
+                                gradientFormat: try spec.gradientFormat(stage: stage), syncEvery: try spec.syncEvery(stage: stage),
+                                memoryLimitBytes: spec.parallel?.memory_limit_mb.map { Int($0 * 1_048_576) })
         if let limit = spec.parallel?.memory_limit_mb, Double(parallel.memory.total) > limit * 1_048_576 {
             let mb = Double(parallel.memory.total) / 1_048_576
             throw TrainError(String(format: "model state needs %.1f MB per rank at ZeRO stage %d on %d rank(s), above parallel.memory_limit_mb %.1f; "

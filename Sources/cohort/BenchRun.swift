@@ -13,7 +13,7 @@ struct WorkloadRunOptions: ParsableArguments {
     // hit by any of them while a 1-rank run is not, so each side's best is the estimate, and 2
     // rounds gave 1.80-1.97x for W on a quiet machine; 4 alternating rounds (W's runs are short;
     // 3 for G's) let both sides reach an undisturbed run before the ratio is taken.
-    @Option(help: "Rounds over the compared runs, alternating; the best samples/s of each is reported (default: scaling 4, or 3 with --model gpt; zero 2).") var rounds: Int?
+    @Option(help: "Rounds over the compared runs, alternating; the best samples/s of each is reported (default: scaling 4, or 3 with --model gpt; zero 4).") var rounds: Int?
     @Option(help: "Gradient bucket size in MB.") var bucketMb = 4.0
     @Option(help: "Directory of the Fashion-MNIST IDX files.") var data: String?
 

@@ -11,7 +11,7 @@ struct BenchZero: ParsableCommand {
     @OptionGroup var workload: WorkloadRunOptions
 
     func run() throws {
-        let (ranks, steps, rounds, bucketMb) = (workload.ranks, workload.steps, workload.rounds ?? 2, workload.bucketMb)
+        let (ranks, steps, rounds, bucketMb) = (workload.ranks, workload.steps, workload.rounds ?? 4, workload.bucketMb)
         let dir = try BenchRun.tempDir("zero")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spec = try BenchRun.writeWorkload(dir: dir, ranks: ranks, steps: steps, bucketMB: bucketMb, data: workload.data)
